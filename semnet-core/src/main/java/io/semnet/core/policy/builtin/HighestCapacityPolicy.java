@@ -38,8 +38,12 @@ public final class HighestCapacityPolicy implements RoutingPolicy {
         continue;
       }
       double cap = r.metadata().capacity();
+      if (best >= 0 && cap < bestCap) {
+        continue;
+      }
+      // Flow counts are read only to break ties: most candidates lose on capacity alone.
       int flows = view.activeFlows(r.key());
-      if (best < 0 || cap > bestCap || (cap == bestCap && flows < bestFlows)) {
+      if (best < 0 || cap > bestCap || flows < bestFlows) {
         best = i;
         bestCap = cap;
         bestFlows = flows;
