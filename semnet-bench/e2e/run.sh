@@ -6,15 +6,17 @@
 # VXLAN MTU fitted to the underlay). Everything runs in network namespaces this script creates and
 # removes. Needs root, iperf3, sockperf, iptables and a built SemNet (mvn -DskipTests install).
 #
-#   semnet-bench/e2e/run.sh [--json FILE] [--secs N]
+#   semnet-bench/e2e/run.sh [--json FILE] [--secs N] [--only kernel|semnet]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 JSON=""
 SECS=5
+PATHS="kernel semnet"
 while (($#)); do
   case "$1" in
     --json) JSON="$2"; shift 2 ;;
     --secs) SECS="$2"; shift 2 ;;
+    --only) PATHS="$2"; shift 2 ;;   # kernel or semnet
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -115,16 +117,20 @@ declare -A R
 record() { R[$1.tcp_gbps]=$TP_GBPS; R[$1.latency_p50_us]=$LAT_P50; R[$1.cpu_s_per_gb]=$CPU_S_PER_GB;
   printf '%-22s tcp %8s Gbit/s   p50 %8s us   cpu %7s s/GB\n' "$1" "$TP_GBPS" "$LAT_P50" "$CPU_S_PER_GB"; }
 
-run_kernel_direct;      record kernel_direct
-run_kernel_vxlan_dnat;  record kernel_vxlan_dnat
-run_semnet aead;        record semnet
-run_semnet plaintext;   record semnet_plaintext
+if [[ " $PATHS " == *" kernel "* ]]; then
+  run_kernel_direct;      record kernel_direct
+  run_kernel_vxlan_dnat;  record kernel_vxlan_dnat
+fi
+if [[ " $PATHS " == *" semnet "* ]]; then
+  run_semnet aead;        record semnet
+  run_semnet plaintext;   record semnet_plaintext
+fi
 cleanup
 
 python3 - "$JSON" <<PY
 import json, sys
 r = {}
-for k, v in """$(for k in "${!R[@]}"; do echo "$k=${R[$k]}"; done)""".split():
+for k in """$(for k in "${!R[@]}"; do echo "$k=${R[$k]}"; done)""".split():
     path, val = k.split("=")
     name, metric = path.split(".")
     r.setdefault(name, {})[metric] = float(val) if val else None
