@@ -20,6 +20,8 @@ public enum Counter {
   FLOWS_EXPIRED,
   /** Flows evicted because the table was full. */
   FLOWS_EVICTED,
+  /** Older flows replaced by a new flow with the same key in either direction (newest wins). */
+  FLOWS_SUPERSEDED,
   /** Flows re-pointed after a route-not-found notice or a pushed record change. */
   FLOWS_REPOINTED,
   /** Packets parked while their route was being resolved. */

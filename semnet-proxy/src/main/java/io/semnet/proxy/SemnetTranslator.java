@@ -843,12 +843,21 @@ public final class SemnetTranslator implements PacketTranslator {
       if (flowCount >= maxFlows) {
         evictOne(w);
       }
-      if (table.insert(f.out) != null) {
-        return false;
-      }
-      if (table.insert(f.in) != null) {
-        table.remove(f.out);
-        return false;
+      // A key already taken belongs to an older conversation that replies can no longer be told
+      // apart from (e.g. one UDP socket reaching one instance through its ServiceIP and its
+      // InstanceIP): the newest flow wins, as replies most likely answer the latest request.
+      for (Half h : new Half[] {f.out, f.in}) {
+        Half existing = table.insert(h);
+        if (existing != null) {
+          removeFlow(existing.flow);
+          w.counts[Counter.FLOWS_SUPERSEDED.ordinal()]++;
+          if (table.insert(h) != null) {
+            if (h == f.in) {
+              table.remove(f.out);
+            }
+            return false;
+          }
+        }
       }
       flowCount++;
       return true;
