@@ -667,6 +667,10 @@ public final class UdpTunnel implements Tunnel {
       onFirstContact(d, from);
       return;
     }
+    if (type != Datagram.TYPE_FIRST_CONTACT_REPLY && len < Datagram.size(0, plaintext)) {
+      drop(DropReason.TRUNCATED);
+      return;
+    }
     Link link = byAddress.get(from);
     if (link == null || link.closed) {
       drop(DropReason.UNKNOWN_PEER);
@@ -693,10 +697,6 @@ public final class UdpTunnel implements Tunnel {
     }
     ByteBuffer out = rxScratch;
     out.clear();
-    if (len - Datagram.size(0, plaintext) < 0) {
-      drop(DropReason.TRUNCATED, link);
-      return;
-    }
     int n = Datagram.open(suite, s.recvKey, d, out);
     if (n < 0) {
       drop(DropReason.AUTH_FAILED, link);
