@@ -642,6 +642,18 @@ public final class UdpTunnel implements Tunnel {
 
   // ---------------------------------------------------------------- receiving (event loop)
 
+  /** Runs {@code r} on the tunnel's event loop and waits (tests drive the decoder this way); rethrows what it throws. */
+  void runOnLoop(Runnable r) throws Exception {
+    try {
+      channel.eventLoop().submit(r).get(10, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException) {
+        throw (RuntimeException) e.getCause();
+      }
+      throw e;
+    }
+  }
+
   /** Handles one received datagram (position to limit). Package-private for the fuzz test. */
   void onDatagram(ByteBuffer d, InetSocketAddress from) {
     int len = d.remaining();

@@ -66,6 +66,7 @@ final class Harness implements AutoCloseable {
     final UdpTunnel tunnel;
     final LocalNodeView view;
     final Received received = new Received();
+    TunnelReceiver receiver = received;
 
     Node(String id, NodeKeys keys, UdpTunnel tunnel) {
       this.id = id;
@@ -104,9 +105,16 @@ final class Harness implements AutoCloseable {
   }
 
   Node node(String id, NodeKeys keys, InetSocketAddress bind, Consumer<UdpTunnel.Builder> custom) throws Exception {
+    return node(id, keys, bind, custom, null);
+  }
+
+  Node node(String id, NodeKeys keys, InetSocketAddress bind, Consumer<UdpTunnel.Builder> custom, TunnelReceiver receiver) throws Exception {
     UdpTunnel.Builder b = builder(id, keys, bind);
     custom.accept(b);
     Node n = new Node(id, keys, b.build());
+    if (receiver != null) {
+      n.receiver = receiver;
+    }
     n.tunnel.start(context(n));
     open.add(n);
     return n;
@@ -151,7 +159,7 @@ final class Harness implements AutoCloseable {
 
       @Override
       public TunnelReceiver tunnelReceiver() {
-        return n.received;
+        return n.receiver;
       }
 
       @Override

@@ -21,6 +21,13 @@ final class Relay implements AutoCloseable {
   private volatile SocketAddress client;
   final List<byte[]> toTarget = new CopyOnWriteArrayList<>();
   private final Thread thread;
+  private final java.util.Random random = new java.util.Random(7);
+  private volatile double loss;
+  private volatile double reorder;
+  private DatagramPacket heldToTarget;
+  private DatagramPacket heldToClient;
+  final java.util.concurrent.atomic.AtomicLong dropped = new java.util.concurrent.atomic.AtomicLong();
+  final java.util.concurrent.atomic.AtomicLong reordered = new java.util.concurrent.atomic.AtomicLong();
 
   Relay(InetSocketAddress bind, InetSocketAddress target) throws IOException {
     this.socket = new DatagramSocket(bind);
@@ -32,6 +39,39 @@ final class Relay implements AutoCloseable {
 
   InetSocketAddress address() {
     return (InetSocketAddress) socket.getLocalSocketAddress();
+  }
+
+  /** Impairs forwarding in both directions: drops a fraction, and holds a fraction back behind the next datagram. */
+  void impair(double lossFraction, double reorderFraction) {
+    this.loss = lossFraction;
+    this.reorder = reorderFraction;
+  }
+
+  private void forward(byte[] data, int len, SocketAddress to, boolean towardTarget) throws IOException {
+    if (loss > 0 && random.nextDouble() < loss) {
+      dropped.incrementAndGet();
+      return;
+    }
+    DatagramPacket p = new DatagramPacket(Arrays.copyOf(data, len), len, to);
+    DatagramPacket held = towardTarget ? heldToTarget : heldToClient;
+    if (held == null && reorder > 0 && random.nextDouble() < reorder) {
+      if (towardTarget) {
+        heldToTarget = p;
+      } else {
+        heldToClient = p;
+      }
+      reordered.incrementAndGet();
+      return;
+    }
+    socket.send(p);
+    if (held != null) {
+      socket.send(held);
+      if (towardTarget) {
+        heldToTarget = null;
+      } else {
+        heldToClient = null;
+      }
+    }
   }
 
   void retarget(InetSocketAddress t) {
@@ -51,12 +91,12 @@ final class Relay implements AutoCloseable {
         socket.receive(p);
         if (p.getSocketAddress().equals(target)) {
           if (client != null) {
-            socket.send(new DatagramPacket(p.getData(), p.getLength(), client));
+            forward(p.getData(), p.getLength(), client, false);
           }
         } else {
           client = p.getSocketAddress();
           toTarget.add(Arrays.copyOf(p.getData(), p.getLength()));
-          socket.send(new DatagramPacket(p.getData(), p.getLength(), target));
+          forward(p.getData(), p.getLength(), target, true);
         }
       } catch (IOException e) {
         // closed
