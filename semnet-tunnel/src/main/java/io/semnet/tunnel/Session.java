@@ -1,0 +1,31 @@
+package io.semnet.tunnel;
+
+import io.semnet.tunnel.internal.ReplayWindow;
+import javax.crypto.SecretKey;
+
+/**
+ * One handshake's keys with a peer. Keys are null in plaintext mode. The replay window and the
+ * confirmed flag are touched only by the receiving event loop; sessions are published to senders
+ * through volatile fields of {@link Link}.
+ */
+final class Session {
+  final int keyId;
+  final int peerEpoch;
+  final SecretKey sendKey;
+  final SecretKey recvKey;
+  final boolean initiator;
+  final long createdNanos;
+  final ReplayWindow window = new ReplayWindow();
+  /** Responder side: false until the initiator used the new keys (until then it still sends under the previous session). */
+  volatile boolean confirmed;
+
+  Session(int keyId, int peerEpoch, SecretKey sendKey, SecretKey recvKey, boolean initiator, long createdNanos, boolean confirmed) {
+    this.keyId = keyId;
+    this.peerEpoch = peerEpoch;
+    this.sendKey = sendKey;
+    this.recvKey = recvKey;
+    this.initiator = initiator;
+    this.createdNanos = createdNanos;
+    this.confirmed = confirmed;
+  }
+}

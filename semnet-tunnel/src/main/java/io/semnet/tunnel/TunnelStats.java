@@ -1,0 +1,50 @@
+package io.semnet.tunnel;
+
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A snapshot of a tunnel's counters. Immutable.
+ *
+ * @param drops dropped datagrams/packets per reason (every reason present, zero if none)
+ * @param receiveBufferDrops datagrams the kernel dropped because the socket's receive buffer was
+ *     full (the socket's {@code drops} in /proc/net/udp[6]), or -1 if unreadable
+ * @param linksOpened links created since start
+ * @param linksEvicted links closed to stay within the link limit (least recently used)
+ * @param linksIdleClosed links closed by the idle sweep
+ * @param links per-link counters of the links open now
+ */
+public record TunnelStats(
+    Map<DropReason, Long> drops,
+    long receiveBufferDrops,
+    long linksOpened,
+    long linksEvicted,
+    long linksIdleClosed,
+    List<LinkStats> links) {
+
+  public TunnelStats {
+    drops = Map.copyOf(new EnumMap<>(drops));
+    links = List.copyOf(links);
+  }
+
+  /** Count for one reason. */
+  public long drops(DropReason reason) {
+    return drops.getOrDefault(reason, 0L);
+  }
+
+  /** Sum over all reasons. */
+  public long totalDrops() {
+    return drops.values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  /** The link to {@code nodeId}, or null. */
+  public LinkStats link(String nodeId) {
+    for (LinkStats l : links) {
+      if (l.peer().nodeId().equals(nodeId)) {
+        return l;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,151 @@
+package io.semnet.tunnel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.semnet.core.address.WorkerEndpoint;
+import io.semnet.core.trust.RootAuthority;
+import io.semnet.tunnel.Harness.Node;
+import io.semnet.tunnel.internal.Datagram;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.Test;
+
+/** Everything that is not an authentic, fresh datagram from a known peer is dropped, counted, unanswered and stateless. */
+class BadDatagramTest {
+
+  private static void expect(Node n, DropReason r, long count) throws InterruptedException {
+    Harness.await(r + " = " + count + " (now " + n.tunnel.stats().drops() + ")", Duration.ofSeconds(5),
+        () -> n.tunnel.stats().drops(r) == count);
+  }
+
+  @Test
+  void malformedUnknownAndUnauthenticatedDatagramsFromStrangers() throws Exception {
+    try (Harness h = new Harness(); DatagramSocket stranger = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+      Node b = h.node("b");
+      InetSocketAddress to = b.tunnel.boundAddress();
+      stranger.setSoTimeout(300);
+      send(stranger, to, new byte[5]);
+      expect(b, DropReason.TRUNCATED, 1);
+      byte[] hdr = new byte[40];
+      Datagram.header(hdr, Datagram.TYPE_DATA, 0, 0, 1, 1);
+      hdr[0] = 2;
+      send(stranger, to, hdr);
+      expect(b, DropReason.UNKNOWN_VERSION, 1);
+      Datagram.header(hdr, 77, 0, 0, 1, 1);
+      send(stranger, to, hdr);
+      expect(b, DropReason.UNKNOWN_TYPE, 1);
+      Datagram.header(hdr, Datagram.TYPE_DATA, 0, 0, 1, 1);
+      send(stranger, to, hdr);
+      expect(b, DropReason.UNKNOWN_PEER, 1);
+      Datagram.header(hdr, Datagram.TYPE_PROBE, 0, Datagram.FLAG_PLAINTEXT, 1, 1);
+      send(stranger, to, hdr);
+      expect(b, DropReason.MODE_MISMATCH, 1);
+
+      // first contact with garbage where the certificate goes
+      byte[] junk = new byte[16 + 2 + 100 + 56];
+      Datagram.header(junk, Datagram.TYPE_FIRST_CONTACT, 0, 0, 1, 1);
+      junk[17] = 100;
+      send(stranger, to, junk);
+      expect(b, DropReason.BAD_CERTIFICATE, 1);
+      // first contact whose length fields do not add up
+      junk[17] = 90;
+      send(stranger, to, junk);
+      expect(b, DropReason.TRUNCATED, 2);
+
+      // a well-formed first contact from a node certified by another root
+      RootAuthority rogue = RootAuthority.generate();
+      NodeKeys ek = NodeKeys.generate();
+      UdpTunnel evil = UdpTunnel.builder().nodeId("evil").bind(new InetSocketAddress("127.0.0.1", 0))
+          .identity(ek, rogue.certify("evil", ek.publicKey(), Instant.now().plusSeconds(600))).rootTrust(rogue.trust()).build();
+      Node e = new Node("evil", ek, evil);
+      evil.start(Harness.context(e));
+      h.closeLater(e);
+      e.send(b.endpoint(), new byte[20]);
+      expect(b, DropReason.BAD_CERTIFICATE, 2);
+      // a first contact claiming b's own identity
+      NodeKeys mk = NodeKeys.generate();
+      UdpTunnel mirror = UdpTunnel.builder().nodeId("b").bind(new InetSocketAddress("127.0.0.1", 0))
+          .identity(mk, Harness.ROOT.certify("b", mk.publicKey(), Instant.now().plusSeconds(600))).rootTrust(Harness.ROOT.trust()).build();
+      Node m = new Node("b", mk, mirror);
+      mirror.start(Harness.context(m));
+      h.closeLater(m);
+      m.send(b.endpoint(), new byte[20]);
+      expect(b, DropReason.BAD_CERTIFICATE, 3);
+
+      assertTrue(b.tunnel.stats().links().isEmpty(), "no state for unauthenticated senders");
+      assertEquals(0, b.tunnel.stats().linksOpened());
+      assertTrue(b.received.data.isEmpty());
+      DatagramPacket reply = new DatagramPacket(new byte[2048], 2048);
+      assertThrows(SocketTimeoutException.class, () -> stranger.receive(reply), "no reply to strangers");
+    }
+  }
+
+  @Test
+  void replayedForgedAndWrongKeyDatagramsOnALiveLink() throws Exception {
+    try (Harness h = new Harness()) {
+      Node b = h.node("b");
+      try (Relay relay = new Relay(new InetSocketAddress("127.0.0.1", 0), b.tunnel.boundAddress())) {
+        Node a = h.node("a");
+        WorkerEndpoint viaRelay = WorkerEndpoint.of("b", relay.address(), b.keys.publicKey());
+        for (int i = 0; i < 3; i++) {
+          a.send(viaRelay, UdpTunnelTest.packet(300, i));
+          assertNotNull(b.received.next());
+        }
+        byte[] data = relay.toTarget.stream().filter(x -> x[1] == Datagram.TYPE_DATA).reduce((x, y) -> y).orElseThrow();
+        byte[] hello = relay.toTarget.stream().filter(x -> x[1] == Datagram.TYPE_FIRST_CONTACT).findFirst().orElseThrow();
+
+        relay.inject(data);
+        expect(b, DropReason.REPLAYED, 1);
+        relay.inject(hello);
+        expect(b, DropReason.REPLAYED, 2);
+
+        // forged: a fresh counter but a tampered body
+        byte[] forged = data.clone();
+        ByteBuffer.wrap(forged).putLong(8, 1_000_000L);
+        forged[40] ^= 1;
+        relay.inject(forged);
+        expect(b, DropReason.AUTH_FAILED, 1);
+        // truncated below its tag
+        relay.inject(Arrays.copyOf(data, 20));
+        expect(b, DropReason.TRUNCATED, 1);
+
+        // wrong key: the link's current key id and epoch, a fresh counter, sealed under another key
+        byte[] body = new byte[300];
+        ByteBuffer out = ByteBuffer.allocate(400);
+        int keyId = data[2] & 0xff;
+        int epoch = ByteBuffer.wrap(data).getInt(4);
+        Datagram.seal(CipherSuite.AES_256_GCM, new SecretKeySpec(new byte[32], "AES"), Datagram.TYPE_DATA, keyId, epoch, 2_000_000L,
+            ByteBuffer.wrap(body), out);
+        relay.inject(Arrays.copyOf(out.array(), out.position()));
+        expect(b, DropReason.AUTH_FAILED, 2);
+        // a key id no session has
+        byte[] otherKey = data.clone();
+        otherKey[2] = (byte) (keyId + 7);
+        relay.inject(otherKey);
+        expect(b, DropReason.STALE_KEY, 1);
+
+        assertNull(b.received.data.poll(300, TimeUnit.MILLISECONDS), "nothing bad was delivered");
+        assertEquals(1, b.tunnel.stats().links().size());
+        // the link still works
+        a.send(viaRelay, UdpTunnelTest.packet(300, 9));
+        assertNotNull(b.received.next());
+      }
+    }
+  }
+
+  private static void send(DatagramSocket s, InetSocketAddress to, byte[] b) throws Exception {
+    s.send(new DatagramPacket(b, b.length, to));
+  }
+}

@@ -1,0 +1,351 @@
+package io.semnet.tunnel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.semnet.core.address.WorkerEndpoint;
+import io.semnet.core.node.Tunnel;
+import io.semnet.core.policy.NodeView;
+import io.semnet.core.trust.RootAuthority;
+import io.semnet.tunnel.Harness.Delivery;
+import io.semnet.tunnel.Harness.Node;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class UdpTunnelTest {
+
+  static byte[] packet(int n, int seed) {
+    byte[] b = new byte[n];
+    for (int i = 0; i < n; i++) {
+      b[i] = (byte) (i * 31 + seed);
+    }
+    return b;
+  }
+
+  @Test
+  void dataNoticesAndProbesRoundTrip() throws Exception {
+    try (Harness h = new Harness()) {
+      Node a = h.node("a");
+      Node b = h.node("b");
+      byte[] p = packet(1400, 1);
+      a.send(b.endpoint(), p);
+      Delivery d = b.received.next();
+      assertNotNull(d, "b got the packet");
+      assertArrayEquals(p, d.bytes());
+      assertEquals("a", d.from().nodeId());
+      assertTrue(d.from().hasPublicKey(a.keys.publicKey()), "sender identified by its certified key");
+      assertTrue(b.received.batches > 0, "batch end signalled");
+
+      // b answers the endpoint it was given (the observed address), without ever querying routes
+      b.send(d.from(), packet(60, 2));
+      Delivery back = a.received.next();
+      assertNotNull(back);
+      assertArrayEquals(packet(60, 2), back.bytes());
+      assertEquals("b", back.from().nodeId());
+
+      b.tunnel.sendRouteNotFound(d.from(), InetAddress.getByName("10.1.2.3"));
+      Delivery nf = a.received.notFound.poll(5, TimeUnit.SECONDS);
+      assertNotNull(nf);
+      assertEquals(InetAddress.getByName("10.1.2.3"), nf.ip());
+      b.tunnel.sendRouteNotFound(d.from(), InetAddress.getByName("fd00::42"));
+      assertEquals(InetAddress.getByName("fd00::42"), a.received.notFound.poll(5, TimeUnit.SECONDS).ip());
+
+      Harness.await("RTT measured by probes", Duration.ofSeconds(5), () -> a.view.rttNanos("b") > 0 && b.view.rttNanos("a") > 0);
+      LinkStats ls = a.tunnel.stats().link("b");
+      assertTrue(ls.lastRttNanos() > 0 && ls.up() && ls.established());
+      assertEquals(1, ls.txBytes() / 1400);
+      assertEquals(0, a.tunnel.stats().totalDrops());
+      assertEquals(0, b.tunnel.stats().totalDrops());
+      assertTrue(a.tunnel.stats().receiveBufferDrops() >= 0, "kernel drop counter readable");
+    }
+  }
+
+  @Test
+  void manyPacketsInBatchesArriveInOrderOnLoopback() throws Exception {
+    try (Harness h = new Harness()) {
+      Node a = h.node("a");
+      Node b = h.node("b");
+      a.send(b.endpoint(), packet(100, 0));
+      assertNotNull(b.received.next());
+      for (int i = 0; i < 200; i++) {
+        a.tunnel.send(b.endpoint(), java.nio.ByteBuffer.wrap(packet(500, i)));
+        if (i % 16 == 15) {
+          a.tunnel.flush();
+        }
+      }
+      a.tunnel.flush();
+      for (int i = 0; i < 200; i++) {
+        Delivery d = b.received.next();
+        assertNotNull(d, "packet " + i);
+        assertArrayEquals(packet(500, i), d.bytes());
+      }
+    }
+  }
+
+  @Test
+  void ipv6Underlay() throws Exception {
+    try (Harness h = new Harness()) {
+      Node a = h.node("a6", NodeKeys.generate(), new InetSocketAddress("::1", 0), x -> {});
+      Node b = h.node("b6", NodeKeys.generate(), new InetSocketAddress("::1", 0), x -> {});
+      a.send(b.endpoint(), packet(1200, 3));
+      Delivery d = b.received.next();
+      assertNotNull(d);
+      assertArrayEquals(packet(1200, 3), d.bytes());
+      assertTrue(d.from().address().getAddress() instanceof java.net.Inet6Address);
+      assertEquals(40 + 8 + 16 + 16, a.tunnel.overheadBytes(true));
+      assertEquals(20 + 8 + 16 + 16, a.tunnel.overheadBytes(false));
+    }
+  }
+
+  @Test
+  void leastRecentlyUsedLinkIsEvictedAtTheLimit() throws Exception {
+    try (Harness h = new Harness()) {
+      Node a = h.node("a", x -> x.maxLinks(2));
+      Node b = h.node("b");
+      Node c = h.node("c");
+      Node d = h.node("d");
+      a.send(b.endpoint(), packet(10, 0));
+      assertNotNull(b.received.next());
+      a.send(c.endpoint(), packet(10, 0));
+      assertNotNull(c.received.next());
+      a.send(b.endpoint(), packet(10, 1)); // b is now more recent than c
+      assertNotNull(b.received.next());
+      a.send(d.endpoint(), packet(10, 2));
+      assertNotNull(d.received.next());
+      TunnelStats s = a.tunnel.stats();
+      assertEquals(2, s.links().size());
+      assertNotNull(s.link("b"));
+      assertNotNull(s.link("d"));
+      assertNull(s.link("c"), "c was least recently used");
+      assertEquals(1, s.linksEvicted());
+      // c is reachable again on demand (evicting b, now the least recent)
+      a.send(c.endpoint(), packet(10, 3));
+      assertArrayEquals(packet(10, 3), c.received.next().bytes());
+      assertNull(a.tunnel.stats().link("b"));
+    }
+  }
+
+  @Test
+  void idleLinksAreClosedBySweep() throws Exception {
+    try (Harness h = new Harness()) {
+      Node a = h.node("a", x -> x.idleTimeout(Duration.ofMillis(400)));
+      Node b = h.node("b");
+      a.send(b.endpoint(), packet(10, 0));
+      assertNotNull(b.received.next());
+      assertNotNull(a.tunnel.stats().link("b"));
+      Harness.await("idle close", Duration.ofSeconds(5), () -> a.tunnel.stats().link("b") == null);
+      assertEquals(1, a.tunnel.stats().linksIdleClosed());
+      // probes alone do not keep it open, data reopens it
+      a.send(b.endpoint(), packet(10, 1));
+      assertArrayEquals(packet(10, 1), b.received.next().bytes());
+    }
+  }
+
+  @Test
+  void keysRotateWithoutLossAndOldKeysExpire() throws Exception {
+    try (Harness h = new Harness()) {
+      Node b = h.node("b", x -> x.keyGrace(Duration.ofMillis(300)));
+      try (Relay relay = new Relay(new InetSocketAddress("127.0.0.1", 0), b.tunnel.boundAddress())) {
+        Node a = h.node("a", x -> x.rekeyAfter(Duration.ofMillis(400)).keyGrace(Duration.ofMillis(300)));
+        WorkerEndpoint viaRelay = WorkerEndpoint.of("b", relay.address(), b.keys.publicKey());
+        int sent = 0;
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+        java.util.Set<Integer> keyIds = new java.util.TreeSet<>();
+        while (System.nanoTime() < end) {
+          a.send(viaRelay, packet(200, sent++));
+          LinkStats l = a.tunnel.stats().link("b");
+          if (l != null && l.keyId() >= 0) {
+            keyIds.add(l.keyId());
+          }
+          Thread.sleep(5);
+        }
+        for (int i = 0; i < sent; i++) {
+          Delivery d = b.received.next();
+          assertNotNull(d, "packet " + i + " of " + sent + " across rekeys");
+          assertArrayEquals(packet(200, i), d.bytes());
+        }
+        assertTrue(keyIds.size() >= 3, "several key ids used: " + keyIds);
+        // a data datagram under the first key, replayed after that key's grace: rejected
+        byte[] old = relay.toTarget.stream().filter(x -> x[1] == 1 && x[2] == 0).findFirst().orElseThrow();
+        long before = b.tunnel.stats().drops(DropReason.STALE_KEY);
+        relay.inject(old);
+        Harness.await("old-key datagram dropped", Duration.ofSeconds(5),
+            () -> b.tunnel.stats().drops(DropReason.STALE_KEY) == before + 1);
+        assertNull(b.received.data.poll(200, TimeUnit.MILLISECONDS));
+
+        int keyBefore = a.tunnel.stats().link("b").keyId();
+        a.tunnel.rekey("b");
+        Harness.await("explicit rekey", Duration.ofSeconds(5), () -> a.tunnel.stats().link("b").keyId() != keyBefore);
+      }
+    }
+  }
+
+  @Test
+  void restartOfEitherSideRecoversAndOldDatagramsAreRejected() throws Exception {
+    try (Harness h = new Harness()) {
+      NodeKeys bKeys = NodeKeys.generate();
+      Node b = h.node("b", bKeys, new InetSocketAddress("127.0.0.1", 0), x -> x.probesBeforeDown(2));
+      InetSocketAddress bAddr = b.tunnel.boundAddress();
+      try (Relay relay = new Relay(new InetSocketAddress("127.0.0.1", 0), bAddr)) {
+        NodeKeys aKeys = NodeKeys.generate();
+        Node a = h.node("a", aKeys, new InetSocketAddress("127.0.0.1", 0), x -> x.probesBeforeDown(2));
+        InetSocketAddress aAddr = a.tunnel.boundAddress();
+        WorkerEndpoint bViaRelay = WorkerEndpoint.of("b", relay.address(), bKeys.publicKey());
+        for (int i = 0; i < 5; i++) {
+          a.send(bViaRelay, packet(100, i));
+          assertNotNull(b.received.next());
+        }
+        int firstEpoch = a.tunnel.epoch();
+        int oldCaptured = relay.toTarget.size();
+
+        // restart a (same keys, same port): its new run has a later epoch, b accepts the new first contact
+        a.close();
+        Node a2 = h.node("a", aKeys, aAddr, x -> x.probesBeforeDown(2));
+        assertTrue(Integer.compareUnsigned(a2.tunnel.epoch(), firstEpoch) > 0, "epoch advances across restarts");
+        a2.send(bViaRelay, packet(100, 99));
+        Delivery d = b.received.next();
+        assertNotNull(d, "restarted sender accepted");
+        assertArrayEquals(packet(100, 99), d.bytes());
+        // nonces (epoch, counter) never repeat across the two runs
+        java.util.Set<String> nonces = new java.util.HashSet<>();
+        for (byte[] x : relay.toTarget) {
+          assertTrue(nonces.add(java.util.Arrays.toString(java.util.Arrays.copyOfRange(x, 4, 16))), "nonce reused");
+        }
+        // the first run's datagrams, replayed from the same address: all rejected, nothing delivered
+        long dropsBefore = b.tunnel.stats().totalDrops();
+        for (int i = 0; i < oldCaptured; i++) {
+          relay.inject(relay.toTarget.get(i));
+        }
+        Harness.await("old-run datagrams dropped", Duration.ofSeconds(5),
+            () -> b.tunnel.stats().totalDrops() == dropsBefore + oldCaptured);
+        assertNull(b.received.data.poll(300, TimeUnit.MILLISECONDS));
+
+        // restart b: a's session is gone there; a notices unanswered probes, re-handshakes, recovers
+        int capturedBeforeB2 = relay.toTarget.size();
+        b.close();
+        Node b2 = h.node("b", bKeys, bAddr, x -> x.probesBeforeDown(2));
+        Harness.await("a marks b down", Duration.ofSeconds(5), () -> !a2.view.isPeerUp("b") || a2.tunnel.stats().link("b").keyId() != 0);
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
+        Delivery got = null;
+        while (got == null && System.nanoTime() < end) {
+          a2.send(bViaRelay, packet(100, 7));
+          got = b2.received.data.poll(200, TimeUnit.MILLISECONDS);
+        }
+        assertNotNull(got, "traffic recovers after the receiver restarted");
+        Harness.await("b up again", Duration.ofSeconds(5), () -> a2.view.isPeerUp("b"));
+        // what b's previous run accepted is worthless to the new run
+        b2.received.data.clear();
+        long d2 = b2.tunnel.stats().totalDrops();
+        for (int i = 0; i < capturedBeforeB2; i++) {
+          relay.inject(relay.toTarget.get(i));
+        }
+        Harness.await("pre-restart datagrams dropped by new run", Duration.ofSeconds(5),
+            () -> b2.tunnel.stats().totalDrops() >= d2 + capturedBeforeB2 - 2);
+        assertNull(b2.received.data.poll(300, TimeUnit.MILLISECONDS));
+      }
+    }
+  }
+
+  @Test
+  void unansweredProbesMarkPeerDownAndAnswersMarkItUp() throws Exception {
+    try (Harness h = new Harness()) {
+      NodeKeys bKeys = NodeKeys.generate();
+      Node a = h.node("a", x -> x.keepaliveInterval(Duration.ofMillis(100)).probesBeforeDown(2));
+      Node b = h.node("b", bKeys, new InetSocketAddress("127.0.0.1", 0), x -> {});
+      InetSocketAddress bAddr = b.tunnel.boundAddress();
+      WorkerEndpoint be = b.endpoint();
+      a.send(be, packet(10, 0));
+      assertNotNull(b.received.next());
+      Harness.await("rtt", Duration.ofSeconds(5), () -> a.view.rttNanos("b") != NodeView.UNKNOWN);
+      assertTrue(a.view.isPeerUp("b"));
+      b.close();
+      Harness.await("peer marked down", Duration.ofSeconds(5), () -> !a.view.isPeerUp("b"));
+      assertFalse(a.tunnel.stats().link("b").up());
+      h.node("b", bKeys, bAddr, x -> {});
+      Harness.await("peer up again", Duration.ofSeconds(8), () -> a.view.isPeerUp("b"));
+    }
+  }
+
+  @Test
+  void nodesSharingOnePublicIpBehindNatEachHaveTheirPort() throws Exception {
+    try (Harness h = new Harness()) {
+      Node a = h.node("a");
+      // b1 and b2 sit behind one NAT with public IP 127.0.0.2; the NAT forwards a port to each
+      Node b1 = h.node("b1");
+      Node b2 = h.node("b2");
+      try (Relay nat1 = new Relay(new InetSocketAddress("127.0.0.2", 0), b1.tunnel.boundAddress());
+          Relay nat2 = new Relay(new InetSocketAddress("127.0.0.2", 0), b2.tunnel.boundAddress())) {
+        WorkerEndpoint pub1 = WorkerEndpoint.of("b1", nat1.address(), b1.keys.publicKey());
+        WorkerEndpoint pub2 = WorkerEndpoint.of("b2", nat2.address(), b2.keys.publicKey());
+        assertEquals(pub1.address().getAddress(), pub2.address().getAddress());
+        a.send(pub1, packet(300, 1));
+        a.send(pub2, packet(300, 2));
+        Delivery d1 = b1.received.next();
+        Delivery d2 = b2.received.next();
+        assertArrayEquals(packet(300, 1), d1.bytes());
+        assertArrayEquals(packet(300, 2), d2.bytes());
+        // each replies to the address it observed (the NAT's), and a tells them apart
+        b1.send(d1.from(), packet(50, 11));
+        b2.send(d2.from(), packet(50, 22));
+        Delivery r1 = a.received.next();
+        Delivery r2 = a.received.next();
+        java.util.Map<String, Delivery> byNode = new java.util.HashMap<>();
+        byNode.put(r1.from().nodeId(), r1);
+        byNode.put(r2.from().nodeId(), r2);
+        assertArrayEquals(packet(50, 11), byNode.get("b1").bytes());
+        assertArrayEquals(packet(50, 22), byNode.get("b2").bytes());
+        assertEquals(nat1.address(), byNode.get("b1").from().address());
+        assertEquals(nat2.address(), byNode.get("b2").from().address());
+      }
+      // the advertised address is what the node hands out
+      Node c = h.node("c", x -> x.advertisedAddress(new InetSocketAddress("127.0.0.2", 40000)));
+      assertEquals(new InetSocketAddress("127.0.0.2", 40000), c.endpoint().address());
+    }
+  }
+
+  @Test
+  void plaintextModeIsExplicitAndDoesNotMixWithSealed() throws Exception {
+    try (Harness h = new Harness()) {
+      Node a = h.node("a", x -> x.plaintext(true));
+      Node b = h.node("b", x -> x.plaintext(true));
+      assertEquals(20 + 8 + 16, a.tunnel.overheadBytes(false));
+      a.send(b.endpoint(), packet(1000, 5));
+      Delivery d = b.received.next();
+      assertArrayEquals(packet(1000, 5), d.bytes());
+      b.send(d.from(), packet(10, 6));
+      assertArrayEquals(packet(10, 6), a.received.next().bytes());
+      Node sealed = h.node("s");
+      a.send(WorkerEndpoint.of("s", sealed.tunnel.boundAddress(), new byte[0]), packet(10, 7));
+      Harness.await("plaintext dropped by sealed node", Duration.ofSeconds(5),
+          () -> sealed.tunnel.stats().drops(DropReason.MODE_MISMATCH) > 0);
+      assertTrue(sealed.tunnel.stats().links().isEmpty());
+      assertNull(sealed.received.data.poll(200, TimeUnit.MILLISECONDS));
+    }
+  }
+
+  @Test
+  void builderRequiresIdentityUnlessPlaintextAndChecksTheCertificate() {
+    NodeKeys k = NodeKeys.generate();
+    InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
+    assertThrows(IllegalStateException.class, () -> UdpTunnel.builder().nodeId("x").bind(any).build());
+    RootAuthority other = RootAuthority.generate();
+    assertThrows(IllegalArgumentException.class, () -> UdpTunnel.builder().nodeId("x").bind(any)
+        .identity(k, other.certify("x", k.publicKey(), Instant.now().plusSeconds(60))).rootTrust(Harness.ROOT.trust()).build());
+    assertThrows(IllegalArgumentException.class, () -> UdpTunnel.builder().nodeId("x").bind(any)
+        .identity(k, Harness.ROOT.certify("y", k.publicKey(), Instant.now().plusSeconds(60))).rootTrust(Harness.ROOT.trust()).build());
+    Tunnel t = UdpTunnel.builder().nodeId("x").bind(any).plaintext(true).build();
+    t.close();
+    NodeKeys copy = NodeKeys.of(k.privateKeyBytes(), k.publicKey());
+    assertArrayEquals(k.publicKey(), copy.publicKey());
+    assertThrows(IllegalArgumentException.class, () -> NodeKeys.of(k.privateKeyBytes(), NodeKeys.generate().publicKey()));
+  }
+}
