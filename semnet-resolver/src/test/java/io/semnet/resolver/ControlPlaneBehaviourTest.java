@@ -9,8 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.semnet.core.address.Addresses;
-import io.semnet.core.address.InstanceIp;
-import io.semnet.core.address.IpPrefix;
 import io.semnet.core.address.ServiceIp;
 import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.core.isolation.Grant;
@@ -456,8 +454,6 @@ abstract class ControlPlaneBehaviourTest {
     });
     try {
       ServiceManager c = cluster("c1", 0);
-      ServerBinding probe = transport.bind("probe-holder", (client, m) -> CompletableFuture.completedFuture(null));
-      probe.close();
       var ch = transport.connect("c1", "w9", m -> { });
       assertTrue(ch.request(new Hello("w9", io.semnet.resolver.protocol.Role.WORKER, null), Duration.ofSeconds(5))
           .toCompletableFuture().get(5, TimeUnit.SECONDS) instanceof HelloReply);
@@ -740,13 +736,5 @@ abstract class ControlPlaneBehaviourTest {
       return QueryReply.found(answer);
     }
     return new io.semnet.resolver.protocol.Ack();
-  }
-
-  static InstanceIp unused(InstanceIp i) {
-    return i;
-  }
-
-  static IpPrefix unused(IpPrefix p) {
-    return p;
   }
 }
