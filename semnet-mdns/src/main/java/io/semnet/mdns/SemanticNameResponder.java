@@ -286,9 +286,14 @@ public final class SemanticNameResponder implements NameResponder {
     if (haveV4) {
       bindMdnsGroup(nif, MDNS_V4_GROUP, true);
     }
-    if (haveV6 || nif.inetAddresses().anyMatch(a -> a instanceof Inet6Address)) {
+    // Queries sent straight to the bridge address on port 5353 (RFC 6762 §5.5); a legacy querier
+    // whose socket is connected (dig 9.18 connects) can only hear replies from where it sent.
+    for (InetAddress a : bridgeAddresses) {
+      bindMdnsDirect(a);
+    }
+    if (haveV6) {
       // A link-local address is enough for mDNS over IPv6; ff02::fb is scoped to the bridge.
-      bindMdnsGroup(nif, Inet6Address.getByAddress(null, MDNS_V6_GROUP.getAddress(), nif), false);
+      bindMdnsGroup(nif, Inet6Address.getByAddress(null, MDNS_V6_GROUP.getAddress(), nif.getIndex()), false);
     }
   }
 
@@ -296,9 +301,14 @@ public final class SemanticNameResponder implements NameResponder {
     InetSocketAddress groupSocket = new InetSocketAddress(groupAddress, mdnsPort);
     Bootstrap b = new Bootstrap().group(loop).channelFactory(udp(v4))
         .option(ChannelOption.SO_REUSEADDR, true)
-        .option(ChannelOption.IP_MULTICAST_IF, nif)
         .option(ChannelOption.IP_MULTICAST_TTL, 255)
         .option(ChannelOption.IP_MULTICAST_LOOP_DISABLED, true);
+    if (v4) {
+      // IPv6 needs no IP_MULTICAST_IF: the group address carries the bridge's scope id. (Java only
+      // sees an interface's IPv6 addresses from the process's main namespace, so setting it by
+      // NetworkInterface would fail on a thread that entered the node's namespace.)
+      b.option(ChannelOption.IP_MULTICAST_IF, nif);
+    }
     if (epoll) {
       b.option(EpollChannelOption.SO_REUSEPORT, true);
       if (v4) {
@@ -306,7 +316,7 @@ public final class SemanticNameResponder implements NameResponder {
         b.option(EpollChannelOption.IP_MULTICAST_ALL, false);
       }
     }
-    MdnsHandler handler = new MdnsHandler(v4);
+    MdnsHandler handler = new MdnsHandler(v4, true);
     b.handler(handler);
     // Bound to the group address: receives only what is sent to the group, and the kernel still
     // picks the bridge's own address as the source of what we send.
@@ -314,6 +324,16 @@ public final class SemanticNameResponder implements NameResponder {
     ch.joinGroup(new InetSocketAddress(groupAddress, 0), nif).sync();
     handler.output = new QueryEngine.MdnsOutput(new UdpSink(ch), new InetSocketAddress(groupAddress, mdnsPort));
     loop.submit(() -> engine.addMulticastOutput(handler.output)).sync();
+  }
+
+  private void bindMdnsDirect(InetAddress address) throws InterruptedException {
+    boolean v4 = address instanceof Inet4Address;
+    MdnsHandler handler = new MdnsHandler(v4, false);
+    Channel ch = keep(new Bootstrap().group(loop).channelFactory(udp(v4)).handler(handler)
+        .bind(new InetSocketAddress(address, mdnsPort)).sync().channel());
+    // Replies to direct queries are unicast from this socket; the group address is never used.
+    handler.output = new QueryEngine.MdnsOutput(new UdpSink(ch),
+        new InetSocketAddress(v4 ? MDNS_V4_GROUP : MDNS_V6_GROUP, mdnsPort));
   }
 
   private void bindForwarder() throws InterruptedException {
@@ -454,10 +474,12 @@ public final class SemanticNameResponder implements NameResponder {
 
   private final class MdnsHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     private final boolean v4;
+    private final boolean viaMulticast;
     volatile QueryEngine.MdnsOutput output;
 
-    MdnsHandler(boolean v4) {
+    MdnsHandler(boolean v4, boolean viaMulticast) {
       this.v4 = v4;
+      this.viaMulticast = viaMulticast;
     }
 
     @Override
@@ -470,7 +492,7 @@ public final class SemanticNameResponder implements NameResponder {
       if ((from.getAddress() instanceof Inet4Address) != v4) {
         return;
       }
-      engine.handleMdns(p.content(), from, true, linkFilter.onLink(from.getAddress(), true), out);
+      engine.handleMdns(p.content(), from, viaMulticast, linkFilter.onLink(from.getAddress(), true), out);
     }
 
     @Override
