@@ -210,8 +210,12 @@ class ResponderNamespaceTest {
   }
 
   private List<String> mdnsQuery(String name, int qtype, String mode) {
-    TestNetwork.Result r = net.tryExec(client, 20, "/usr/bin/python3", script.toString(), CLIENT_V4, name,
-        Integer.toString(qtype), mode, "1.5");
+    return mdnsQuery(CLIENT_V4, name, qtype, mode);
+  }
+
+  private List<String> mdnsQuery(String source, String name, int qtype, String mode) {
+    TestNetwork.Result r = net.tryExec(client, 20, "/usr/bin/python3", script.toString(), source, name,
+        Integer.toString(qtype), mode, "1.5", clientIf);
     assertTrue(r.output.contains("DONE"), r.output);
     return r.output.lines().filter(l -> l.startsWith("MULTICAST") || l.startsWith("UNICAST")).toList();
   }
@@ -228,6 +232,19 @@ class ResponderNamespaceTest {
     assertTrue(qu.get(0).contains("type=28 class=32769 ttl=30 rdata=fdff::10"), qu.get(0));
     assertEquals(List.of(), mdnsQuery(UNKNOWN, 1, "qm"), "silent for names it does not own");
     assertEquals(List.of(), mdnsQuery(INVALID, 1, "qu"), "silent for impossible names");
+  }
+
+  @Test
+  void trueMulticastQueriesOverIpv6() {
+    List<String> qm = mdnsQuery("fd77::2", INSTANCE0, 28, "qm");
+    assertEquals(1, qm.size(), qm.toString());
+    assertTrue(qm.get(0).startsWith("MULTICAST from=fe80:"), qm.get(0));
+    assertTrue(qm.get(0).contains("type=28 class=32769 ttl=30 rdata=fdff::1:1"), qm.get(0));
+    List<String> qu = mdnsQuery("fd77::2", SERVICE_RR, 1, "qu");
+    assertEquals(1, qu.size(), qu.toString());
+    assertTrue(qu.get(0).startsWith("UNICAST from="), qu.get(0));
+    assertTrue(qu.get(0).contains("type=1 class=32769 ttl=30 rdata=172.30.0.10"), qu.get(0));
+    assertEquals(List.of(), mdnsQuery("fd77::2", UNKNOWN, 28, "qm"));
   }
 
   @Test
