@@ -1,0 +1,117 @@
+package io.semnet.mdns.internal;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * A DNS query decoded by {@link QueryParser} into reusable arrays, so decoding a query allocates
+ * nothing. One instance belongs to one thread (the responder's event loop) and is overwritten by
+ * every parse.
+ */
+public final class ParsedQuery {
+  /** Most questions kept from one query; mDNS queriers batch several, unicast allows one. */
+  public static final int MAX_QUESTIONS = 8;
+  /** Longest name in wire form (RFC 1035 §2.3.4). */
+  public static final int MAX_NAME = 255;
+
+  int id;
+  int flags;
+  int questionCount;
+  int answerCount;
+  int authorityCount;
+  int additionalCount;
+  /** Wire-form names (length-prefixed labels, terminating zero) in the case the client sent. */
+  final byte[][] names = new byte[MAX_QUESTIONS][MAX_NAME];
+  /** The same names folded to lower case, the lookup key. */
+  final byte[][] lowerNames = new byte[MAX_QUESTIONS][MAX_NAME];
+  final int[] nameLengths = new int[MAX_QUESTIONS];
+  final int[] nameHashes = new int[MAX_QUESTIONS];
+  final int[] types = new int[MAX_QUESTIONS];
+  final int[] classes = new int[MAX_QUESTIONS];
+  /** Number of questions decoded (at most {@link #MAX_QUESTIONS}; the rest are ignored). */
+  int decoded;
+  /** Offset just past the question section in the query. */
+  int questionsEnd;
+
+  public int id() {
+    return id;
+  }
+
+  public int flags() {
+    return flags;
+  }
+
+  public int opcode() {
+    return (flags >>> 11) & 0xf;
+  }
+
+  public boolean recursionDesired() {
+    return (flags & 0x0100) != 0;
+  }
+
+  public int questionCount() {
+    return questionCount;
+  }
+
+  public int decodedQuestions() {
+    return decoded;
+  }
+
+  public int type(int q) {
+    return types[q];
+  }
+
+  /** The question class without the mDNS unicast-response bit. */
+  public int dnsClass(int q) {
+    return classes[q] & 0x7fff;
+  }
+
+  /** True if the mDNS unicast-response (QU) bit is set on question {@code q}. */
+  public boolean unicastResponse(int q) {
+    return (classes[q] & 0x8000) != 0;
+  }
+
+  public int nameLength(int q) {
+    return nameLengths[q];
+  }
+
+  /** The name of question {@code q} in presentation form (allocates; for the slow path only). */
+  public String nameString(int q) {
+    return WireNames.toPresentation(names[q], nameLengths[q]);
+  }
+
+  /** Writes question {@code q} (name as the client spelt it, type, class) to {@code out}. */
+  public void writeQuestion(int q, ByteBuf out, boolean clearUnicastBit) {
+    out.writeBytes(names[q], 0, nameLengths[q]);
+    out.writeShort(types[q]);
+    out.writeShort(clearUnicastBit ? classes[q] & 0x7fff : classes[q]);
+  }
+
+  /** Copies question {@code q} into {@code key} (lower-case wire name) for keeping beyond the next parse. */
+  public byte[] keyCopy(int q) {
+    byte[] k = new byte[nameLengths[q]];
+    System.arraycopy(lowerNames[q], 0, k, 0, k.length);
+    return k;
+  }
+
+  /** An independent copy of this query, for answering it later. */
+  public ParsedQuery copy() {
+    ParsedQuery c = new ParsedQuery();
+    c.id = id;
+    c.flags = flags;
+    c.questionCount = questionCount;
+    c.answerCount = answerCount;
+    c.authorityCount = authorityCount;
+    c.additionalCount = additionalCount;
+    c.decoded = decoded;
+    c.questionsEnd = questionsEnd;
+    for (int i = 0; i < decoded; i++) {
+      System.arraycopy(names[i], 0, c.names[i], 0, nameLengths[i]);
+      System.arraycopy(lowerNames[i], 0, c.lowerNames[i], 0, nameLengths[i]);
+      c.nameLengths[i] = nameLengths[i];
+      c.nameHashes[i] = nameHashes[i];
+      c.types[i] = types[i];
+      c.classes[i] = classes[i];
+    }
+    return c;
+  }
+}
