@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mvn -B -q -DskipTests install
-exec java -cp "samples/demo/target/classes:$(cat samples/demo/target/classpath.txt)" io.semnet.samples.CoreTour "$@"
+exec java -cp "samples/demo/target/classes:$(cat samples/demo/target/classpath.txt)" io.semnet.samples.demo.Demo "$@"

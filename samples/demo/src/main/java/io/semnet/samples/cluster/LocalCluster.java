@@ -1,0 +1,358 @@
+package io.semnet.samples.cluster;
+
+import io.semnet.core.plan.AddressPlan;
+import io.semnet.core.record.GeoPoint;
+import io.semnet.core.record.InstanceRecord;
+import io.semnet.core.record.ServiceRecord;
+import io.semnet.core.service.ServiceId;
+import io.semnet.proxy.tun.NetworkPlumbing;
+import io.semnet.resolver.InProcessControlPlane;
+import io.semnet.resolver.Orchestration;
+import io.semnet.resolver.ServiceDescriptor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+
+/**
+ * A whole SemNet platform on one machine: a root and a cluster service manager (in-process control
+ * plane), worker nodes in network namespaces joined by a simulated underlay (optionally behind NAT,
+ * with netem delay or loss), and instances as network namespaces running real servers. Used by the
+ * demo, the end-to-end tests and the end-to-end benchmark. Needs root. {@link #close} removes every
+ * namespace, device and process it created, also after a failure; a shutdown hook does the same if
+ * the JVM is interrupted (Ctrl-C).
+ *
+ * <p>All nodes share this JVM: each node's TUN device and sockets are opened inside its namespace,
+ * so one JIT and one heap serve the whole cluster (cheaper on two cores than a JVM per node); the
+ * cost is that the nodes also share CPU time and GC pauses.
+ */
+public final class LocalCluster implements AutoCloseable {
+  public static final String CLUSTER = "cluster-1";
+
+  private final String prefix = "sn" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100, 0xfff));
+  private final AddressPlan plan = AddressPlan.defaults();
+  private final InProcessControlPlane controlPlane;
+  private final Underlay underlay;
+  private final Map<String, WorkerNode> workers = new LinkedHashMap<>();
+  private final Map<String, Underlay.NatRouter> natRouters = new LinkedHashMap<>();
+  private final List<Instance> instances = new ArrayList<>();
+  private final NetworkPlumbing namespaces = NetworkPlumbing.here();
+  private final Path workDir;
+  private final boolean plaintext;
+  private final Thread hook = new Thread(this::closeQuietly, "local-cluster-cleanup");
+  private int nextInstanceNs;
+  private boolean closed;
+
+  public LocalCluster(boolean plaintextTunnels) {
+    this.plaintext = plaintextTunnels;
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      this.workDir = Files.createTempDirectory(prefix);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    this.controlPlane = InProcessControlPlane.builder()
+        .clusters(CLUSTER)
+        .plan(plan)
+        .renewInterval(Duration.ofSeconds(5))
+        .build();
+    this.underlay = new Underlay(prefix);
+  }
+
+  public LocalCluster() {
+    this(false);
+  }
+
+  public String prefix() {
+    return prefix;
+  }
+
+  public AddressPlan plan() {
+    return plan;
+  }
+
+  public InProcessControlPlane controlPlane() {
+    return controlPlane;
+  }
+
+  public Orchestration orchestration() {
+    return controlPlane.orchestration();
+  }
+
+  public Underlay underlay() {
+    return underlay;
+  }
+
+  int tunMtu() {
+    return 1400;
+  }
+
+  /** Starts a worker attached directly to the underlay. */
+  public WorkerNode addWorker(String name, GeoPoint location) throws Exception {
+    String ns = prefix + "-" + name;
+    namespaces.createNamespace(ns);
+    return start(new WorkerNode.Spec(name, ns, underlay.attach(ns, name), location, plaintext));
+  }
+
+  /** Starts a worker behind NAT router {@code natName} (created on first use), reachable only on its tunnel port. */
+  public WorkerNode addWorkerBehindNat(String name, String natName, GeoPoint location) throws Exception {
+    String ns = prefix + "-" + name;
+    namespaces.createNamespace(ns);
+    Underlay.NatRouter nat = natRouters.computeIfAbsent(natName, underlay::natRouter);
+    return start(new WorkerNode.Spec(name, ns, nat.attach(ns, name), location, plaintext));
+  }
+
+  private WorkerNode start(WorkerNode.Spec spec) throws Exception {
+    WorkerNode w = new WorkerNode(spec, this);
+    workers.put(spec.name(), w);
+    return w;
+  }
+
+  public WorkerNode worker(String name) {
+    WorkerNode w = workers.get(name);
+    if (w == null) {
+      throw new IllegalArgumentException("no worker " + name);
+    }
+    return w;
+  }
+
+  /** Starts a worker whose underlay link can be delayed and made lossy with {@link #impair}. */
+  public WorkerNode addImpairedWorker(String name, GeoPoint location) throws Exception {
+    String ns = prefix + "-" + name;
+    namespaces.createNamespace(ns);
+    return start(new WorkerNode.Spec(name, ns, underlay.attachImpaired(ns, name), location, plaintext));
+  }
+
+  /** One-way delay and jitter (ms, each direction) and loss (0..1) on an impaired worker's link. */
+  public void impair(String worker, double delayMs, double jitterMs, double loss) {
+    underlay.impair(worker, delayMs, jitterMs, loss);
+  }
+
+  /** Drops a share of a worker's underlay packets in each direction. */
+  public void loss(String worker, double probability) {
+    underlay.loss(worker(worker).namespace(), probability);
+  }
+
+  public ServiceRecord deploy(ServiceDescriptor descriptor) {
+    return orchestration().deploy(descriptor);
+  }
+
+  /** A running instance: its namespace, the node it is on, its record and its server process. */
+  public final class Instance {
+    private final ServiceId service;
+    private final int ordinal;
+    private WorkerNode node;
+    private WorkerNode.Attachment attachment;
+    private InstanceRecord record;
+    private final Path dir;
+    private final List<Process> processes = new ArrayList<>();
+
+    private Instance(ServiceId service, int ordinal, Path dir) {
+      this.service = service;
+      this.ordinal = ordinal;
+      this.dir = dir;
+    }
+
+    public String namespace() {
+      return attachment.namespace();
+    }
+
+    public WorkerNode node() {
+      return node;
+    }
+
+    public InstanceRecord record() {
+      return record;
+    }
+
+    public ServiceId service() {
+      return service;
+    }
+
+    public int ordinal() {
+      return ordinal;
+    }
+
+    /** Directory served over HTTP by {@link #serveHttp}. */
+    public Path dir() {
+      return dir;
+    }
+
+    public String label() {
+      return service.service() + "#" + ordinal + "@" + node.name();
+    }
+
+    /** Serves {@link #dir()} over HTTP on {@code port} (IPv4 and IPv6); index says {@link #label()}. */
+    public Instance serveHttp(int port) {
+      writeIndex();
+      Process p = Shell.start(namespace(), dir.resolve("http.log"), "/usr/bin/python3", "-m", "http.server",
+          Integer.toString(port), "--bind", "::", "--directory", dir.toString());
+      processes.add(p);
+      waitFor(() -> Shell.run(namespace(), 5, "curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:" + port + "/").ok(),
+          "HTTP server of " + label());
+      return this;
+    }
+
+    /** Answers UDP datagrams on {@code port} with {@code <label>:<payload>}. */
+    public Instance serveUdpEcho(int port) {
+      String code = "import socket\n"
+          + "s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM)\n"
+          + "s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_V6ONLY,0)\n"
+          + "s.bind(('::'," + port + "))\n"
+          + "while True:\n"
+          + "  d,a=s.recvfrom(65535)\n"
+          + "  s.sendto(b'" + label() + ":'+d,a)\n";
+      processes.add(Shell.start(namespace(), dir.resolve("udp.log"), "/usr/bin/python3", "-c", code));
+      return this;
+    }
+
+    private void writeIndex() {
+      try {
+        Files.writeString(dir.resolve("index.html"), label() + "\n");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    /** Runs a command inside this instance's namespace. */
+    public Shell.Result run(int timeoutSeconds, String... cmd) {
+      return Shell.run(namespace(), timeoutSeconds, cmd);
+    }
+
+    void stopProcesses() {
+      processes.forEach(Shell::kill);
+      processes.clear();
+    }
+  }
+
+  /** Creates an instance namespace on {@code worker} and reports instance {@code ordinal} placed there. */
+  public Instance startInstance(String worker, ServiceId service, int ordinal) {
+    WorkerNode node = worker(worker);
+    String ns = prefix + "-i" + (nextInstanceNs++);
+    namespaces.createNamespace(ns);
+    Path dir;
+    try {
+      dir = Files.createDirectories(workDir.resolve(service.service() + "-" + ordinal + "-" + ns));
+      Path netnsDir = Files.createDirectories(Path.of("/etc/netns", ns));
+      Files.writeString(netnsDir.resolve("resolv.conf"), "nameserver " + node.bridgeIpv4() + "\noptions timeout:2 attempts:2\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Instance i = new Instance(service, ordinal, dir);
+    i.node = node;
+    i.attachment = node.wire(ns);
+    i.record = node.attach(orchestration(), service, ordinal, i.attachment, false);
+    instances.add(i);
+    return i;
+  }
+
+  /**
+   * Kills an instance as a crash would: its processes die and its node notices (the instance
+   * leaves the node's local table and its veth goes away). The control plane is not told; peers
+   * learn from route-not-found notices.
+   */
+  public void kill(Instance i) {
+    i.stopProcesses();
+    i.node.detach(i.record, i.attachment);
+  }
+
+  /**
+   * Moves an instance to another worker, keeping its InstanceIP (a cold move: the namespace is
+   * re-wired to the new node's bridge and gets a namespace IP of the new node; servers restart).
+   */
+  public void migrate(Instance i, String toWorker) {
+    WorkerNode from = i.node;
+    WorkerNode to = worker(toWorker);
+    from.detach(i.record, i.attachment);
+    i.node = to;
+    i.attachment = to.wire(i.attachment.namespace());
+    try {
+      Files.writeString(Path.of("/etc/netns", i.namespace(), "resolv.conf"), "nameserver " + to.bridgeIpv4() + "\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    i.record = to.attach(orchestration(), i.service, i.ordinal, i.attachment, true);
+    i.writeIndex();
+  }
+
+  public List<Instance> instances() {
+    return List.copyOf(instances);
+  }
+
+  public List<WorkerNode> workers() {
+    return List.copyOf(workers.values());
+  }
+
+  /** Polls {@code condition} for up to 20 s. */
+  public static void waitFor(java.util.function.BooleanSupplier condition, String what) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("timed out waiting for " + what);
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  private void closeQuietly() {
+    try {
+      close();
+    } catch (RuntimeException e) {
+      System.err.println("cluster clean-up failed: " + e);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    instances.forEach(Instance::stopProcesses);
+    List<WorkerNode> ws = new ArrayList<>(workers.values());
+    java.util.Collections.reverse(ws);
+    for (WorkerNode w : ws) {
+      try {
+        w.close();
+      } catch (RuntimeException e) {
+        System.err.println("closing " + w.name() + " failed: " + e);
+      }
+    }
+    for (Instance i : instances) {
+      deleteTree(Path.of("/etc/netns", i.namespace()));
+    }
+    namespaces.close();
+    underlay.close();
+    controlPlane.close();
+    deleteTree(workDir);
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException ignored) {
+      // already shutting down
+    }
+  }
+
+  private static void deleteTree(Path p) {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(p)) {
+      s.sorted(Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
+    } catch (IOException ignored) {
+      // best effort
+    }
+  }
+}
