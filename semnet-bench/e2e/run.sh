@@ -98,7 +98,7 @@ run_semnet() {
   cleanup
   local cp; cp="samples/demo/target/classes:$(cat samples/demo/target/classpath.txt)"
   local fifo; fifo=$(mktemp -u); mkfifo "$fifo"
-  java -cp "$cp" io.semnet.samples.bench.TwoNodeBenchTopology --prefix ${P} --tunnel "$mode" >"$fifo" 2>/tmp/${P}-semnet.log &
+  java -cp "$cp" io.semnet.samples.bench.TwoNodeBenchTopology --tunnel "$mode" >"$fifo" 2>/tmp/${P}-semnet.log &
   SEMNET_PID=$!
   local line=""
   exec 9<"$fifo"
