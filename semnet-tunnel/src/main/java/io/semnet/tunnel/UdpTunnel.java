@@ -124,6 +124,7 @@ public final class UdpTunnel implements Tunnel {
   private final ConcurrentHashMap<String, Link> links = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<InetSocketAddress, Link> byAddress = new ConcurrentHashMap<>();
   private final Object linkLock = new Object();
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
   private final AtomicLongArray dropCounts = new AtomicLongArray(DropReason.values().length);
   private final AtomicLong linksOpened = new AtomicLong();
   private final AtomicLong linksEvicted = new AtomicLong();
@@ -139,6 +140,7 @@ public final class UdpTunnel implements Tunnel {
   private ScheduledFuture<?> ticker;
   private int epoch;
   private WorkerEndpoint local;
+  private ByteBuffer rxIn;
   private ByteBuffer rxScratch;
   private double helloTokens;
   private long helloTokensAt;
@@ -195,7 +197,8 @@ public final class UdpTunnel implements Tunnel {
     }
     view = context.view();
     epoch = Epochs.next();
-    rxScratch = ByteBuffer.allocateDirect(maxDatagramBytes);
+    rxIn = ByteBuffer.allocate(maxDatagramBytes);
+    rxScratch = ByteBuffer.allocate(maxDatagramBytes);
     group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("semnet-tunnel-" + nodeId, true), EpollIoHandler.newFactory());
     try {
       boolean v6 = bindAddress.getAddress() instanceof Inet6Address;
@@ -527,11 +530,17 @@ public final class UdpTunnel implements Tunnel {
     int size = Datagram.size(n, plaintext);
     ByteBuf buf = alloc.directBuffer(size);
     try {
-      ByteBuffer out = buf.internalNioBuffer(0, size);
+      // The JDK ciphers copy direct buffers into fresh heap arrays (2 KB per packet measured);
+      // sealing between per-thread heap buffers and copying once into the direct buffer avoids it.
+      Scratch x = SCRATCH.get();
+      ByteBuffer in = x.in(size);
       int pos = payload.position();
-      Datagram.seal(suite, s.sendKey, type, s.keyId, epoch, link.counter.getAndIncrement(), payload, out);
+      in.put(payload).flip();
       payload.position(pos);
-      buf.writerIndex(size);
+      ByteBuffer out = x.out(size);
+      Datagram.seal(suite, s.sendKey, type, s.keyId, epoch, link.counter.getAndIncrement(), in, out);
+      out.flip();
+      buf.writeBytes(out);
     } catch (RuntimeException e) {
       buf.release();
       drop(DropReason.SEND_FAILED, link);
@@ -707,9 +716,12 @@ public final class UdpTunnel implements Tunnel {
       drop(DropReason.REPLAYED, link);
       return;
     }
+    ByteBuffer in = rxIn;
+    in.clear();
+    in.put(0, d, d.position(), len).limit(len);
     ByteBuffer out = rxScratch;
     out.clear();
-    int n = Datagram.open(suite, s.recvKey, d, out);
+    int n = Datagram.open(suite, s.recvKey, in, out);
     if (n < 0) {
       drop(DropReason.AUTH_FAILED, link);
       return;
@@ -1094,6 +1106,28 @@ public final class UdpTunnel implements Tunnel {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       drop(DropReason.SEND_FAILED);
       log.trace("tunnel {}: socket error", nodeId, cause);
+    }
+  }
+
+  /** Per-thread heap buffers for sealing (grown on demand, never shrunk). */
+  private static final class Scratch {
+    private ByteBuffer in = ByteBuffer.allocate(2048);
+    private ByteBuffer out = ByteBuffer.allocate(2048);
+
+    ByteBuffer in(int n) {
+      if (in.capacity() < n) {
+        in = ByteBuffer.allocate(n);
+      }
+      in.clear();
+      return in;
+    }
+
+    ByteBuffer out(int n) {
+      if (out.capacity() < n) {
+        out = ByteBuffer.allocate(n);
+      }
+      out.clear();
+      return out;
     }
   }
 

@@ -92,6 +92,20 @@ class UdpTunnelTest {
   }
 
   @Test
+  void chacha20Poly1305Suite() throws Exception {
+    try (Harness h = new Harness()) {
+      Node a = h.node("a", x -> x.cipherSuite(CipherSuite.CHACHA20_POLY1305));
+      Node b = h.node("b", x -> x.cipherSuite(CipherSuite.CHACHA20_POLY1305));
+      for (int i = 0; i < 20; i++) {
+        a.send(b.endpoint(), packet(1400, i));
+        assertArrayEquals(packet(1400, i), b.received.next().bytes());
+      }
+      b.send(a.endpoint(), packet(100, 1));
+      assertArrayEquals(packet(100, 1), a.received.next().bytes());
+    }
+  }
+
+  @Test
   void ipv6Underlay() throws Exception {
     try (Harness h = new Harness()) {
       Node a = h.node("a6", NodeKeys.generate(), new InetSocketAddress("::1", 0), x -> {});
