@@ -124,6 +124,11 @@ public final class UdpTunnel implements Tunnel {
   private final ConcurrentHashMap<String, Link> links = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<InetSocketAddress, Link> byAddress = new ConcurrentHashMap<>();
   private final Object linkLock = new Object();
+  private static final int OUTBOUND_CAPACITY = 8192;
+  private static final int OUTBOUND_EAGER_DRAIN = 256;
+  private final java.util.Queue<DatagramPacket> outbound = io.netty.util.internal.PlatformDependent.newFixedMpscQueue(OUTBOUND_CAPACITY);
+  private final java.util.concurrent.atomic.AtomicBoolean drainScheduled = new java.util.concurrent.atomic.AtomicBoolean();
+  private final Runnable drainTask = this::drainOutbound;
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
   private final AtomicLongArray dropCounts = new AtomicLongArray(DropReason.values().length);
   private final AtomicLong linksOpened = new AtomicLong();
@@ -305,8 +310,13 @@ public final class UdpTunnel implements Tunnel {
   @Override
   public void flush() {
     EpollDatagramChannel ch = channel;
-    if (ch != null && running) {
+    if (ch == null || !running) {
+      return;
+    }
+    if (ch.eventLoop().inEventLoop()) {
       ch.flush();
+    } else if (!outbound.isEmpty()) {
+      scheduleDrain();
     }
   }
 
@@ -363,6 +373,10 @@ public final class UdpTunnel implements Tunnel {
     }
     if (group != null) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    }
+    DatagramPacket q;
+    while ((q = outbound.poll()) != null) {
+      q.release();
     }
     synchronized (linkLock) {
       for (Link l : links.values()) {
@@ -551,11 +565,46 @@ public final class UdpTunnel implements Tunnel {
       link.txBytes.addAndGet(n);
     }
     DatagramPacket p = new DatagramPacket(buf, link.endpoint.address());
-    if (flushNow || !batching) {
+    if (ch.eventLoop().inEventLoop()) {
+      if (flushNow || !batching) {
+        ch.writeAndFlush(p, ch.voidPromise());
+      } else {
+        ch.write(p, ch.voidPromise());
+      }
+    } else if (!batching) {
       ch.writeAndFlush(p, ch.voidPromise());
     } else {
-      ch.write(p, ch.voidPromise());
+      // Other threads hand datagrams over through one queue and one task per flush, instead of a
+      // Netty write task (and event-loop wake-up) per datagram.
+      if (!outbound.offer(p)) {
+        p.release();
+        drop(DropReason.BACKPRESSURE, link);
+        return;
+      }
+      if (flushNow || outbound.size() >= OUTBOUND_EAGER_DRAIN) {
+        scheduleDrain();
+      }
     }
+  }
+
+  private void scheduleDrain() {
+    if (drainScheduled.compareAndSet(false, true)) {
+      channel.eventLoop().execute(drainTask);
+    }
+  }
+
+  private void drainOutbound() {
+    drainScheduled.set(false);
+    EpollDatagramChannel ch = channel;
+    DatagramPacket p;
+    int n = 0;
+    while ((p = outbound.poll()) != null) {
+      ch.write(p, ch.voidPromise());
+      if (++n % 64 == 0) {
+        ch.flush();
+      }
+    }
+    ch.flush();
   }
 
   /** Writes a handshake datagram built by the caller (event loop). */
