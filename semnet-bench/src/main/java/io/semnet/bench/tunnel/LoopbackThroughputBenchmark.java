@@ -48,7 +48,7 @@ public class LoopbackThroughputBenchmark {
   @Param({"true", "false"})
   public boolean batching;
 
-  @Param({"false"})
+  @Param({"false", "true"})
   public boolean plaintext;
 
   private UdpTunnel a;
