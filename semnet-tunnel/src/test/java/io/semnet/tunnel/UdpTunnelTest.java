@@ -121,6 +121,73 @@ class UdpTunnelTest {
   }
 
   @Test
+  void dualStackSocketServesIpv4Peers() throws Exception {
+    try (Harness h = new Harness()) {
+      Node b = h.node("b", NodeKeys.generate(), new InetSocketAddress("::", 0), x -> {});
+      Node a = h.node("a");
+      WorkerEndpoint bV4 = WorkerEndpoint.of("b", new InetSocketAddress("127.0.0.1", b.tunnel.boundAddress().getPort()), b.keys.publicKey());
+      a.send(bV4, packet(500, 4));
+      Delivery d = b.received.next();
+      assertArrayEquals(packet(500, 4), d.bytes());
+      b.send(d.from(), packet(70, 5));
+      assertArrayEquals(packet(70, 5), a.received.next().bytes());
+    }
+  }
+
+  @Test
+  void udpGroAndUnbatchedModesCarryTraffic() throws Exception {
+    try (Harness h = new Harness()) {
+      Node a = h.node("a", x -> x.batching(false));
+      Node b = h.node("b", x -> x.udpGro(true));
+      for (int i = 0; i < 50; i++) {
+        a.tunnel.send(b.endpoint(), java.nio.ByteBuffer.wrap(packet(1300, i)));
+      }
+      for (int i = 0; i < 50; i++) {
+        Delivery d = b.received.next();
+        assertNotNull(d, "packet " + i);
+        assertArrayEquals(packet(1300, i), d.bytes());
+      }
+      b.send(a.endpoint(), packet(10, 1));
+      assertArrayEquals(packet(10, 1), a.received.next().bytes());
+    }
+  }
+
+  @Test
+  void receiveBufferOverflowIsVisibleInTheCounters() throws Exception {
+    try (Harness h = new Harness()) {
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.atomic.AtomicInteger got = new java.util.concurrent.atomic.AtomicInteger();
+      io.semnet.core.node.TunnelReceiver stalling = new io.semnet.core.node.TunnelReceiver() {
+        @Override
+        public void onData(WorkerEndpoint from, java.nio.ByteBuffer p) {
+          if (got.incrementAndGet() == 2) {
+            try {
+              release.await(10, TimeUnit.SECONDS); // the event loop stops reading; the socket buffer fills
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        }
+
+        @Override
+        public void onRouteNotFound(WorkerEndpoint from, InetAddress ip) {}
+      };
+      Node b = h.node("b", NodeKeys.generate(), new InetSocketAddress("127.0.0.1", 0), x -> x.socketBuffers(4096, 1 << 20), stalling);
+      Node a = h.node("a");
+      a.send(b.endpoint(), packet(100, 0));
+      Harness.await("link up", Duration.ofSeconds(5), () -> got.get() == 1);
+      assertEquals(0, b.tunnel.stats().receiveBufferDrops());
+      for (int i = 0; i < 300; i++) {
+        a.tunnel.send(b.endpoint(), java.nio.ByteBuffer.wrap(packet(1400, i)));
+      }
+      a.tunnel.flush();
+      Thread.sleep(300);
+      release.countDown();
+      Harness.await("kernel drops counted", Duration.ofSeconds(5), () -> b.tunnel.stats().receiveBufferDrops() > 0);
+    }
+  }
+
+  @Test
   void leastRecentlyUsedLinkIsEvictedAtTheLimit() throws Exception {
     try (Harness h = new Harness()) {
       Node a = h.node("a", x -> x.maxLinks(2));
