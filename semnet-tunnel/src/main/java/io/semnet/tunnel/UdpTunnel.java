@@ -124,6 +124,7 @@ public final class UdpTunnel implements Tunnel {
   private final ConcurrentHashMap<String, Link> links = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<InetSocketAddress, Link> byAddress = new ConcurrentHashMap<>();
   private final Object linkLock = new Object();
+  private static final long FAST_PROBE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final int OUTBOUND_CAPACITY = 8192;
   private static final int OUTBOUND_EAGER_DRAIN = 256;
   private final java.util.Queue<DatagramPacket> outbound = io.netty.util.internal.PlatformDependent.newFixedMpscQueue(OUTBOUND_CAPACITY);
@@ -146,6 +147,7 @@ public final class UdpTunnel implements Tunnel {
   private int epoch;
   private WorkerEndpoint local;
   private ByteBuffer rxIn;
+  private java.nio.file.Path eventLoopTaskDir;
   private ByteBuffer rxScratch;
   private double helloTokens;
   private long helloTokensAt;
@@ -224,6 +226,7 @@ public final class UdpTunnel implements Tunnel {
       group.register(ch).sync();
       ch.bind(bindAddress).sync();
       channel = ch;
+      eventLoopTaskDir = ch.eventLoop().submit(ProcNetUdp::taskDir).get(5, TimeUnit.SECONDS);
       InetSocketAddress bound = ch.localAddress();
       local = WorkerEndpoint.of(nodeId, advertisedAddress != null ? advertisedAddress : bound,
           plaintext ? new byte[0] : keys.publicKeyRef());
@@ -339,13 +342,8 @@ public final class UdpTunnel implements Tunnel {
     if (ch == null || !ch.isOpen()) {
       return -1;
     }
-    try {
-      // /proc/thread-self/net is the namespace of the reading thread: read it on the event loop,
-      // whose thread lives in the socket's namespace.
-      return ch.eventLoop().submit(() -> ProcNetUdp.drops(ch.fd().intValue(), ch.localAddress().getPort())).get(2, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      return -1;
-    }
+    // /proc/<pid>/task/<tid>/net shows the namespace of that thread: the event loop's, recorded at start.
+    return ProcNetUdp.drops(eventLoopTaskDir, ch.fd().intValue());
   }
 
   /** Forces a new handshake (new key id and session keys) with an established peer; for key rotation on demand. */
@@ -1084,7 +1082,17 @@ public final class UdpTunnel implements Tunnel {
       if (c == null) {
         continue;
       }
-      if (now - l.probeSentNanos >= keepaliveNanos) {
+      long sinceProbe = now - l.probeSentNanos;
+      boolean due;
+      if (l.probeOutstanding && now - l.lastUsedNanos < keepaliveNanos) {
+        // Data is flowing: do not wait a whole keepalive interval to notice a dead or restarted
+        // peer; an echo overdue by max(1 s, 4 RTT) counts as missed and the next probe goes now.
+        long rtt = l.lastRttNanos;
+        due = sinceProbe >= Math.min(keepaliveNanos, Math.max(FAST_PROBE_TIMEOUT_NANOS, rtt > 0 ? 4 * rtt : 0));
+      } else {
+        due = sinceProbe >= keepaliveNanos;
+      }
+      if (due) {
         if (l.probeOutstanding && ++l.missedProbes >= probesBeforeDown && l.up) {
           markDown(l);
           if (!l.handshakePending()) {
