@@ -203,7 +203,7 @@ public final class UdpTunnel implements Tunnel {
       receiver = context.tunnelReceiver();
     }
     view = context.view();
-    epoch = Epochs.next();
+    epoch = Epochs.next(plaintext ? "id:" + nodeId : java.util.Base64.getEncoder().encodeToString(keys.publicKeyRef()));
     rxIn = ByteBuffer.allocate(maxDatagramBytes);
     rxScratch = ByteBuffer.allocate(maxDatagramBytes);
     group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("semnet-tunnel-" + nodeId, true), EpollIoHandler.newFactory());
