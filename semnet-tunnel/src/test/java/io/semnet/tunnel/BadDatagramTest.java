@@ -147,6 +147,23 @@ class BadDatagramTest {
     }
   }
 
+  @Test
+  void certificateChecksAreRateLimited() throws Exception {
+    try (Harness h = new Harness(); DatagramSocket stranger = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+      Node b = h.node("b", x -> x.firstContactsPerSecond(2));
+      byte[] junk = new byte[16 + 2 + 100 + 56];
+      Datagram.header(junk, Datagram.TYPE_FIRST_CONTACT, 0, 0, 1, 1);
+      junk[17] = 100;
+      for (int i = 0; i < 20; i++) {
+        send(stranger, b.tunnel.boundAddress(), junk);
+      }
+      Harness.await("all counted", Duration.ofSeconds(5), () -> b.tunnel.stats().drops(DropReason.RATE_LIMITED)
+          + b.tunnel.stats().drops(DropReason.BAD_CERTIFICATE) == 20);
+      assertTrue(b.tunnel.stats().drops(DropReason.RATE_LIMITED) >= 15, "over the limit: " + b.tunnel.stats().drops());
+      assertTrue(b.tunnel.stats().links().isEmpty());
+    }
+  }
+
   private static void send(DatagramSocket s, InetSocketAddress to, byte[] b) throws Exception {
     s.send(new DatagramPacket(b, b.length, to));
   }

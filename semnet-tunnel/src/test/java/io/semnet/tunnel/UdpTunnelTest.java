@@ -337,6 +337,29 @@ class UdpTunnelTest {
   }
 
   @Test
+  void aPeerWithANewLongTermKeyReplacesItsLink() throws Exception {
+    try (Harness h = new Harness()) {
+      Node a = h.node("a");
+      Node b = h.node("b");
+      InetSocketAddress bAddr = b.tunnel.boundAddress();
+      a.send(b.endpoint(), packet(10, 0));
+      assertNotNull(b.received.next());
+      b.close();
+      NodeKeys fresh = NodeKeys.generate();
+      Node b2 = h.node("b", fresh, bAddr, x -> {});
+      // routes now carry b's new key: a opens a new link under it and the old one is gone
+      a.send(b2.endpoint(), packet(10, 1));
+      Delivery d = b2.received.next();
+      assertNotNull(d);
+      assertArrayEquals(packet(10, 1), d.bytes());
+      assertTrue(a.tunnel.stats().link("b").peer().hasPublicKey(fresh.publicKey()));
+      // and b, which never queried a route for a, reaches a back under the new keys
+      b2.send(d.from(), packet(10, 2));
+      assertArrayEquals(packet(10, 2), a.received.next().bytes());
+    }
+  }
+
+  @Test
   void unansweredProbesMarkPeerDownAndAnswersMarkItUp() throws Exception {
     try (Harness h = new Harness()) {
       NodeKeys bKeys = NodeKeys.generate();
