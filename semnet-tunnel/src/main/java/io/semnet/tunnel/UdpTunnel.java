@@ -280,6 +280,11 @@ public final class UdpTunnel implements Tunnel {
       drop(DropReason.TOO_LARGE);
       return;
     }
+    if (peer.nodeId().equals(nodeId)) {
+      // Local delivery is the translator's job; a link to ourselves could never authenticate.
+      drop(DropReason.SEND_FAILED);
+      return;
+    }
     Link link = linkFor(peer);
     if (link == null) {
       drop(DropReason.SEND_FAILED);
