@@ -318,6 +318,44 @@ class QueryEngineTest {
     still.release();
   }
 
+  @Test
+  void withoutAPushARemovalIsNoticedWithinTheRefreshInterval() throws Exception {
+    h.close();
+    h = new EngineHarness(Policies.of("rr"), null, 500, java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200));
+    h.resolver.put(FakeResolver.record(API, 1, "172.30.0.10", "fdff::10", "172.30.1.1", "fdff::1:1"));
+    decode(h.ask(Wire.query(1, INSTANCE0, 1))).release();
+    h.resolver.removeSilently(API);
+    Thread.sleep(250);
+    // Past the refresh interval: still answered from the store while it re-validates...
+    DatagramDnsResponse stale = decode(h.unicast(Wire.query(2, INSTANCE0, 1), true));
+    assertEquals(DnsResponseCode.NOERROR, stale.code());
+    stale.release();
+    Thread.sleep(100);
+    h.drain();
+    // ...and once the resolver said not found, the name is gone.
+    DatagramDnsResponse gone = decode(h.unicast(Wire.query(3, INSTANCE0, 1), true));
+    assertEquals(DnsResponseCode.NXDOMAIN, gone.code());
+    gone.release();
+    assertEquals(2, h.resolver.calls(INSTANCE0));
+  }
+
+  @Test
+  void anUnreachableControlPlaneKeepsKnownNamesResolving() throws Exception {
+    h.close();
+    h = new EngineHarness(Policies.of("rr"), null, 500, java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100));
+    h.resolver.put(FakeResolver.record(API, 1, "172.30.0.10", "fdff::10", "172.30.1.1", "fdff::1:1"));
+    decode(h.ask(Wire.query(1, INSTANCE0, 1))).release();
+    h.resolver.unavailable(true);
+    for (int i = 0; i < 3; i++) {
+      Thread.sleep(150);
+      h.drain();
+      DatagramDnsResponse r = decode(h.unicast(Wire.query(2 + i, INSTANCE0, 1), true));
+      assertEquals(List.of("172.30.1.1"), addresses(r, DnsRecordType.A));
+      r.release();
+    }
+    assertTrue(h.resolver.calls(INSTANCE0) >= 3, "re-validation was attempted");
+  }
+
   private void awaitStoreSize(int n) throws InterruptedException {
     for (int i = 0; i < 100 && h.on(() -> h.engine.storeSize()) != n; i++) {
       Thread.sleep(10);
