@@ -20,9 +20,9 @@ public final class ParsedQuery {
   int authorityCount;
   int additionalCount;
   /** Wire-form names (length-prefixed labels, terminating zero) in the case the client sent. */
-  final byte[][] names = new byte[MAX_QUESTIONS][MAX_NAME];
+  final byte[][] names;
   /** The same names folded to lower case, the lookup key. */
-  final byte[][] lowerNames = new byte[MAX_QUESTIONS][MAX_NAME];
+  final byte[][] lowerNames;
   final int[] nameLengths = new int[MAX_QUESTIONS];
   final int[] nameHashes = new int[MAX_QUESTIONS];
   final int[] types = new int[MAX_QUESTIONS];
@@ -31,6 +31,16 @@ public final class ParsedQuery {
   int decoded;
   /** Offset just past the question section in the query. */
   int questionsEnd;
+
+  /** A reusable query for {@link QueryParser#parse}. */
+  public ParsedQuery() {
+    this(MAX_QUESTIONS, MAX_NAME);
+  }
+
+  private ParsedQuery(int questions, int nameBytes) {
+    names = new byte[questions][nameBytes];
+    lowerNames = new byte[questions][nameBytes];
+  }
 
   public int id() {
     return id;
@@ -93,9 +103,17 @@ public final class ParsedQuery {
     return k;
   }
 
-  /** An independent copy of this query, for answering it later. */
+  /**
+   * An independent, compact copy of this query (only the decoded questions, arrays sized to the
+   * longest name), for answering it later: waiting queries hold hundreds of bytes, not kilobytes.
+   * Not reusable for parsing.
+   */
   public ParsedQuery copy() {
-    ParsedQuery c = new ParsedQuery();
+    int longest = 1;
+    for (int i = 0; i < decoded; i++) {
+      longest = Math.max(longest, nameLengths[i]);
+    }
+    ParsedQuery c = new ParsedQuery(decoded, longest);
     c.id = id;
     c.flags = flags;
     c.questionCount = questionCount;

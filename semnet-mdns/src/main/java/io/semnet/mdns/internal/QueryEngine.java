@@ -81,6 +81,7 @@ public final class QueryEngine {
   private final NameEntry[] mdnsAnswers = new NameEntry[ParsedQuery.MAX_QUESTIONS];
   private final int[] mdnsQuestions = new int[ParsedQuery.MAX_QUESTIONS];
   private boolean closed;
+  private int waiting;
 
   public QueryEngine(EngineConfig cfg, RouteResolver resolver, Predicate<String> knownPolicy, EventExecutor loop,
       ResponderCounters counters, Forwarder forwarder) {
@@ -534,6 +535,7 @@ public final class QueryEngine {
       }
       p.waiters.clear();
     }
+    waiting = 0;
     pending.clear();
   }
 
@@ -571,11 +573,12 @@ public final class QueryEngine {
     Pending p = pending.get(key);
     if (p != null) {
       if (w != null) {
-        if (p.waiters.size() >= cfg.maxWaitersPerName) {
+        if (p.waiters.size() >= cfg.maxWaitersPerName || waiting >= cfg.maxPendingNames * 4) {
           counters.increment(Counter.OVERLOAD_DROPPED);
         } else {
           counters.increment(Counter.RESOLVES_SHARED);
           p.waiters.add(w);
+          waiting++;
         }
       }
       return;
@@ -591,6 +594,7 @@ public final class QueryEngine {
     Pending np = new Pending(key, name);
     if (w != null) {
       np.waiters.add(w);
+      waiting++;
     }
     pending.put(key, np);
     counters.increment(Counter.RESOLVES_STARTED);
@@ -653,6 +657,7 @@ public final class QueryEngine {
     for (Waiter w : p.waiters) {
       answerLater(w, e);
     }
+    waiting -= p.waiters.size();
     p.waiters.clear();
   }
 
@@ -664,6 +669,7 @@ public final class QueryEngine {
       }
       // mDNS: silence; the querier retries
     }
+    waiting -= p.waiters.size();
     p.waiters.clear();
   }
 

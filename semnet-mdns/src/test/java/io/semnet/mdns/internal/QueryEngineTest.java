@@ -252,6 +252,24 @@ class QueryEngineTest {
     assertEquals(4, h.counters.get(Counter.RESOLVES_SHARED));
   }
 
+  @Test
+  void waitersForOneNameAreBounded() throws Exception {
+    ServiceId slow = ServiceId.of("slow", "prod", "db", "backend");
+    h.resolver.put(FakeResolver.record(slow, 1, "172.30.0.20", "fdff::20", "172.30.2.1", null));
+    h.resolver.delay(slow, 300);
+    String slowName = "slow.prod.db.backend.0.none.local";
+    for (int i = 0; i < 70; i++) {
+      assertNull(h.unicast(Wire.query(i, slowName, 1), true));
+    }
+    assertEquals(6, h.counters.get(Counter.OVERLOAD_DROPPED));
+    int answers = 0;
+    while (h.next(1000) != null) {
+      answers++;
+    }
+    assertEquals(64, answers);
+    assertEquals(1, h.resolver.calls(slowName));
+  }
+
   static int decodeId(byte[] b) {
     return ((b[0] & 0xff) << 8) | (b[1] & 0xff);
   }
