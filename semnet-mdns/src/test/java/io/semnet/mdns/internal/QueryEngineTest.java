@@ -225,9 +225,12 @@ class QueryEngineTest {
 
   @Test
   void concurrentQueriesShareOneTableQueryAndASlowOneBlocksNobody() throws Exception {
+    h.close();
+    h = new EngineHarness(Policies.of("rr"), null, 3000);
+    h.resolver.put(FakeResolver.record(API, 1, "172.30.0.10", "fdff::10", "172.30.1.1", "fdff::1:1"));
     ServiceId slow = ServiceId.of("slow", "prod", "db", "backend");
     h.resolver.put(FakeResolver.record(slow, 1, "172.30.0.20", "fdff::20", "172.30.2.1", null));
-    h.resolver.delay(slow, 400); // below the 500 ms resolve timeout
+    h.resolver.delay(slow, 1200); // below the 3 s resolve timeout
     String slowName = "slow.prod.db.backend.0.none.local";
     for (int i = 0; i < 5; i++) {
       assertNull(h.unicast(Wire.query(100 + i, slowName, 1), true));
@@ -237,7 +240,7 @@ class QueryEngineTest {
     EngineHarness.Sent first = h.next(2000);
     long fastMillis = (System.nanoTime() - t0) / 1_000_000;
     assertEquals(200, decodeId(first.bytes()), "the fast name is answered first");
-    assertTrue(fastMillis < 300, "fast answer took " + fastMillis + " ms");
+    assertTrue(fastMillis < 1000, "fast answer took " + fastMillis + " ms");
     List<Integer> ids = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       EngineHarness.Sent s = h.next(3000);
@@ -343,12 +346,13 @@ class QueryEngineTest {
     h.resolver.put(FakeResolver.record(API, 1, "172.30.0.10", "fdff::10", "172.30.1.1", "fdff::1:1"));
     decode(h.ask(Wire.query(1, INSTANCE0, 1))).release();
     h.resolver.removeSilently(API);
+    h.resolver.delay(API, 100); // so the re-validation is still in flight when the next query comes
     Thread.sleep(250);
     // Past the refresh interval: still answered from the store while it re-validates...
     DatagramDnsResponse stale = decode(h.unicast(Wire.query(2, INSTANCE0, 1), true));
     assertEquals(DnsResponseCode.NOERROR, stale.code());
     stale.release();
-    Thread.sleep(100);
+    Thread.sleep(300);
     h.drain();
     // ...and once the resolver said not found, the name is gone.
     DatagramDnsResponse gone = decode(h.unicast(Wire.query(3, INSTANCE0, 1), true));
