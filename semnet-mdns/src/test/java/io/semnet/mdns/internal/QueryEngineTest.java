@@ -463,6 +463,19 @@ class QueryEngineTest {
   }
 
   @Test
+  void mdnsFromOffLinkOrOversizedIsDroppedSilently() {
+    decode(h.ask(Wire.query(1, INSTANCE0, 1))).release();
+    h.on(() -> {
+      h.engine.handleMdns(Wire.buf(Wire.query(0, 0, INSTANCE0, 1, 1)), MDNS_PEER, true, false, h.output);
+      h.engine.handleMdns(Wire.buf(java.util.Arrays.copyOf(Wire.query(0, 0, INSTANCE0, 1, 1), 9001)), MDNS_PEER, true, true, h.output);
+      return null;
+    });
+    assertNull(h.next(300));
+    assertEquals(1, h.counters.get(Counter.OFF_LINK));
+    assertEquals(1, h.counters.get(Counter.OVERSIZED));
+  }
+
+  @Test
   void multipleQuestionsInOneMdnsQueryAreAnsweredTogether() {
     decode(h.ask(Wire.query(1, INSTANCE0, 1))).release();
     decode(h.ask(Wire.query(1, SERVICE_RR, 1))).release();
