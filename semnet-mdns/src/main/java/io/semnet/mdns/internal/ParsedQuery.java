@@ -12,6 +12,8 @@ public final class ParsedQuery {
   public static final int MAX_QUESTIONS = 8;
   /** Longest name in wire form (RFC 1035 §2.3.4). */
   public static final int MAX_NAME = 255;
+  /** Most known answers kept from one mDNS query (RFC 6762 §7.1); the rest are ignored. */
+  public static final int MAX_KNOWN = 16;
 
   int id;
   int flags;
@@ -23,23 +25,48 @@ public final class ParsedQuery {
   final byte[][] names;
   /** The same names folded to lower case, the lookup key. */
   final byte[][] lowerNames;
-  final int[] nameLengths = new int[MAX_QUESTIONS];
-  final int[] nameHashes = new int[MAX_QUESTIONS];
+  final int[] nameLengths;
+  final int[] nameHashes;
   final int[] types = new int[MAX_QUESTIONS];
   final int[] classes = new int[MAX_QUESTIONS];
   /** Number of questions decoded (at most {@link #MAX_QUESTIONS}; the rest are ignored). */
   int decoded;
   /** Offset just past the question section in the query. */
   int questionsEnd;
+  /** Known answers decoded by {@link QueryParser#parseKnownAnswers}; names in slots MAX_QUESTIONS + i. */
+  int knownDecoded;
+  final int[] knownTypes = new int[MAX_KNOWN];
+  final long[] knownTtls = new long[MAX_KNOWN];
+  final int[] knownRdataLengths = new int[MAX_KNOWN];
+  final byte[][] knownRdata = new byte[MAX_KNOWN][16];
 
   /** A reusable query for {@link QueryParser#parse}. */
   public ParsedQuery() {
-    this(MAX_QUESTIONS, MAX_NAME);
+    this(MAX_QUESTIONS + MAX_KNOWN, MAX_NAME);
+  }
+
+  /**
+   * True if the querier already holds this address record (same owner, type and address) with at
+   * least {@code minTtl} seconds left, so answering it again would be redundant (RFC 6762 §7.1).
+   */
+  boolean knows(NameKey owner, int type, byte[] rdata, long minTtl) {
+    for (int k = 0; k < knownDecoded; k++) {
+      int slot = MAX_QUESTIONS + k;
+      if (knownTypes[k] == type && knownTtls[k] >= minTtl && knownRdataLengths[k] == rdata.length
+          && nameLengths[slot] == owner.length
+          && java.util.Arrays.equals(lowerNames[slot], 0, owner.length, owner.bytes, 0, owner.length)
+          && java.util.Arrays.equals(knownRdata[k], 0, rdata.length, rdata, 0, rdata.length)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private ParsedQuery(int questions, int nameBytes) {
     names = new byte[questions][nameBytes];
     lowerNames = new byte[questions][nameBytes];
+    nameLengths = new int[questions];
+    nameHashes = new int[questions];
   }
 
   public int id() {

@@ -261,6 +261,8 @@ public final class QueryEngine {
     boolean legacy = sender.getPort() != MDNS_PORT;
     if (legacy) {
       counters.increment(Counter.MDNS_LEGACY_QUERIES);
+    } else if (q.answerCount > 0) {
+      QueryParser.parseKnownAnswers(msg, q);
     }
     int answered = 0;
     for (int i = 0; i < q.decoded; i++) {
@@ -362,6 +364,10 @@ public final class QueryEngine {
       for (int family = 0; family < 2; family++) {
         NameEntry.Records rec = family == 0 ? (wantsA(qtype) ? e.a : null) : (wantsAaaa(qtype) ? e.aaaa : null);
         if (rec == null) {
+          continue;
+        }
+        if (q.knownDecoded > 0 && q.knows(e.key, family == 0 ? TYPE_A : TYPE_AAAA, rec.rdata, cfg.ttlSeconds / 2)) {
+          counters.increment(Counter.MDNS_KNOWN_ANSWERS_SUPPRESSED);
           continue;
         }
         if (toUnicast) {

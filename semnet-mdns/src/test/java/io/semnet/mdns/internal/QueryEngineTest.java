@@ -342,17 +342,17 @@ class QueryEngineTest {
   @Test
   void withoutAPushARemovalIsNoticedWithinTheRefreshInterval() throws Exception {
     h.close();
-    h = new EngineHarness(Policies.of("rr"), null, 500, java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200));
+    h = new EngineHarness(Policies.of("rr"), null, 3000, java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200));
     h.resolver.put(FakeResolver.record(API, 1, "172.30.0.10", "fdff::10", "172.30.1.1", "fdff::1:1"));
     decode(h.ask(Wire.query(1, INSTANCE0, 1))).release();
     h.resolver.removeSilently(API);
-    h.resolver.delay(API, 100); // so the re-validation is still in flight when the next query comes
+    h.resolver.delay(API, 800); // so the re-validation is still in flight when the next query comes
     Thread.sleep(250);
     // Past the refresh interval: still answered from the store while it re-validates...
     DatagramDnsResponse stale = decode(h.unicast(Wire.query(2, INSTANCE0, 1), true));
     assertEquals(DnsResponseCode.NOERROR, stale.code());
     stale.release();
-    Thread.sleep(300);
+    Thread.sleep(1200);
     h.drain();
     // ...and once the resolver said not found, the name is gone.
     DatagramDnsResponse gone = decode(h.unicast(Wire.query(3, INSTANCE0, 1), true));
@@ -434,6 +434,36 @@ class QueryEngineTest {
     h.mdns(Wire.query(0, 0, INSTANCE0, 1, 1), MDNS_PEER);
     assertNull(h.next(200));
     assertEquals(1, h.counters.get(Counter.MDNS_RATE_LIMITED));
+  }
+
+  private static byte[] withKnownAnswer(String name, int type, byte[] rdata, long ttl) {
+    byte[] q = Wire.query(0, 0, name, type, 0x8001);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(q, 0, q.length);
+    out.write(0xc0);
+    out.write(12); // owner: the question's name
+    Wire.short16(out, type);
+    Wire.short16(out, 0x8001);
+    Wire.short16(out, (int) (ttl >>> 16));
+    Wire.short16(out, (int) ttl);
+    Wire.short16(out, rdata.length);
+    out.write(rdata, 0, rdata.length);
+    byte[] b = out.toByteArray();
+    b[7] = 1; // ANCOUNT
+    return b;
+  }
+
+  @Test
+  void knownAnswersWithEnoughTtlLeftAreNotRepeated() {
+    decode(h.ask(Wire.query(1, INSTANCE0, 1))).release();
+    byte[] addr = Addresses.parseLiteral("172.30.1.1").getAddress();
+    h.mdns(withKnownAnswer(INSTANCE0, 1, addr, 25), MDNS_PEER);
+    assertNull(h.next(200), "the querier already has it");
+    assertEquals(1, h.counters.get(Counter.MDNS_KNOWN_ANSWERS_SUPPRESSED));
+    h.mdns(withKnownAnswer(INSTANCE0, 1, addr, 10), MDNS_PEER); // less than half the TTL left
+    assertNotNull(h.next(1000));
+    h.mdns(withKnownAnswer(INSTANCE0, 1, Addresses.parseLiteral("172.30.9.9").getAddress(), 30), MDNS_PEER);
+    assertNotNull(h.next(1000), "a different address is no known answer");
   }
 
   @Test
