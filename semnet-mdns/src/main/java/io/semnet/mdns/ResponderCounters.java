@@ -1,0 +1,119 @@
+package io.semnet.mdns;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Live counters of a {@link SemanticNameResponder}: what it received, how it answered and what it
+ * dropped. Written by the responder's event loop, readable from any thread at any time; values only
+ * grow. Every dropped or refused packet is counted under exactly one reason.
+ */
+public final class ResponderCounters {
+  /** What is counted. */
+  public enum Counter {
+    /** Unicast DNS queries received over UDP (port 53). */
+    UNICAST_UDP_QUERIES,
+    /** Unicast DNS queries received over TCP (port 53). */
+    UNICAST_TCP_QUERIES,
+    /** mDNS packets received (port 5353), queries or not. */
+    MDNS_PACKETS,
+    /** Unicast answers with at least one address record. */
+    ANSWERED,
+    /** Unicast answers NOERROR without records (name exists, not with that type; or the zone apex). */
+    NODATA,
+    /** NXDOMAIN: impossible, unknown-policy or not-found semantic names. */
+    NXDOMAIN,
+    /** Impossible names (syntax) among {@link #NXDOMAIN}. */
+    INVALID_NAMES,
+    /** FORMERR answers to malformed unicast queries. */
+    FORMERR,
+    /** REFUSED answers (out of zone without forwarding, off-link source, unsupported class). */
+    REFUSED,
+    /** NOTIMP answers (opcode other than QUERY). */
+    NOTIMP,
+    /** SERVFAIL answers (resolver unavailable or timed out, upstreams failed). */
+    SERVFAIL,
+    /** Packets too short or too broken to answer at all; dropped. */
+    MALFORMED_DROPPED,
+    /** DNS responses (QR set) arriving where queries are expected; dropped. */
+    RESPONSES_DROPPED,
+    /** Packets larger than the configured maximum; dropped (mDNS) or FORMERR (unicast). */
+    OVERSIZED,
+    /** Packets from a source outside the bridge's subnets. */
+    OFF_LINK,
+    /** mDNS queries dropped for being malformed, not queries, or of an unsupported opcode. */
+    MDNS_DROPPED,
+    /** mDNS questions for names this node does not own (no answer sent, as RFC 6762 requires). */
+    MDNS_NOT_OWNED,
+    /** mDNS responses sent by multicast. */
+    MDNS_MULTICAST_RESPONSES,
+    /** mDNS responses sent by unicast (QU bit, direct unicast query, or legacy unicast). */
+    MDNS_UNICAST_RESPONSES,
+    /** Legacy-unicast mDNS queries (source port other than 5353). */
+    MDNS_LEGACY_QUERIES,
+    /** mDNS multicast answers withheld because the same record was multicast less than a second ago. */
+    MDNS_RATE_LIMITED,
+    /** mDNS answers left out because the querier listed them as known answers (RFC 6762 §7.1). */
+    MDNS_KNOWN_ANSWERS_SUPPRESSED,
+    /** mDNS goodbye records sent after a name stopped resolving. */
+    MDNS_GOODBYES,
+    /** Answers served from the name store without asking the resolver. */
+    CACHE_HITS,
+    /** Table queries started through the resolver (first asker of a name, or a refresh). */
+    RESOLVES_STARTED,
+    /** Queries that joined a table query already in flight for the same name. */
+    RESOLVES_SHARED,
+    /** Table queries that did not complete within the resolve timeout. */
+    RESOLVE_TIMEOUTS,
+    /** Queries dropped because too many were waiting for table queries. */
+    OVERLOAD_DROPPED,
+    /** Out-of-zone queries relayed to an upstream. */
+    FORWARDED,
+    /** Upstream answers relayed back to the client. */
+    FORWARD_RELAYED,
+    /** Upstream attempts that timed out. */
+    FORWARD_TIMEOUTS,
+    /** Packets from upstream sockets that matched no pending query; dropped. */
+    FORWARD_UNMATCHED,
+    /** TCP connections accepted. */
+    TCP_CONNECTIONS,
+    /** TCP connections closed for exceeding limits (count, idle time, frame size). */
+    TCP_REJECTED,
+    /** Pushed route changes applied (record updates and removals). */
+    PUSHES_APPLIED
+  }
+
+  private static final Counter[] ALL = Counter.values();
+  private final AtomicLongArray values = new AtomicLongArray(ALL.length);
+
+  /** Adds one. Not part of the public contract; the responder's internals call it. */
+  public void increment(Counter c) {
+    values.incrementAndGet(c.ordinal());
+  }
+
+  public long get(Counter c) {
+    return values.get(c.ordinal());
+  }
+
+  /** A consistent-enough copy of all counters (each value read once). */
+  public Map<Counter, Long> snapshot() {
+    Map<Counter, Long> m = new EnumMap<>(Counter.class);
+    for (Counter c : ALL) {
+      m.put(c, values.get(c.ordinal()));
+    }
+    return m;
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder sb = new StringBuilder("ResponderCounters{");
+    for (Counter c : ALL) {
+      long v = values.get(c.ordinal());
+      if (v != 0) {
+        sb.append(c.name().toLowerCase(java.util.Locale.ROOT)).append('=').append(v).append(' ');
+      }
+    }
+    return sb.append('}').toString();
+  }
+}
