@@ -204,6 +204,8 @@ public final class UdpTunnel implements Tunnel {
     }
     view = context.view();
     epoch = Epochs.next(plaintext ? "id:" + nodeId : java.util.Base64.getEncoder().encodeToString(keys.publicKeyRef()));
+    helloTokens = helloRatePerSecond;
+    helloTokensAt = System.nanoTime();
     rxIn = ByteBuffer.allocate(maxDatagramBytes);
     rxScratch = ByteBuffer.allocate(maxDatagramBytes);
     group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("semnet-tunnel-" + nodeId, true), EpollIoHandler.newFactory());
@@ -1067,6 +1069,15 @@ public final class UdpTunnel implements Tunnel {
     if (!running) {
       return;
     }
+    try {
+      tickLinks();
+    } catch (RuntimeException e) {
+      // A periodic task that throws is never run again: keep the timers alive whatever happens.
+      log.warn("tunnel {}: timer error", nodeId, e);
+    }
+  }
+
+  private void tickLinks() {
     long now = System.nanoTime();
     for (Link l : links.values()) {
       if (l.closed) {

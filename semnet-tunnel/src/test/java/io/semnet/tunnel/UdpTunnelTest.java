@@ -43,7 +43,7 @@ class UdpTunnelTest {
       assertArrayEquals(p, d.bytes());
       assertEquals("a", d.from().nodeId());
       assertTrue(d.from().hasPublicKey(a.keys.publicKey()), "sender identified by its certified key");
-      assertTrue(b.received.batches > 0, "batch end signalled");
+      Harness.await("batch end signalled", Duration.ofSeconds(5), () -> b.received.batches > 0);
 
       // b answers the endpoint it was given (the observed address), without ever querying routes
       b.send(d.from(), packet(60, 2));
