@@ -877,6 +877,7 @@ public final class UdpTunnel implements Tunnel {
         return;
       }
       establishResponder(link, keyId, peerEpoch, counter, null, null, null);
+      moveTo(link, from);
       return;
     }
     if (!helloToken()) {
