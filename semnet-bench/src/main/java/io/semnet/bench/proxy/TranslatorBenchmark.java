@@ -106,7 +106,7 @@ public class TranslatorBenchmark {
     policies.register(new RoundRobinProvider());
     tunnel = new CountingTunnel();
     io = new CountingIo();
-    translator = SemnetTranslator.builder().maxFlows(1 << 16).build();
+    translator = SemnetTranslator.builder().maxFlows(1 << 14).build();
     node = SemnetNode.builder("n1").view(new LocalNodeView("n1", null)).localInstances(locals).policies(policies)
         .resolver(resolver).tunnel(tunnel).translator(translator).packetIo(io).build();
     node.start();
