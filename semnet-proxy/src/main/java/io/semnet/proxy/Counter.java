@@ -1,0 +1,80 @@
+package io.semnet.proxy;
+
+/**
+ * What {@link SemnetTranslator} counts. Names starting with {@code DROP_} are reasons a packet was
+ * discarded; the others count work done and messages sent.
+ */
+public enum Counter {
+  /** Packets from local instances translated and sent on. */
+  TRANSLATED_OUT,
+  /** Packets from peers (or looped back) translated and delivered locally. */
+  TRANSLATED_IN,
+  /** Packets written to the TUN device. */
+  DELIVERED_LOCAL,
+  /** Packets handed to the tunnel. */
+  SENT_TUNNEL,
+  /** Flows created for a local client (a policy chose an instance). */
+  FLOWS_CREATED,
+  /** Flows learned from the first packet of an incoming flow for a local instance. */
+  FLOWS_LEARNED,
+  FLOWS_EXPIRED,
+  /** Flows evicted because the table was full. */
+  FLOWS_EVICTED,
+  /** Older flows replaced by a new flow with the same key in either direction (newest wins). */
+  FLOWS_SUPERSEDED,
+  /** Flows re-pointed after a route-not-found notice or a pushed record change. */
+  FLOWS_REPOINTED,
+  /** Packets parked while their route was being resolved. */
+  PARKED,
+  /** Parked packets translated after their route arrived. */
+  UNPARKED,
+  MSS_CLAMPED,
+  ICMP_ERRORS_TRANSLATED,
+  UNREACHABLE_SENT,
+  ADMIN_PROHIBITED_SENT,
+  PACKET_TOO_BIG_SENT,
+  TIME_EXCEEDED_SENT,
+  ROUTE_NOT_FOUND_SENT,
+  ROUTE_NOT_FOUND_RECEIVED,
+  DROP_TRUNCATED,
+  DROP_BAD_VERSION,
+  DROP_BAD_IHL,
+  DROP_BAD_LENGTH,
+  DROP_UNSUPPORTED_PROTOCOL,
+  /** Source is not a local instance. */
+  DROP_UNKNOWN_SOURCE,
+  /** The sender has no InstanceIP of the packet's family. */
+  DROP_NO_INSTANCE_IP,
+  /** The flow's park queue (or the global park budget) was full. */
+  DROP_PARK_OVERFLOW,
+  /** Parked packets whose resolution did not complete in time. */
+  DROP_PARK_TIMEOUT,
+  /** The service managers could not be asked. */
+  DROP_RESOLVER_UNAVAILABLE,
+  /** No route or no available instance (an ICMP unreachable is sent too). */
+  DROP_NO_ROUTE,
+  /** Refused by namespace isolation (an ICMP administratively-prohibited is sent too). */
+  DROP_NOT_PERMITTED,
+  /** Too big for the tunnel (a fragmentation-needed / packet-too-big is sent when allowed). */
+  DROP_TOO_BIG,
+  DROP_TTL_EXPIRED,
+  /** A non-first fragment whose first fragment was not seen. */
+  DROP_FRAGMENT_NO_FLOW,
+  /** An ICMP error about no known flow. */
+  DROP_ICMP_NO_FLOW,
+  /** An ICMP message that is neither echo nor an error. */
+  DROP_ICMP_OTHER,
+  /** A packet from a peer for a local InstanceIP with no flow (a stray reply). */
+  DROP_NO_FLOW,
+  /** A packet from a peer for an address that is no local instance (route-not-found is sent). */
+  DROP_NO_LOCAL_INSTANCE,
+  /** A remote destination but no tunnel. */
+  DROP_NO_TUNNEL,
+  /** A new flow whose key collides with an existing flow of another conversation. */
+  DROP_FLOW_COLLISION;
+
+  /** True for the drop reasons. */
+  public boolean isDrop() {
+    return name().startsWith("DROP_");
+  }
+}

@@ -1,0 +1,101 @@
+package io.semnet.proxy;
+
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Consumer;
+
+/**
+ * Hash table of flow halves with lock-free, allocation-free lookups: readers walk volatile bucket
+ * chains; inserts and removals take the table's lock. Halves are immutable once published.
+ */
+final class FlowTable {
+  private final AtomicReferenceArray<Half> buckets;
+  private final int mask;
+  private int size;
+
+  FlowTable(int expectedHalves) {
+    int n = Integer.highestOneBit(Math.max(16, expectedHalves) * 2 - 1);
+    if (n < expectedHalves * 2) {
+      n <<= 1;
+    }
+    buckets = new AtomicReferenceArray<>(n);
+    mask = n - 1;
+  }
+
+  Half find(int dir, boolean v6, int proto, long sHi, long sLo, long dHi, long dLo, int sp, int dp) {
+    int h = Half.hash(dir, v6, proto, sHi, sLo, dHi, dLo, sp, dp);
+    for (Half e = buckets.get(h & mask); e != null; e = e.next) {
+      if (e.hash == h && e.matches(dir, v6, proto, sHi, sLo, dHi, dLo, sp, dp)) {
+        return e;
+      }
+    }
+    return null;
+  }
+
+  /** Inserts unless an entry with the same key exists; returns the existing one, or null on success. */
+  synchronized Half insert(Half n) {
+    int i = n.hash & mask;
+    for (Half e = buckets.get(i); e != null; e = e.next) {
+      if (e.hash == n.hash && e.matches(n.dir, n.v6, n.proto, n.sHi, n.sLo, n.dHi, n.dLo, n.sp, n.dp)) {
+        return e;
+      }
+    }
+    n.next = buckets.get(i);
+    buckets.set(i, n);
+    size++;
+    return null;
+  }
+
+  /** Removes exactly this half (by identity); true if it was present. */
+  synchronized boolean remove(Half h) {
+    int i = h.hash & mask;
+    Half prev = null;
+    for (Half e = buckets.get(i); e != null; e = e.next) {
+      if (e == h) {
+        // Copy-on-write of the chain prefix would keep concurrent readers exact; unlinking is
+        // enough because a reader positioned on h still follows h.next to the rest.
+        if (prev == null) {
+          buckets.set(i, e.next);
+        } else {
+          prev.next = e.next;
+        }
+        size--;
+        return true;
+      }
+      prev = e;
+    }
+    return false;
+  }
+
+  /** Replaces {@code old} by {@code replacement} (same key) atomically for readers. */
+  synchronized void replace(Half old, Half replacement) {
+    remove(old);
+    insert(replacement);
+  }
+
+  synchronized int size() {
+    return size;
+  }
+
+  int bucketCount() {
+    return mask + 1;
+  }
+
+  /** Visits the entries of bucket {@code i} (no lock; for sweeping). */
+  void forEachIn(int i, Consumer<Half> c) {
+    for (Half e = buckets.get(i); e != null; e = e.next) {
+      c.accept(e);
+    }
+  }
+
+  /** The first entry of bucket {@code i}, for sampling. */
+  Half head(int i) {
+    return buckets.get(i & mask);
+  }
+
+  synchronized void clear() {
+    for (int i = 0; i <= mask; i++) {
+      buckets.set(i, null);
+    }
+    size = 0;
+  }
+}

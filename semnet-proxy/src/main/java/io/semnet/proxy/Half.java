@@ -1,0 +1,98 @@
+package io.semnet.proxy;
+
+import io.semnet.core.address.WorkerEndpoint;
+import io.semnet.proxy.packet.Checksums;
+
+/**
+ * One direction of a flow as the table stores it: the key the packet carries on arrival and the
+ * rewrite to apply. All fields but {@link #next} are final, so a reader that finds a half through
+ * the table's volatile links sees it completely.
+ */
+final class Half {
+  static final int EGRESS = 0;
+  static final int INGRESS = 1;
+  /** Added to the direction for entries that map later fragments of a datagram to their flow. */
+  static final int FRAGMENT = 2;
+
+  final int dir;
+  final boolean v6;
+  final int proto;
+  final long sHi;
+  final long sLo;
+  final long dHi;
+  final long dLo;
+  final int sp;
+  final int dp;
+  final int hash;
+
+  final long nSrcHi;
+  final long nSrcLo;
+  final long nDstHi;
+  final long nDstLo;
+  /** One's-complement difference of the address rewrite, for the IP and pseudo-header checksums. */
+  final int delta;
+  /** The peer to send to, or null to deliver on this node. */
+  final WorkerEndpoint nextHop;
+  final Flow flow;
+  /** Creation time (coarse millis), for fragment entries. */
+  final long created;
+
+  volatile Half next;
+
+  Half(int dir, boolean v6, int proto, long sHi, long sLo, long dHi, long dLo, int sp, int dp,
+      long nSrcHi, long nSrcLo, long nDstHi, long nDstLo, WorkerEndpoint nextHop, Flow flow, long created) {
+    this.dir = dir;
+    this.v6 = v6;
+    this.proto = proto;
+    this.sHi = sHi;
+    this.sLo = sLo;
+    this.dHi = dHi;
+    this.dLo = dLo;
+    this.sp = sp;
+    this.dp = dp;
+    this.hash = hash(dir, v6, proto, sHi, sLo, dHi, dLo, sp, dp);
+    this.nSrcHi = nSrcHi;
+    this.nSrcLo = nSrcLo;
+    this.nDstHi = nDstHi;
+    this.nDstLo = nDstLo;
+    this.nextHop = nextHop;
+    this.flow = flow;
+    this.created = created;
+    this.delta = addressDelta(v6, sHi, sLo, dHi, dLo, nSrcHi, nSrcLo, nDstHi, nDstLo);
+  }
+
+  /** A fragment-tracking entry: same rewrite, keyed by (addresses, protocol, identification). */
+  Half fragmentEntry(long fragmentId, long now) {
+    return new Half(dir + FRAGMENT, v6, proto, sHi, sLo, dHi, dLo, (int) (fragmentId >>> 16), (int) (fragmentId & 0xffff),
+        nSrcHi, nSrcLo, nDstHi, nDstLo, nextHop, flow, now);
+  }
+
+  /** The same key with a different destination and next hop (re-pointing). */
+  Half withTarget(long newDstHi, long newDstLo, WorkerEndpoint newNextHop) {
+    return new Half(dir, v6, proto, sHi, sLo, dHi, dLo, sp, dp, nSrcHi, nSrcLo, newDstHi, newDstLo, newNextHop, flow, created);
+  }
+
+  boolean matches(int d, boolean six, int p, long a, long b, long c, long e, int s, int t) {
+    return sLo == b && dLo == e && sp == s && dp == t && proto == p && dir == d && v6 == six && sHi == a && dHi == c;
+  }
+
+  static int hash(int dir, boolean v6, int proto, long sHi, long sLo, long dHi, long dLo, int sp, int dp) {
+    long h = sLo * 0x9E3779B97F4A7C15L;
+    h ^= dLo * 0xC2B2AE3D27D4EB4FL;
+    h ^= (sHi ^ Long.rotateLeft(dHi, 17)) * 0x165667B19E3779F9L;
+    h ^= ((long) sp << 32 | (long) dp << 16 | (long) proto << 2 | dir) * 0xD6E8FEB86659FD93L;
+    h ^= v6 ? 0x5bd1e995L : 0;
+    h ^= h >>> 31;
+    h *= 0x94D049BB133111EBL;
+    return (int) (h ^ (h >>> 29));
+  }
+
+  static int addressDelta(boolean v6, long sHi, long sLo, long dHi, long dLo, long nsHi, long nsLo, long ndHi, long ndLo) {
+    if (!v6) {
+      return Checksums.add(Checksums.intDelta((int) sLo, (int) nsLo), Checksums.intDelta((int) dLo, (int) ndLo));
+    }
+    int d = Checksums.add(Checksums.longDelta(sHi, nsHi), Checksums.longDelta(sLo, nsLo));
+    d = Checksums.add(d, Checksums.longDelta(dHi, ndHi));
+    return Checksums.add(d, Checksums.longDelta(dLo, ndLo));
+  }
+}

@@ -1,0 +1,91 @@
+package io.semnet.proxy.packet;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Internet checksum arithmetic (RFC 1071) and incremental update (RFC 1624, equation 3) over
+ * buffers addressed by absolute index, so callers never move a buffer's position. Allocation-free.
+ */
+public final class Checksums {
+  private Checksums() {}
+
+  /** Adds the 16-bit big-endian words of {@code [off, off+len)} to {@code sum}; an odd last byte is padded with zero. */
+  public static long sum(ByteBuffer b, int off, int len, long sum) {
+    int i = off;
+    int end = off + len;
+    while (i + 4 <= end) {
+      sum += b.getInt(i) & 0xffffffffL;
+      i += 4;
+    }
+    if (i + 2 <= end) {
+      sum += b.getShort(i) & 0xffff;
+      i += 2;
+    }
+    if (i < end) {
+      sum += (b.get(i) & 0xff) << 8;
+    }
+    return sum;
+  }
+
+  /** Folds a wide sum to 16 bits with end-around carry. */
+  public static int fold(long sum) {
+    while ((sum >>> 16) != 0) {
+      sum = (sum & 0xffff) + (sum >>> 16);
+    }
+    return (int) sum;
+  }
+
+  /** The checksum field value for a sum over the covered data (with the checksum field taken as zero). */
+  public static int finish(long sum) {
+    return ~fold(sum) & 0xffff;
+  }
+
+  /** The one's-complement difference contributed by replacing 16-bit word {@code oldWord} with {@code newWord}. */
+  public static int wordDelta(int oldWord, int newWord) {
+    return fold((~oldWord & 0xffff) + (newWord & 0xffff));
+  }
+
+  /** The difference for replacing a 32-bit value. */
+  public static int intDelta(int oldValue, int newValue) {
+    return fold((long) wordDelta(oldValue >>> 16, newValue >>> 16) + wordDelta(oldValue & 0xffff, newValue & 0xffff));
+  }
+
+  /** The difference for replacing a 64-bit value. */
+  public static int longDelta(long oldValue, long newValue) {
+    return fold((long) intDelta((int) (oldValue >>> 32), (int) (newValue >>> 32))
+        + intDelta((int) oldValue, (int) newValue));
+  }
+
+  /** Combines two differences. */
+  public static int add(int deltaA, int deltaB) {
+    return fold((long) deltaA + deltaB);
+  }
+
+  /** RFC 1624 eqn. 3: the new checksum after changes summarised by {@code delta}: ~(~HC + delta). */
+  public static int adjust(int checksum, int delta) {
+    return ~fold((long) (~checksum & 0xffff) + delta) & 0xffff;
+  }
+
+  /** Adjusts the 16-bit checksum stored at absolute index {@code at}. */
+  public static void adjustAt(ByteBuffer b, int at, int delta) {
+    b.putShort(at, (short) adjust(b.getShort(at) & 0xffff, delta));
+  }
+
+  /**
+   * Adjusts a UDP checksum at {@code at}: a zero (absent, IPv4 only) checksum stays zero, and a
+   * computed zero is sent as 0xffff (RFC 768).
+   */
+  public static void adjustUdpAt(ByteBuffer b, int at, int delta) {
+    int c = b.getShort(at) & 0xffff;
+    if (c == 0) {
+      return;
+    }
+    int n = adjust(c, delta);
+    b.putShort(at, (short) (n == 0 ? 0xffff : n));
+  }
+
+  /** True if data whose checksum field is included sums to all ones (a valid checksum). */
+  public static boolean verifies(long sumIncludingChecksum) {
+    return fold(sumIncludingChecksum) == 0xffff;
+  }
+}
