@@ -54,6 +54,8 @@ public final class ResponderCounters {
     MDNS_LEGACY_QUERIES,
     /** mDNS multicast answers withheld because the same record was multicast less than a second ago. */
     MDNS_RATE_LIMITED,
+    /** mDNS answers left out because the querier listed them as known answers (RFC 6762 §7.1). */
+    MDNS_KNOWN_ANSWERS_SUPPRESSED,
     /** mDNS goodbye records sent after a name stopped resolving. */
     MDNS_GOODBYES,
     /** Answers served from the name store without asking the resolver. */

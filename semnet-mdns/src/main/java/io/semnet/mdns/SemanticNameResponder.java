@@ -352,7 +352,7 @@ public final class SemanticNameResponder implements NameResponder {
   }
 
   /** Replies on a datagram channel. */
-  private static final class UdpSink implements ReplySink {
+  private final class UdpSink implements ReplySink {
     private final Channel ch;
 
     UdpSink(Channel ch) {
@@ -366,6 +366,12 @@ public final class SemanticNameResponder implements NameResponder {
 
     @Override
     public void send(Object dest, ByteBuf msg) {
+      if (!ch.isWritable()) {
+        // The socket buffer is full: drop rather than queue without bound.
+        counters.increment(Counter.OVERLOAD_DROPPED);
+        msg.release();
+        return;
+      }
       ch.writeAndFlush(new DatagramPacket(msg, (InetSocketAddress) dest), ch.voidPromise());
     }
   }
@@ -442,10 +448,15 @@ public final class SemanticNameResponder implements NameResponder {
 
     @Override
     public void send(Object dest, ByteBuf msg) {
-      if (ctx.channel().isActive()) {
-        ctx.writeAndFlush(msg, ctx.voidPromise());
-      } else {
+      if (!ctx.channel().isActive()) {
         msg.release();
+      } else if (!ctx.channel().isWritable()) {
+        // A client that sends but does not read: close instead of buffering its answers.
+        counters.increment(Counter.TCP_REJECTED);
+        msg.release();
+        ctx.close();
+      } else {
+        ctx.writeAndFlush(msg, ctx.voidPromise());
       }
     }
 

@@ -43,6 +43,7 @@ class ResponderNamespaceTest {
   String node;
   String client;
   String clientIf;
+  String upstream;
   FakeResolver resolver;
   SemanticNameResponder responder;
   Path script;
@@ -53,7 +54,7 @@ class ResponderNamespaceTest {
     try {
       node = net.namespace("node");
       client = net.namespace("cli");
-      String upstream = net.namespace("up");
+      upstream = net.namespace("up");
       String br = net.name("br");
       net.exec(node, "ip", "link", "add", br, "type", "bridge");
       net.exec(node, "ip", "addr", "add", BRIDGE_V4 + "/24", "dev", br);
@@ -66,6 +67,9 @@ class ResponderNamespaceTest {
       net.exec(node, "ip", "link", "set", clientPeer, "master", br);
       net.exec(client, "ip", "route", "add", "224.0.0.0/4", "dev", clientIf);
       net.veth(node, net.name("u"), "10.77.9.1/30", upstream, net.name("up"), "10.77.9.2/30");
+      // The upstream namespace is routed to the bridge subnet but is not on the bridge's link.
+      net.exec(upstream, "ip", "route", "add", "10.77.0.0/24", "via", "10.77.9.1");
+      net.exec(node, "sysctl", "-qw", "net.ipv4.ip_forward=1");
       net.start(upstream, "dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts", "--bind-interfaces",
           "--listen-address=10.77.9.2", "--pid-file=", "--user=root",
           "--address=/example.test/192.0.2.55", "--log-facility=-");
@@ -254,6 +258,35 @@ class ResponderNamespaceTest {
     assertTrue(responder.counters().get(Counter.FORWARD_RELAYED) >= 1);
     TestNetwork.Result glibc = net.tryExec(client, 10, "getent", "ahostsv4", "api.example.test");
     assertTrue(glibc.output.startsWith("192.0.2.55"), glibc.output);
+  }
+
+  @Test
+  void queriesFromOffTheLinkAreRefusedOrIgnored() {
+    TestNetwork.Result r = net.tryExec(upstream, 10, "dig", "+tries=1", "+timeout=2", "@" + BRIDGE_V4, INSTANCE0, "A");
+    assertTrue(r.output.contains("status: REFUSED"), r.output);
+    assertTrue(responder.counters().get(Counter.OFF_LINK) >= 1);
+  }
+
+  @Test
+  void garbageFromARealClientIsCountedAndTheResponderKeepsAnswering() {
+    long formerr = responder.counters().get(Counter.FORMERR);
+    long mdnsDropped = responder.counters().get(Counter.MDNS_DROPPED) + responder.counters().get(Counter.MALFORMED_DROPPED);
+    String py = String.join("\n",
+        "import os, socket",
+        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+        "s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton('" + CLIENT_V4 + "'))",
+        "loop = bytes([0,1,0,0,0,1,0,0,0,0,0,0,0xc0,12,0,1,0,1])",
+        "for p in [b'', b'x', loop, os.urandom(9000), bytes(12) + b'\\x3f' + b'a' * 10]:",
+        "    s.sendto(p, ('" + BRIDGE_V4 + "', 53))",
+        "    s.sendto(p, ('224.0.0.251', 5353))",
+        "print('sent')");
+    TestNetwork.Result r = net.tryExec(client, 10, "/usr/bin/python3", "-c", py);
+    assertTrue(r.output.contains("sent"), r.output);
+    String ok = dig("@" + BRIDGE_V4, INSTANCE0, "A").output;
+    assertTrue(ok.contains("172.30.1.1"), ok);
+    assertTrue(responder.counters().get(Counter.FORMERR) >= formerr + 2, responder.counters().toString());
+    assertTrue(responder.counters().get(Counter.MDNS_DROPPED) + responder.counters().get(Counter.MALFORMED_DROPPED)
+        >= mdnsDropped + 2, responder.counters().toString());
   }
 
   @Test

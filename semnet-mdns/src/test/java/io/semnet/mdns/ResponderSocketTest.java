@@ -192,6 +192,108 @@ class ResponderSocketTest {
   }
 
   @Test
+  void forwardingFallsBackToTheNextUpstreamAndRelaysFaithfully() throws Exception {
+    try (DatagramSocket silent = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
+        DatagramSocket upstream = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+      SemanticNameResponder fwd = SemanticNameResponder.builder()
+          .bridgeAddresses("127.0.0.1/8")
+          .mdns(false)
+          .dnsPort(0)
+          .upstreams("127.0.0.1:" + silent.getLocalPort(), "127.0.0.1:" + upstream.getLocalPort())
+          .forwardTimeout(java.time.Duration.ofMillis(300))
+          .resolver(resolver)
+          .policies(Policies.of("rr"))
+          .build();
+      fwd.start(null);
+      Thread answering = new Thread(() -> {
+        try {
+          upstream.setSoTimeout(5000);
+          DatagramPacket p = new DatagramPacket(new byte[512], 512);
+          upstream.receive(p);
+          byte[] q = Arrays.copyOf(p.getData(), p.getLength());
+          // Answer: the query with QR|RA set, one A record pointing at the question, and a marker TTL.
+          java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+          out.write(q, 0, 2);
+          out.write(0x81);
+          out.write(0x80);
+          out.write(new byte[] {0, 1, 0, 1, 0, 0, 0, 0}, 0, 8);
+          out.write(q, 12, q.length - 12);
+          out.write(new byte[] {(byte) 0xc0, 12, 0, 1, 0, 1, 0, 0, 0x12, 0x34, 0, 4, (byte) 192, 0, 2, 99}, 0, 16);
+          byte[] r = out.toByteArray();
+          upstream.send(new DatagramPacket(r, r.length, p.getSocketAddress()));
+        } catch (IOException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      answering.start();
+      try (DatagramSocket client = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+        client.setSoTimeout(3000);
+        byte[] q = Wire.query(0x5150, "www.example.org", 1);
+        client.send(new DatagramPacket(q, q.length, fwd.boundAddresses().get(0)));
+        DatagramPacket in = new DatagramPacket(new byte[512], 512);
+        client.receive(in);
+        DatagramDnsResponse r = Wire.decode(Arrays.copyOf(in.getData(), in.getLength()));
+        assertEquals(0x5150, r.id(), "the client's id is restored");
+        assertEquals(0x1234, r.recordAt(DnsSection.ANSWER).timeToLive(), "relayed as the upstream sent it");
+        r.release();
+      } finally {
+        answering.join(5000);
+        fwd.close();
+      }
+      assertEquals(1, fwd.counters().get(Counter.FORWARD_TIMEOUTS));
+      assertEquals(1, fwd.counters().get(Counter.FORWARD_RELAYED));
+    }
+  }
+
+  @Test
+  void forwardingAnswersServfailWhenNoUpstreamAnswers() throws Exception {
+    try (DatagramSocket silent = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+      SemanticNameResponder fwd = SemanticNameResponder.builder()
+          .bridgeAddresses("127.0.0.1/8").mdns(false).dnsPort(0)
+          .upstreams("127.0.0.1:" + silent.getLocalPort())
+          .forwardTimeout(java.time.Duration.ofMillis(200))
+          .resolver(resolver).policies(Policies.of("rr")).build();
+      fwd.start(null);
+      try (DatagramSocket client = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+        client.setSoTimeout(3000);
+        byte[] q = Wire.query(0x0bad, "www.example.org", 28);
+        client.send(new DatagramPacket(q, q.length, fwd.boundAddresses().get(0)));
+        DatagramPacket in = new DatagramPacket(new byte[512], 512);
+        client.receive(in);
+        DatagramDnsResponse r = Wire.decode(Arrays.copyOf(in.getData(), in.getLength()));
+        assertEquals(0x0bad, r.id());
+        assertEquals(DnsResponseCode.SERVFAIL, r.code());
+        assertEquals("www.example.org.", r.recordAt(DnsSection.QUESTION).name());
+        r.release();
+      } finally {
+        fwd.close();
+      }
+    }
+  }
+
+  @Test
+  void refuseOutOfZoneOverridesUpstreams() throws Exception {
+    SemanticNameResponder refusing = SemanticNameResponder.builder()
+        .bridgeAddresses("127.0.0.1/8").mdns(false).dnsPort(0)
+        .upstreams("127.0.0.1:9").refuseOutOfZone(true)
+        .resolver(resolver).policies(Policies.of("rr")).build();
+    refusing.start(null);
+    try (DatagramSocket client = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+      client.setSoTimeout(3000);
+      byte[] q = Wire.query(3, "www.example.org", 1);
+      client.send(new DatagramPacket(q, q.length, refusing.boundAddresses().get(0)));
+      DatagramPacket in = new DatagramPacket(new byte[512], 512);
+      client.receive(in);
+      DatagramDnsResponse r = Wire.decode(Arrays.copyOf(in.getData(), in.getLength()));
+      assertEquals(DnsResponseCode.REFUSED, r.code());
+      r.release();
+    } finally {
+      refusing.close();
+    }
+    assertEquals(0, refusing.counters().get(Counter.FORWARDED));
+  }
+
+  @Test
   void closeReleasesTheSocketsAndTheListener() throws Exception {
     assertEquals(1, resolver.listenerCount());
     responder.close();

@@ -98,6 +98,9 @@ public final class SemnetTranslator implements PacketTranslator {
   private final AtomicInteger parkedTotal = new AtomicInteger();
   private final AtomicLong generations = new AtomicLong();
   private final RouteListener listener = new Listener();
+  private final Worker noWorker = new Worker(null);
+  private volatile Worker lastTunWorker = noWorker;
+  private volatile Worker lastTunnelWorker = noWorker;
   private int flowCount;
   private int evictCursor;
 
@@ -251,26 +254,49 @@ public final class SemnetTranslator implements PacketTranslator {
 
   @Override
   public void onPacket(ByteBuffer packet) {
-    Worker w = worker.get();
+    Worker w = tunWorker();
     egress(w, packet, packet.position(), packet.limit(), null);
   }
 
   @Override
   public void onPacketBatchEnd() {
     now = clock();
-    flush(worker.get());
+    flush(tunWorker());
   }
 
   @Override
   public void onData(WorkerEndpoint from, ByteBuffer packet) {
-    Worker w = worker.get();
+    Worker w = tunnelWorker();
     ingress(w, packet, packet.position(), packet.limit(), from);
   }
 
   @Override
   public void onTunnelBatchEnd() {
     now = clock();
-    flush(worker.get());
+    flush(tunnelWorker());
+  }
+
+  /**
+   * The worker of the thread reading the TUN. Each entry point is normally driven by one thread,
+   * so its worker is remembered next to the thread and the ThreadLocal is only consulted when
+   * the thread changes.
+   */
+  private Worker tunWorker() {
+    Worker w = lastTunWorker;
+    if (w.thread != Thread.currentThread()) {
+      w = worker.get();
+      lastTunWorker = w;
+    }
+    return w;
+  }
+
+  private Worker tunnelWorker() {
+    Worker w = lastTunnelWorker;
+    if (w.thread != Thread.currentThread()) {
+      w = worker.get();
+      lastTunnelWorker = w;
+    }
+    return w;
   }
 
   @Override
@@ -1115,7 +1141,7 @@ public final class SemnetTranslator implements PacketTranslator {
   // ---------------------------------------------------------------- helpers
 
   private Worker newWorker() {
-    Worker w = new Worker();
+    Worker w = new Worker(Thread.currentThread());
     workers.add(w);
     return w;
   }
@@ -1152,6 +1178,7 @@ public final class SemnetTranslator implements PacketTranslator {
 
   /** Per-thread scratch state and counters: the data path shares nothing it writes per packet. */
   private static final class Worker {
+    final Thread thread;
     final PacketView pv = new PacketView();
     final PacketView inner = new PacketView();
     final ByteBuffer scratch = ByteBuffer.allocateDirect(1400);
@@ -1159,6 +1186,10 @@ public final class SemnetTranslator implements PacketTranslator {
     ByteBuffer park;
     boolean tunnelDirty;
     boolean ioDirty;
+
+    Worker(Thread thread) {
+      this.thread = thread;
+    }
   }
 
   /** A policy's selector for one ServiceIP and its current candidates. */

@@ -509,4 +509,61 @@ class SemnetTranslatorTest {
     assertEquals(NodeView.UNKNOWN, h.view.setupLatencyNanos(h.server0.key()));
     assertEquals(N1.nodeId(), h.view.localNodeId());
   }
+
+  @Test
+  void parkedPacketsTimeOutAndAnUnreachableResolverDropsThem() throws Exception {
+    h.close();
+    h = new Harness(SemnetTranslator.builder().tunnelOverhead(60).parkTimeout(Duration.ofMillis(50))
+        .sweepInterval(Duration.ofMillis(20)));
+    h.resolver.hold = true;
+    h.resolver.uncached.put(ip("172.30.0.10"), true);
+    h.fromTun(Pkt.v4("10.1.0.2", "172.30.0.10", 17, Pkt.udp(6100, 53, 1)));
+    assertEquals(1, h.translator.parkedCount());
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (h.count(Counter.DROP_PARK_TIMEOUT) == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertEquals(1, h.count(Counter.DROP_PARK_TIMEOUT));
+    assertEquals(0, h.translator.parkedCount());
+    // a late answer finds nothing left to send
+    h.resolver.release(ip("172.30.0.10"));
+    assertTrue(h.tunnel.sent.isEmpty());
+
+    h.resolver.uncached.put(ip("172.30.0.10"), true);
+    h.fromTun(Pkt.v4("10.1.0.2", "172.30.0.10", 17, Pkt.udp(6101, 53, 1)));
+    h.resolver.held.remove(ip("172.30.0.10")).completeExceptionally(new java.io.IOException("cluster unreachable"));
+    assertEquals(1, h.count(Counter.DROP_RESOLVER_UNAVAILABLE));
+    assertTrue(h.tunnel.sent.isEmpty());
+    assertTrue(h.io.written.isEmpty(), "no unreachable while the answer is unknown");
+  }
+
+  @Test
+  void aRemovedServiceTakesItsFlowsWith() throws Exception {
+    h.fromTun(Pkt.v4("10.1.0.2", "172.30.0.10", 17, Pkt.udp(6200, 53, 1)));
+    assertEquals(1, h.translator.flowCount());
+    for (io.semnet.core.route.RouteListener l : h.resolver.listeners) {
+      l.onServiceRemoved(Harness.SERVER);
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (h.translator.flowCount() != 0 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertEquals(0, h.translator.flowCount());
+    assertEquals(0, h.view.activeFlows(h.server0.key()));
+  }
+
+  @Test
+  void anMssOptionAfterPaddingIsClampedWithAValidChecksum() {
+    byte[] t = Pkt.tcp(6300, 80, SYN, 0, 0);
+    byte[] withOpt = new byte[28];
+    System.arraycopy(t, 0, withOpt, 0, 20);
+    withOpt[12] = (byte) 0x70; // 28-byte header
+    // NOP, MSS(9000) at an odd offset, NOP, EOL...
+    byte[] opts = {1, 2, 4, 0x23, 0x28, 1, 0, 0};
+    System.arraycopy(opts, 0, withOpt, 20, opts.length);
+    h.fromTun(Pkt.v4("10.1.0.2", "172.30.0.10", 6, withOpt));
+    byte[] p = h.tunnel.take().getValue();
+    assertEquals(1400, Pkt.u16(p, 20 + 23));
+    assertChecksums(p);
+  }
 }

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class BadDatagramTest {
 
   private static void expect(Node n, DropReason r, long count) throws InterruptedException {
-    Harness.await(r + " = " + count + " (now " + n.tunnel.stats().drops() + ")", Duration.ofSeconds(5),
+    Harness.await(r + " = " + count + " (now " + n.tunnel.stats().drops() + ")", Duration.ofSeconds(10),
         () -> n.tunnel.stats().drops(r) == count);
   }
 
@@ -74,6 +74,7 @@ class BadDatagramTest {
       h.closeLater(e);
       e.send(b.endpoint(), new byte[20]);
       expect(b, DropReason.BAD_CERTIFICATE, 2);
+      evil.close(); // no retries from it while the next case is counted
       // a first contact claiming b's own identity
       NodeKeys mk = NodeKeys.generate();
       UdpTunnel mirror = UdpTunnel.builder().nodeId("b").bind(new InetSocketAddress("127.0.0.1", 0))
@@ -81,8 +82,10 @@ class BadDatagramTest {
       Node m = new Node("b", mk, mirror);
       mirror.start(Harness.context(m));
       h.closeLater(m);
-      m.send(b.endpoint(), new byte[20]);
+      // (a node never sends to its own id, so address b under another name)
+      m.send(WorkerEndpoint.of("b-by-another-name", b.tunnel.boundAddress(), b.keys.publicKey()), new byte[20]);
       expect(b, DropReason.BAD_CERTIFICATE, 3);
+      mirror.close();
 
       assertTrue(b.tunnel.stats().links().isEmpty(), "no state for unauthenticated senders");
       assertEquals(0, b.tunnel.stats().linksOpened());
@@ -142,6 +145,23 @@ class BadDatagramTest {
         a.send(viaRelay, UdpTunnelTest.packet(300, 9));
         assertNotNull(b.received.next());
       }
+    }
+  }
+
+  @Test
+  void certificateChecksAreRateLimited() throws Exception {
+    try (Harness h = new Harness(); DatagramSocket stranger = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+      Node b = h.node("b", x -> x.firstContactsPerSecond(2));
+      byte[] junk = new byte[16 + 2 + 100 + 56];
+      Datagram.header(junk, Datagram.TYPE_FIRST_CONTACT, 0, 0, 1, 1);
+      junk[17] = 100;
+      for (int i = 0; i < 20; i++) {
+        send(stranger, b.tunnel.boundAddress(), junk);
+      }
+      Harness.await("all counted", Duration.ofSeconds(5), () -> b.tunnel.stats().drops(DropReason.RATE_LIMITED)
+          + b.tunnel.stats().drops(DropReason.BAD_CERTIFICATE) == 20);
+      assertTrue(b.tunnel.stats().drops(DropReason.RATE_LIMITED) >= 15, "over the limit: " + b.tunnel.stats().drops());
+      assertTrue(b.tunnel.stats().links().isEmpty());
     }
   }
 

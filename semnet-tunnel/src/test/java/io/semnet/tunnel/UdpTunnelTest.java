@@ -43,7 +43,7 @@ class UdpTunnelTest {
       assertArrayEquals(p, d.bytes());
       assertEquals("a", d.from().nodeId());
       assertTrue(d.from().hasPublicKey(a.keys.publicKey()), "sender identified by its certified key");
-      assertTrue(b.received.batches > 0, "batch end signalled");
+      Harness.await("batch end signalled", Duration.ofSeconds(5), () -> b.received.batches > 0);
 
       // b answers the endpoint it was given (the observed address), without ever querying routes
       b.send(d.from(), packet(60, 2));
@@ -92,6 +92,20 @@ class UdpTunnelTest {
   }
 
   @Test
+  void chacha20Poly1305Suite() throws Exception {
+    try (Harness h = new Harness()) {
+      Node a = h.node("a", x -> x.cipherSuite(CipherSuite.CHACHA20_POLY1305));
+      Node b = h.node("b", x -> x.cipherSuite(CipherSuite.CHACHA20_POLY1305));
+      for (int i = 0; i < 20; i++) {
+        a.send(b.endpoint(), packet(1400, i));
+        assertArrayEquals(packet(1400, i), b.received.next().bytes());
+      }
+      b.send(a.endpoint(), packet(100, 1));
+      assertArrayEquals(packet(100, 1), a.received.next().bytes());
+    }
+  }
+
+  @Test
   void ipv6Underlay() throws Exception {
     try (Harness h = new Harness()) {
       Node a = h.node("a6", NodeKeys.generate(), new InetSocketAddress("::1", 0), x -> {});
@@ -103,6 +117,73 @@ class UdpTunnelTest {
       assertTrue(d.from().address().getAddress() instanceof java.net.Inet6Address);
       assertEquals(40 + 8 + 16 + 16, a.tunnel.overheadBytes(true));
       assertEquals(20 + 8 + 16 + 16, a.tunnel.overheadBytes(false));
+    }
+  }
+
+  @Test
+  void dualStackSocketServesIpv4Peers() throws Exception {
+    try (Harness h = new Harness()) {
+      Node b = h.node("b", NodeKeys.generate(), new InetSocketAddress("::", 0), x -> {});
+      Node a = h.node("a");
+      WorkerEndpoint bV4 = WorkerEndpoint.of("b", new InetSocketAddress("127.0.0.1", b.tunnel.boundAddress().getPort()), b.keys.publicKey());
+      a.send(bV4, packet(500, 4));
+      Delivery d = b.received.next();
+      assertArrayEquals(packet(500, 4), d.bytes());
+      b.send(d.from(), packet(70, 5));
+      assertArrayEquals(packet(70, 5), a.received.next().bytes());
+    }
+  }
+
+  @Test
+  void udpGroAndUnbatchedModesCarryTraffic() throws Exception {
+    try (Harness h = new Harness()) {
+      Node a = h.node("a", x -> x.batching(false));
+      Node b = h.node("b", x -> x.udpGro(true));
+      for (int i = 0; i < 50; i++) {
+        a.tunnel.send(b.endpoint(), java.nio.ByteBuffer.wrap(packet(1300, i)));
+      }
+      for (int i = 0; i < 50; i++) {
+        Delivery d = b.received.next();
+        assertNotNull(d, "packet " + i);
+        assertArrayEquals(packet(1300, i), d.bytes());
+      }
+      b.send(a.endpoint(), packet(10, 1));
+      assertArrayEquals(packet(10, 1), a.received.next().bytes());
+    }
+  }
+
+  @Test
+  void receiveBufferOverflowIsVisibleInTheCounters() throws Exception {
+    try (Harness h = new Harness()) {
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.atomic.AtomicInteger got = new java.util.concurrent.atomic.AtomicInteger();
+      io.semnet.core.node.TunnelReceiver stalling = new io.semnet.core.node.TunnelReceiver() {
+        @Override
+        public void onData(WorkerEndpoint from, java.nio.ByteBuffer p) {
+          if (got.incrementAndGet() == 2) {
+            try {
+              release.await(10, TimeUnit.SECONDS); // the event loop stops reading; the socket buffer fills
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        }
+
+        @Override
+        public void onRouteNotFound(WorkerEndpoint from, InetAddress ip) {}
+      };
+      Node b = h.node("b", NodeKeys.generate(), new InetSocketAddress("127.0.0.1", 0), x -> x.socketBuffers(4096, 1 << 20), stalling);
+      Node a = h.node("a");
+      a.send(b.endpoint(), packet(100, 0));
+      Harness.await("link up", Duration.ofSeconds(5), () -> got.get() == 1);
+      assertEquals(0, b.tunnel.stats().receiveBufferDrops());
+      for (int i = 0; i < 300; i++) {
+        a.tunnel.send(b.endpoint(), java.nio.ByteBuffer.wrap(packet(1400, i)));
+      }
+      a.tunnel.flush();
+      Thread.sleep(300);
+      release.countDown();
+      Harness.await("kernel drops counted", Duration.ofSeconds(5), () -> b.tunnel.stats().receiveBufferDrops() > 0);
     }
   }
 
@@ -252,6 +333,29 @@ class UdpTunnelTest {
             () -> b2.tunnel.stats().totalDrops() >= d2 + capturedBeforeB2 - 2);
         assertNull(b2.received.data.poll(300, TimeUnit.MILLISECONDS));
       }
+    }
+  }
+
+  @Test
+  void aPeerWithANewLongTermKeyReplacesItsLink() throws Exception {
+    try (Harness h = new Harness()) {
+      Node a = h.node("a");
+      Node b = h.node("b");
+      InetSocketAddress bAddr = b.tunnel.boundAddress();
+      a.send(b.endpoint(), packet(10, 0));
+      assertNotNull(b.received.next());
+      b.close();
+      NodeKeys fresh = NodeKeys.generate();
+      Node b2 = h.node("b", fresh, bAddr, x -> {});
+      // routes now carry b's new key: a opens a new link under it and the old one is gone
+      a.send(b2.endpoint(), packet(10, 1));
+      Delivery d = b2.received.next();
+      assertNotNull(d);
+      assertArrayEquals(packet(10, 1), d.bytes());
+      assertTrue(a.tunnel.stats().link("b").peer().hasPublicKey(fresh.publicKey()));
+      // and b, which never queried a route for a, reaches a back under the new keys
+      b2.send(d.from(), packet(10, 2));
+      assertArrayEquals(packet(10, 2), a.received.next().bytes());
     }
   }
 

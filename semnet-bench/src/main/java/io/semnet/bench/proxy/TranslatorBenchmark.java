@@ -10,12 +10,7 @@ import io.semnet.core.node.PacketIo;
 import io.semnet.core.node.RouteResolver;
 import io.semnet.core.node.SemnetNode;
 import io.semnet.core.node.Tunnel;
-import io.semnet.core.policy.CandidateSet;
-import io.semnet.core.policy.InstanceSelector;
 import io.semnet.core.policy.LocalNodeView;
-import io.semnet.core.policy.NodeView;
-import io.semnet.core.policy.RoutingPolicy;
-import io.semnet.core.policy.RoutingPolicyProvider;
 import io.semnet.core.policy.RoutingPolicyRegistry;
 import io.semnet.core.record.InstanceMetadata;
 import io.semnet.core.record.InstanceRecord;
@@ -102,11 +97,14 @@ public class TranslatorBenchmark {
     }
     LocalInstances locals = new LocalInstances();
     locals.attach(clientA);
-    RoutingPolicyRegistry policies = new RoutingPolicyRegistry();
-    policies.register(new RoundRobinProvider());
+    // The built-in round-robin policy, found through ServiceLoader like in a real node.
+    RoutingPolicyRegistry policies = RoutingPolicyRegistry.getDefaultRegistry();
+    if (!policies.contains("rr")) {
+      throw new IllegalStateException("built-in policy rr not found: " + policies.policyNames());
+    }
     tunnel = new CountingTunnel();
     io = new CountingIo();
-    translator = SemnetTranslator.builder().maxFlows(1 << 16).build();
+    translator = SemnetTranslator.builder().maxFlows(1 << 14).build();
     node = SemnetNode.builder("n1").view(new LocalNodeView("n1", null)).localInstances(locals).policies(policies)
         .resolver(resolver).tunnel(tunnel).translator(translator).packetIo(io).build();
     node.start();
@@ -335,36 +333,5 @@ public class TranslatorBenchmark {
 
     @Override
     public void close() {}
-  }
-
-  /** Round-robin without allocation, as the built-in will be. */
-  public static final class RoundRobinProvider extends RoutingPolicyProvider {
-    @Override
-    public String policyName() {
-      return "rr";
-    }
-
-    @Override
-    public RoutingPolicy newPolicy() {
-      return new RoutingPolicy() {
-        @Override
-        public String name() {
-          return "rr";
-        }
-
-        @Override
-        public InstanceSelector newSelector() {
-          return new InstanceSelector() {
-            private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-
-            @Override
-            public int select(CandidateSet candidates, long affinityKey, NodeView view) {
-              int n = candidates.size();
-              return n == 0 ? NONE : Math.floorMod(next.getAndIncrement(), n);
-            }
-          };
-        }
-      };
-    }
   }
 }

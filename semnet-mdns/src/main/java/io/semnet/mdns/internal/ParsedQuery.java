@@ -12,6 +12,8 @@ public final class ParsedQuery {
   public static final int MAX_QUESTIONS = 8;
   /** Longest name in wire form (RFC 1035 §2.3.4). */
   public static final int MAX_NAME = 255;
+  /** Most known answers kept from one mDNS query (RFC 6762 §7.1); the rest are ignored. */
+  public static final int MAX_KNOWN = 16;
 
   int id;
   int flags;
@@ -20,17 +22,52 @@ public final class ParsedQuery {
   int authorityCount;
   int additionalCount;
   /** Wire-form names (length-prefixed labels, terminating zero) in the case the client sent. */
-  final byte[][] names = new byte[MAX_QUESTIONS][MAX_NAME];
+  final byte[][] names;
   /** The same names folded to lower case, the lookup key. */
-  final byte[][] lowerNames = new byte[MAX_QUESTIONS][MAX_NAME];
-  final int[] nameLengths = new int[MAX_QUESTIONS];
-  final int[] nameHashes = new int[MAX_QUESTIONS];
+  final byte[][] lowerNames;
+  final int[] nameLengths;
+  final int[] nameHashes;
   final int[] types = new int[MAX_QUESTIONS];
   final int[] classes = new int[MAX_QUESTIONS];
   /** Number of questions decoded (at most {@link #MAX_QUESTIONS}; the rest are ignored). */
   int decoded;
   /** Offset just past the question section in the query. */
   int questionsEnd;
+  /** Known answers decoded by {@link QueryParser#parseKnownAnswers}; names in slots MAX_QUESTIONS + i. */
+  int knownDecoded;
+  final int[] knownTypes = new int[MAX_KNOWN];
+  final long[] knownTtls = new long[MAX_KNOWN];
+  final int[] knownRdataLengths = new int[MAX_KNOWN];
+  final byte[][] knownRdata = new byte[MAX_KNOWN][16];
+
+  /** A reusable query for {@link QueryParser#parse}. */
+  public ParsedQuery() {
+    this(MAX_QUESTIONS + MAX_KNOWN, MAX_NAME);
+  }
+
+  /**
+   * True if the querier already holds this address record (same owner, type and address) with at
+   * least {@code minTtl} seconds left, so answering it again would be redundant (RFC 6762 §7.1).
+   */
+  boolean knows(NameKey owner, int type, byte[] rdata, long minTtl) {
+    for (int k = 0; k < knownDecoded; k++) {
+      int slot = MAX_QUESTIONS + k;
+      if (knownTypes[k] == type && knownTtls[k] >= minTtl && knownRdataLengths[k] == rdata.length
+          && nameLengths[slot] == owner.length
+          && java.util.Arrays.equals(lowerNames[slot], 0, owner.length, owner.bytes, 0, owner.length)
+          && java.util.Arrays.equals(knownRdata[k], 0, rdata.length, rdata, 0, rdata.length)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private ParsedQuery(int questions, int nameBytes) {
+    names = new byte[questions][nameBytes];
+    lowerNames = new byte[questions][nameBytes];
+    nameLengths = new int[questions];
+    nameHashes = new int[questions];
+  }
 
   public int id() {
     return id;
@@ -93,9 +130,17 @@ public final class ParsedQuery {
     return k;
   }
 
-  /** An independent copy of this query, for answering it later. */
+  /**
+   * An independent, compact copy of this query (only the decoded questions, arrays sized to the
+   * longest name), for answering it later: waiting queries hold hundreds of bytes, not kilobytes.
+   * Not reusable for parsing.
+   */
   public ParsedQuery copy() {
-    ParsedQuery c = new ParsedQuery();
+    int longest = 1;
+    for (int i = 0; i < decoded; i++) {
+      longest = Math.max(longest, nameLengths[i]);
+    }
+    ParsedQuery c = new ParsedQuery(decoded, longest);
     c.id = id;
     c.flags = flags;
     c.questionCount = questionCount;

@@ -81,6 +81,7 @@ public final class QueryEngine {
   private final NameEntry[] mdnsAnswers = new NameEntry[ParsedQuery.MAX_QUESTIONS];
   private final int[] mdnsQuestions = new int[ParsedQuery.MAX_QUESTIONS];
   private boolean closed;
+  private int waiting;
 
   public QueryEngine(EngineConfig cfg, RouteResolver resolver, Predicate<String> knownPolicy, EventExecutor loop,
       ResponderCounters counters, Forwarder forwarder) {
@@ -260,6 +261,8 @@ public final class QueryEngine {
     boolean legacy = sender.getPort() != MDNS_PORT;
     if (legacy) {
       counters.increment(Counter.MDNS_LEGACY_QUERIES);
+    } else if (q.answerCount > 0) {
+      QueryParser.parseKnownAnswers(msg, q);
     }
     int answered = 0;
     for (int i = 0; i < q.decoded; i++) {
@@ -361,6 +364,10 @@ public final class QueryEngine {
       for (int family = 0; family < 2; family++) {
         NameEntry.Records rec = family == 0 ? (wantsA(qtype) ? e.a : null) : (wantsAaaa(qtype) ? e.aaaa : null);
         if (rec == null) {
+          continue;
+        }
+        if (q.knownDecoded > 0 && q.knows(e.key, family == 0 ? TYPE_A : TYPE_AAAA, rec.rdata, cfg.ttlSeconds / 2)) {
+          counters.increment(Counter.MDNS_KNOWN_ANSWERS_SUPPRESSED);
           continue;
         }
         if (toUnicast) {
@@ -534,6 +541,7 @@ public final class QueryEngine {
       }
       p.waiters.clear();
     }
+    waiting = 0;
     pending.clear();
   }
 
@@ -571,11 +579,12 @@ public final class QueryEngine {
     Pending p = pending.get(key);
     if (p != null) {
       if (w != null) {
-        if (p.waiters.size() >= cfg.maxWaitersPerName) {
+        if (p.waiters.size() >= cfg.maxWaitersPerName || waiting >= cfg.maxPendingNames * 4) {
           counters.increment(Counter.OVERLOAD_DROPPED);
         } else {
           counters.increment(Counter.RESOLVES_SHARED);
           p.waiters.add(w);
+          waiting++;
         }
       }
       return;
@@ -591,6 +600,7 @@ public final class QueryEngine {
     Pending np = new Pending(key, name);
     if (w != null) {
       np.waiters.add(w);
+      waiting++;
     }
     pending.put(key, np);
     counters.increment(Counter.RESOLVES_STARTED);
@@ -653,6 +663,7 @@ public final class QueryEngine {
     for (Waiter w : p.waiters) {
       answerLater(w, e);
     }
+    waiting -= p.waiters.size();
     p.waiters.clear();
   }
 
@@ -664,6 +675,7 @@ public final class QueryEngine {
       }
       // mDNS: silence; the querier retries
     }
+    waiting -= p.waiters.size();
     p.waiters.clear();
   }
 

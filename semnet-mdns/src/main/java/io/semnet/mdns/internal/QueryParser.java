@@ -34,6 +34,7 @@ public final class QueryParser {
     int base = msg.readerIndex();
     int len = msg.readableBytes();
     q.decoded = 0;
+    q.knownDecoded = 0;
     q.questionCount = 0;
     if (len < HEADER) {
       return TOO_SHORT;
@@ -67,7 +68,44 @@ public final class QueryParser {
       pos += 4;
     }
     q.questionsEnd = pos;
+    q.knownDecoded = 0;
     return OK;
+  }
+
+  /**
+   * Decodes the answer section of an mDNS query (its known answers) after a successful
+   * {@link #parse}: A and AAAA records of class IN are kept, others skipped. A malformed section
+   * simply ends the list; it never makes the query fail.
+   */
+  public static void parseKnownAnswers(ByteBuf msg, ParsedQuery q) {
+    int base = msg.readerIndex();
+    int len = msg.readableBytes();
+    int pos = q.questionsEnd;
+    q.knownDecoded = 0;
+    for (int i = 0; i < q.answerCount && q.knownDecoded < ParsedQuery.MAX_KNOWN; i++) {
+      int slot = ParsedQuery.MAX_QUESTIONS + q.knownDecoded;
+      int r = readName(msg, base, len, pos, q, slot);
+      if (r < 0 || r + 10 > len) {
+        return;
+      }
+      int type = msg.getUnsignedShort(base + r);
+      int rclass = msg.getUnsignedShort(base + r + 2) & 0x7fff;
+      long ttl = msg.getUnsignedInt(base + r + 4);
+      int rdlen = msg.getUnsignedShort(base + r + 8);
+      int rdata = r + 10;
+      if (rdata + rdlen > len) {
+        return;
+      }
+      if (rclass == 1 && ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16))) {
+        int k = q.knownDecoded;
+        q.knownTypes[k] = type;
+        q.knownTtls[k] = ttl;
+        q.knownRdataLengths[k] = rdlen;
+        msg.getBytes(base + rdata, q.knownRdata[k], 0, rdlen);
+        q.knownDecoded++;
+      }
+      pos = rdata + rdlen;
+    }
   }
 
   /**

@@ -43,7 +43,11 @@ final class EngineHarness implements AutoCloseable {
   final QueryEngine engine;
 
   EngineHarness(RoutingPolicyRegistry policies, QueryEngine.Forwarder forwarder, long resolveTimeoutMillis) {
-    EngineConfig cfg = new EngineConfig(30, TimeUnit.SECONDS.toNanos(5), TimeUnit.SECONDS.toNanos(60),
+    this(policies, forwarder, resolveTimeoutMillis, TimeUnit.SECONDS.toNanos(60));
+  }
+
+  EngineHarness(RoutingPolicyRegistry policies, QueryEngine.Forwarder forwarder, long resolveTimeoutMillis, long refreshNanos) {
+    EngineConfig cfg = new EngineConfig(30, TimeUnit.SECONDS.toNanos(5), refreshNanos,
         resolveTimeoutMillis, 1024, 64, 10_000, 512, 9000, false, false);
     engine = new QueryEngine(cfg, resolver, policies::contains, loop, counters, forwarder);
     on(() -> {

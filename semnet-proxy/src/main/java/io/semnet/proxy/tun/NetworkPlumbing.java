@@ -104,6 +104,22 @@ public final class NetworkPlumbing implements AutoCloseable {
     return this;
   }
 
+  /** Deletes a link (bridge, veth end, device) now rather than on close. */
+  public NetworkPlumbing removeLink(String name) {
+    List<String> cmd = ipCmd("link", "del", name);
+    undo.remove(cmd);
+    run(cmd);
+    return this;
+  }
+
+  /** Removes a route added with {@link #route} now rather than on close. */
+  public NetworkPlumbing removeRoute(String prefix, String dev) {
+    List<String> cmd = ipCmd("route", "del", prefix, "dev", dev);
+    undo.remove(cmd);
+    run(cmd);
+    return this;
+  }
+
   /** Sets a sysctl in the node namespace (e.g. {@code net.ipv4.ip_forward=1}); not undone (the namespace owns it). */
   public NetworkPlumbing sysctl(String key, String value) {
     List<String> cmd = new ArrayList<>();

@@ -108,4 +108,33 @@ class NetworkNamespaceTest {
       assertNotEquals(0, net.tryExec(x, 10, "ip", "link", "show", dev).exitCode, "device gone after close");
     }
   }
+
+  @Test
+  void plumbingBuildsAndRemovesBridgeVethAndRoutes() throws Exception {
+    try (TestNetwork net = new TestNetwork()) {
+      String node = net.namespace("node");
+      String inst = net.namespace("inst");
+      String br = net.name("br");
+      String dev = net.name("tun");
+      try (TunDevice tun = TunDevice.builder().name(dev).queues(2).namespace(node).build()) {
+        assertTrue(net.exec(node, "ip", "-d", "link", "show", dev).contains("multi_queue"), "two queues");
+        try (NetworkPlumbing p = NetworkPlumbing.in(node)) {
+          p.bridge(br, "10.20.0.1/24", "fd20::1/64")
+              .vethToNamespace(net.name("vi"), br, inst, "eth0", java.util.List.of("10.20.0.2/24", "fd20::2/64"), "10.20.0.1", "fd20::1")
+              .route("172.31.0.0/16", dev)
+              .route("fd31::/48", dev);
+          assertTrue(net.exec(inst, "ip", "route").contains("default via 10.20.0.1"));
+          assertTrue(net.exec(inst, "ip", "-6", "route").contains("default via fd20::1"));
+          net.exec(inst, "ping", "-c", "1", "-W", "2", "10.20.0.1");
+          net.exec(inst, "ping", "-6", "-c", "1", "-W", "2", "fd20::1");
+          assertTrue(net.exec(node, "ip", "route").contains("172.31.0.0/16 dev " + dev));
+          p.removeRoute("fd31::/48", dev);
+          assertFalse(net.exec(node, "ip", "-6", "route").contains("fd31::/48"));
+        }
+        assertFalse(net.exec(node, "ip", "route").contains("172.31.0.0/16"), "routes removed");
+        assertNotEquals(0, net.tryExec(node, 10, "ip", "link", "show", br).exitCode, "bridge removed");
+        assertTrue(net.exec(inst, "ip", "-o", "link").trim().lines().count() == 1, "veth removed with its host end");
+      }
+    }
+  }
 }

@@ -172,10 +172,14 @@ class TranslatorEndToEndTest {
           assertEquals(7, r.exitCode, r.output);
           assertTrue(r.output.contains("No route to host") || r.output.contains("Couldn't connect"), r.output);
           assertTrue(ms < 5000, "failed fast, took " + ms + " ms");
+          t0 = System.nanoTime();
+          TestNetwork.Result r6 = net.tryExec(a, 20, "curl", "-sS", "-g", "--max-time", "10", "http://[fd53::99]:8080/");
+          assertEquals(7, r6.exitCode, r6.output);
+          assertTrue((System.nanoTime() - t0) / 1_000_000 < 5000, "IPv6 failed fast too");
           TestNetwork.Result p = net.tryExec(a, 20, "ping", "-c", "1", "-W", "3", "172.30.0.99");
           assertTrue(p.output.contains("Unreachable"), p.output);
 
-          assertTrue(translator.counter(Counter.UNREACHABLE_SENT) >= 2);
+          assertTrue(translator.counter(Counter.UNREACHABLE_SENT) >= 3);
           assertTrue(translator.counter(Counter.FLOWS_CREATED) >= 8);
           assertTrue(view.setupLatencyNanos(serverB.key()) > 0, "handshake latency observed");
           assertEquals(0, tun.handlerErrors());

@@ -3,6 +3,7 @@ package io.semnet.tunnel.internal;
 import io.semnet.tunnel.CipherSuite;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
 import java.security.spec.AlgorithmParameterSpec;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
@@ -10,7 +11,7 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.IvParameterSpec;
 
 /**
- * Sealing and opening with one {@link Cipher} per thread and suite (Cipher objects are not
+ * Sealing and opening with one encrypting and one decrypting {@link Cipher} per thread and suite (Cipher objects are not
  * thread-safe, and creating one per packet costs far more than re-initialising it). The nonce is
  * always {@code epoch(4) || counter(8)} from the datagram header, so it is never sent twice under
  * one key (see the module README).
@@ -22,13 +23,15 @@ public final class Aead {
   private static final ThreadLocal<Aead[]> PER_THREAD = ThreadLocal.withInitial(() -> new Aead[CipherSuite.values().length]);
 
   private final CipherSuite suite;
-  private final Cipher cipher;
+  private final Cipher encrypt;
+  private final Cipher decrypt;
   private final byte[] nonce = new byte[NONCE_BYTES];
 
   private Aead(CipherSuite suite) {
     this.suite = suite;
     try {
-      this.cipher = Cipher.getInstance(suite.transformation());
+      this.encrypt = Cipher.getInstance(suite.transformation());
+      this.decrypt = Cipher.getInstance(suite.transformation());
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(suite + " is not available in this JDK", e);
     }
@@ -62,9 +65,9 @@ public final class Aead {
    */
   public int seal(SecretKey key, int epoch, long counter, byte[] aad, int aadLen, ByteBuffer in, ByteBuffer out) {
     try {
-      cipher.init(Cipher.ENCRYPT_MODE, key, params(epoch, counter));
-      cipher.updateAAD(aad, 0, aadLen);
-      return cipher.doFinal(in, out);
+      encrypt.init(Cipher.ENCRYPT_MODE, key, params(epoch, counter));
+      encrypt.updateAAD(aad, 0, aadLen);
+      return encrypt.doFinal(in, out);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("sealing failed", e);
     }
@@ -79,9 +82,16 @@ public final class Aead {
       return -1;
     }
     try {
-      cipher.init(Cipher.DECRYPT_MODE, key, params(epoch, counter));
-      cipher.updateAAD(aad, 0, aadLen);
-      return cipher.doFinal(in, out);
+      try {
+        decrypt.init(Cipher.DECRYPT_MODE, key, params(epoch, counter));
+      } catch (InvalidKeyException e) {
+        // The JDK's ChaCha20 refuses the key and nonce of its previous init even to decrypt; that
+        // happens when a forged datagram took this counter first. Init once with another nonce.
+        decrypt.init(Cipher.DECRYPT_MODE, key, params(~epoch, counter));
+        decrypt.init(Cipher.DECRYPT_MODE, key, params(epoch, counter));
+      }
+      decrypt.updateAAD(aad, 0, aadLen);
+      return decrypt.doFinal(in, out);
     } catch (GeneralSecurityException | IllegalStateException e) {
       return -1;
     }

@@ -8,15 +8,19 @@ package io.semnet.tunnel.internal;
  */
 public final class Epochs {
   private static final long BASE_SECONDS = 1_577_836_800L;
-  private static long last;
+  /** Last epoch per identity in this process (epochs need only be unique per static key). */
+  private static final java.util.Map<String, Long> LAST = new java.util.HashMap<>();
 
   private Epochs() {}
 
-  /** The next epoch; may sleep up to about a second. */
-  public static synchronized int next() throws InterruptedException {
+  /** The next epoch for {@code identity} (e.g. the node's public key); may sleep up to about a second. */
+  public static int next(String identity) throws InterruptedException {
     long now = System.currentTimeMillis();
-    long e = Math.max(now / 1000 - BASE_SECONDS, last + 1);
-    last = e;
+    long e;
+    synchronized (LAST) {
+      e = Math.max(now / 1000 - BASE_SECONDS, LAST.getOrDefault(identity, 0L) + 1);
+      LAST.put(identity, e);
+    }
     long until = (BASE_SECONDS + e + 1) * 1000;
     while ((now = System.currentTimeMillis()) < until) {
       Thread.sleep(until - now);

@@ -6,15 +6,27 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Reads a UDP socket's kernel drop counter (receive-buffer overflows) from
- * {@code /proc/thread-self/net/udp[6]}, found by the socket's inode. Call it from a thread in the
- * socket's network namespace.
+ * Reads a UDP socket's kernel drop counter (receive-buffer overflows) from {@code net/udp[6]} of
+ * a task in the socket's network namespace ({@code /proc/<pid>/task/<tid>}, see {@link #taskDir}),
+ * found by the socket's inode. Any thread may call it.
  */
 public final class ProcNetUdp {
   private ProcNetUdp() {}
 
+  /** The /proc directory of the calling thread (call it on a thread in the socket's namespace), or null. */
+  public static Path taskDir() {
+    try {
+      return Path.of("/proc/thread-self").toRealPath();
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
   /** The socket's drops, or -1 if it cannot be found. */
-  public static long drops(int fd, int port) {
+  public static long drops(Path taskDir, int fd) {
+    if (taskDir == null) {
+      return -1;
+    }
     String inode;
     try {
       String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
@@ -25,9 +37,9 @@ public final class ProcNetUdp {
     } catch (IOException | UnsupportedOperationException e) {
       return -1;
     }
-    for (String file : List.of("/proc/thread-self/net/udp", "/proc/thread-self/net/udp6")) {
+    for (String file : List.of("net/udp", "net/udp6")) {
       try {
-        for (String line : Files.readAllLines(Path.of(file))) {
+        for (String line : Files.readAllLines(taskDir.resolve(file))) {
           String[] f = line.trim().split("\\s+");
           if (f.length >= 13 && f[9].equals(inode)) {
             return Long.parseLong(f[12]);
