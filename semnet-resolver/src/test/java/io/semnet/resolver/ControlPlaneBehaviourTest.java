@@ -275,13 +275,35 @@ abstract class ControlPlaneBehaviourTest {
 
   @Test
   void completionsRunOnResolverThreads() throws Exception {
-    ServiceRecord api = standard();
-    WorkerResolver w = workers.get("w1");
-    Thread caller = Thread.currentThread();
-    get(w.resolve(ip(api, "first")));
-    CompletableFuture<Thread> ran = new CompletableFuture<>();
-    w.resolve(ip(api, "first")).thenRun(() -> ran.complete(Thread.currentThread()));
-    assertNotEquals(caller, ran.get(5, TimeUnit.SECONDS), "even a cache hit completes on a resolver thread");
+    ServiceId s = sid("a", "svc");
+    InetAddress sip = Addresses.parseLiteral("172.30.1.1");
+    java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+    ServerBinding b = transport.bind("slow", (client, m) -> CompletableFuture.supplyAsync(() -> {
+      if (m instanceof Query) {
+        try {
+          answer.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return fakeAnswer(m, SignedRecord.sign(record(s, 1, sip, "n2"), authority));
+    }));
+    try {
+      WorkerResolver w = WorkerResolver.builder().nodeId("w9").manager("slow").transport(transport).rootTrust(authority.trust())
+          .ticker(time).maintenanceInterval(Duration.ZERO).build().start();
+      workers.put("w9", w);
+      Thread caller = Thread.currentThread();
+      long t0 = System.nanoTime();
+      CompletionStage<Resolution> pending = w.resolve(sip);
+      assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(1), "resolve returns at once");
+      CompletableFuture<Thread> ran = new CompletableFuture<>();
+      pending.thenRun(() -> ran.complete(Thread.currentThread()));
+      answer.countDown();
+      assertNotEquals(caller, ran.get(5, TimeUnit.SECONDS), "completed on a resolver thread");
+      assertTrue(get(pending).isFound());
+    } finally {
+      b.close();
+    }
   }
 
   @Test
@@ -551,6 +573,7 @@ abstract class ControlPlaneBehaviourTest {
       place(s, i, cities[i]);
     }
     ServiceRecord full = root.orchestration().record(s);
+    await(() -> clusters.get("c1").record(s).version() == full.version(), "cluster has the final record");
     Resolution r = get(w.resolve(ip(full, "near")));
     Set<Integer> got = r.route().record().instances().stream().map(InstanceRecord::ordinal).collect(Collectors.toSet());
     // "near" keeps the two closest to Munich (3, 5); "first" has no preference and keeps ordinals 0, 1.
