@@ -741,7 +741,10 @@ public final class ServiceManager implements AutoCloseable {
         }
       }
       for (ServiceVersion sv : keep) {
-        upstreamInterests.add(sv.service());
+        SignedRecord sr = records.get(sv.service());
+        if (interests.containsKey(sv.service()) || (sr != null && deployedHere(sr))) {
+          upstreamInterests.add(sv.service());
+        }
       }
     });
     try {

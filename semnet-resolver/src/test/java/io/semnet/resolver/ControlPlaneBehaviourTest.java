@@ -125,7 +125,7 @@ abstract class ControlPlaneBehaviourTest {
   ServiceManager cluster(String id, int pruneK) {
     ServiceManager c = ServiceManager.cluster().id(id).upstream("root").transport(transport).rootTrust(authority.trust())
         .policyRegistry(TestPolicies.registry()).pruneK(pruneK).clock(time).maintenanceInterval(Duration.ZERO)
-        .interestTtl(TTL).requestTimeout(Duration.ofSeconds(2)).build();
+        .interestTtl(TTL).requestTimeout(Duration.ofSeconds(1)).build();
     clusters.put(id, c);
     await(() -> c.isUpstreamOnline(), "cluster " + id + " greeted the root");
     return c;
@@ -149,7 +149,7 @@ abstract class ControlPlaneBehaviourTest {
     }
     WorkerResolver w = WorkerResolver.builder().nodeId(nodeId).manager(clusterId).transport(transport)
         .rootTrust(authority.trust()).location(location).ticker(time).maintenanceInterval(Duration.ZERO)
-        .renewInterval(RENEW).cacheExpiry(CACHE_EXPIRY).negativeTtl(NEGATIVE_TTL).requestTimeout(Duration.ofSeconds(2))
+        .renewInterval(RENEW).cacheExpiry(CACHE_EXPIRY).negativeTtl(NEGATIVE_TTL).requestTimeout(Duration.ofSeconds(3))
         .build().start();
     workers.put(nodeId, w);
     await(w::isOnline, "worker " + nodeId + " online");
@@ -658,6 +658,7 @@ abstract class ControlPlaneBehaviourTest {
     assertEquals("n2", w.cached(iip0).instance().locator().worker().nodeId());
 
     heal("c1");
+    clusters.get("c1").runMaintenance(); // its periodic renewal catches up with the root
     w.runMaintenance();
     assertTrue(w.isOnline(), "recovered by itself");
     await(() -> w.cached(iip0).record().version() >= moved.version(), "caught up after recovery");
