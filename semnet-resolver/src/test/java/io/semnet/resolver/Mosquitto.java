@@ -38,8 +38,10 @@ final class Mosquitto implements AutoCloseable {
 
   synchronized void start() throws IOException {
     Path conf = dir.resolve("mosquitto.conf");
-    Files.writeString(conf, "listener " + port + " 127.0.0.1\npersistence false\nlog_dest file " + dir.resolve("mosquitto.log") + "\n"
-        + extraConfig);
+    // Started as root, mosquitto would switch to its own user and lose access to the test's
+    // private temporary directory (certificates, keys); it only listens on loopback.
+    String user = "root".equals(System.getProperty("user.name")) ? "user root\n" : "";
+    Files.writeString(conf, "listener " + port + " 127.0.0.1\npersistence false\nlog_dest stderr\n" + user + extraConfig);
     process = new ProcessBuilder("mosquitto", "-c", conf.toString()).redirectErrorStream(true)
         .redirectOutput(dir.resolve("mosquitto.out").toFile()).start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
