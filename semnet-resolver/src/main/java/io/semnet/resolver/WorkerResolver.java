@@ -266,6 +266,9 @@ public final class WorkerResolver implements RouteResolver {
 
   private CompletionStage<Resolution> resolveKey(QueryKey key) {
     Object k = key.value();
+    if (closed) {
+      return CompletableFuture.completedFuture(Resolution.unavailable("resolver is closed"));
+    }
     Route r = routes.getIfPresent(k);
     if (r != null) {
       markUsed(r.target().service());
@@ -275,7 +278,7 @@ public final class WorkerResolver implements RouteResolver {
     if (negative != null) {
       return async(Resolution.notFound(negative));
     }
-    if (closed || link == null) {
+    if (link == null) {
       return async(Resolution.unavailable("resolver is not running"));
     }
     if (link.lastFailed()) {
@@ -283,10 +286,19 @@ public final class WorkerResolver implements RouteResolver {
     }
     CompletableFuture<Resolution> f = inflight.computeIfAbsent(k, x -> {
       CompletableFuture<Resolution> cf = new CompletableFuture<>();
-      executor.execute(() -> query(key, cf));
+      try {
+        executor.execute(() -> query(key, cf));
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        cf.complete(Resolution.unavailable("resolver is closed"));
+        inflight.remove(x, cf);
+      }
       return cf;
     });
-    return f.thenApplyAsync(x -> x, executor);
+    try {
+      return f.thenApplyAsync(x -> x, executor);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return f;
+    }
   }
 
   private void query(QueryKey key, CompletableFuture<Resolution> cf) {
@@ -600,7 +612,11 @@ public final class WorkerResolver implements RouteResolver {
   }
 
   private CompletionStage<Resolution> async(Resolution r) {
-    return CompletableFuture.supplyAsync(() -> r, executor);
+    try {
+      return CompletableFuture.supplyAsync(() -> r, executor);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return CompletableFuture.completedFuture(closed ? Resolution.unavailable("resolver is closed") : r);
+    }
   }
 
   @Override
