@@ -747,6 +747,37 @@ abstract class ControlPlaneBehaviourTest {
     assertTrue(get(w.resolve(ip(otherRec, "near"))).isFound());
   }
 
+  @Test
+  void rootRestartIsRecoveredFromWithoutLosingAllocations(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    root.close();
+    java.nio.file.Path journal = dir.resolve("root.journal");
+    root = newRoot(io.semnet.resolver.store.RootStore.journal(journal));
+    ServiceRecord api = standard();
+    ServiceId other = sid("a", "other");
+    deploy(other, 1);
+    ServiceRecord otherRec = place(other, 0, "m1");
+    WorkerResolver w = workers.get("w1");
+    InetAddress otherIp = ip(otherRec, "first");
+    assertTrue(get(w.resolve(otherIp)).isFound());
+
+    root.close();
+    root = newRoot(io.semnet.resolver.store.RootStore.journal(journal));
+    assertEquals(otherRec, root.orchestration().record(other), "state restored from the journal");
+    // The cluster notices at its next maintenance (the root asks it to greet again) and re-registers.
+    clusters.get("c1").runMaintenance();
+    await(() -> root.interestedClients(other).contains("c1"), "the cluster's interest is back at the new root");
+    ServiceRecord moved = root.orchestration().migrate(other, 0, locatorOn("m1"));
+    await(() -> w.record(other).version() == moved.version(), "pushes flow from the restarted root");
+    ServiceRecord fresh = deploy(sid("a", "fresh"), 3);
+    for (InstanceRecord i : fresh.instances()) {
+      InetAddress a = i.instanceIpv4().address();
+      assertTrue(api.instances().stream().noneMatch(x -> x.instanceIpv4().address().equals(a))
+          && otherRec.instance(0).instanceIpv4().address() != null && !otherRec.instance(0).instanceIpv4().address().equals(a)
+          && api.serviceIps().stream().noneMatch(x -> x.address().equals(a)), "no address handed out twice");
+    }
+    assertTrue(fresh.version() > moved.version());
+  }
+
   // ---------------------------------------------------------------- removal
 
   @Test
