@@ -721,7 +721,11 @@ public final class ServiceManager implements AutoCloseable {
       }
     }
     if (!drop.isEmpty()) {
-      upstream.request(new Drop(drop));
+      try {
+        upstream.request(new Drop(drop)).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.debug("manager {}: drop upstream failed (the interest will expire there): {}", id, e.toString());
+      }
     }
     CompletionStage<?> renewal = upstream.request(new Renew(keep)).thenAccept(reply -> {
       if (!(reply instanceof RenewReply)) {
