@@ -279,7 +279,8 @@ public final class WorkerResolver implements RouteResolver {
   /** The (possibly k-pruned) record held for a service, or null. */
   public ServiceRecord record(ServiceId service) {
     Entry e = services.get(service);
-    return e == null ? null : e.record.record();
+    SignedRecord r = e == null ? null : e.record;
+    return r == null ? null : r.record();
   }
 
   // ---------------------------------------------------------------- queries
@@ -434,17 +435,18 @@ public final class WorkerResolver implements RouteResolver {
         if (union.size() == before) {
           return;
         }
-        e.record = prev.pruned(new ArrayList<>(union.values()));
+        SignedRecord merged = prev.pruned(new ArrayList<>(union.values()));
         for (Object key : List.copyOf(e.keys)) {
-          Route r = routeFor(key, e.record.record());
+          Route r = routeFor(key, merged.record());
           if (r != null) {
             routes.asMap().computeIfPresent(key, (k, old) -> r);
           }
         }
+        e.record = merged;
         return;
       }
-      e.record = sr;
       applied.increment();
+      // Routes first, then the record: whoever sees the new record also finds the new routes.
       for (Object key : List.copyOf(e.keys)) {
         Route r = routeFor(key, sr.record());
         if (r == null) {
@@ -454,6 +456,7 @@ public final class WorkerResolver implements RouteResolver {
           routes.asMap().computeIfPresent(key, (k, old) -> r);
         }
       }
+      e.record = sr;
       ServiceRecord before = prev == null ? null : prev.record();
       for (RouteListener l : listeners) {
         try {
