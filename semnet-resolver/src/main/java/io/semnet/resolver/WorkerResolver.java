@@ -308,15 +308,28 @@ public final class WorkerResolver implements RouteResolver {
       return async(Resolution.unavailable("service manager '" + managerId + "' is unreachable"));
     }
     CompletableFuture<Resolution> f = inflight.computeIfAbsent(k, x -> {
+      // A query that finished between the cache check above and here has already put its answer
+      // (it does so before leaving the in-flight map): look again rather than ask twice.
+      if (routes.getIfPresent(x) != null || negatives.getIfPresent(x) != null) {
+        return null; // no mapping: answered below from the caches
+      }
       CompletableFuture<Resolution> cf = new CompletableFuture<>();
       try {
         executor.execute(() -> query(key, cf));
       } catch (java.util.concurrent.RejectedExecutionException e) {
-        cf.complete(Resolution.unavailable("resolver is closed"));
-        inflight.remove(x, cf);
+        return null; // closing
       }
       return cf;
     });
+    if (f == null) {
+      Route late = routes.getIfPresent(k);
+      if (late != null) {
+        return async(Resolution.found(late));
+      }
+      String lateNegative = negatives.getIfPresent(k);
+      return async(lateNegative != null ? Resolution.notFound(lateNegative)
+          : Resolution.unavailable(closed ? "resolver is closed" : "route changed while resolving; retry"));
+    }
     try {
       return f.thenApplyAsync(x -> x, executor);
     } catch (java.util.concurrent.RejectedExecutionException e) {

@@ -271,7 +271,7 @@ abstract class ControlPlaneBehaviourTest {
       assertTrue(f.get(10, TimeUnit.SECONDS).isFound());
     }
     assertEquals(1, transport.received("c1", Query.class).size() - before, () -> "50 concurrent misses, one query: "
-        + transport.requests.stream().filter(x -> x.message() instanceof Query).map(x -> x.clientId() + " " + x.message())
+        + transport.requests.stream().map(x -> x.managerId() + "<-" + x.clientId() + " " + x.message().type())
         .collect(Collectors.toList()));
   }
 
