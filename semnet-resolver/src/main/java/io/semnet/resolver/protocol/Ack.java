@@ -1,0 +1,9 @@
+package io.semnet.resolver.protocol;
+
+/** Empty positive reply. */
+public record Ack() implements ControlMessage {
+  @Override
+  public String type() {
+    return "ack";
+  }
+}

@@ -1,0 +1,274 @@
+package io.semnet.resolver.transport;
+
+import io.semnet.resolver.protocol.ControlMessage;
+import io.semnet.resolver.protocol.ErrorReply;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The control protocol by direct calls inside one JVM, for embedding (a root, a cluster and N
+ * workers in one process) and for tests. Messages are handed over as objects (or, with
+ * {@link Builder#codec}, passed through a codec on every hop to exercise a wire format), on a small
+ * pool of transport threads, so callers never run handlers on their own thread, as with a network.
+ *
+ * <p>For fault injection, {@link #setReachable} cuts a manager off as a network partition would:
+ * requests to it fail and its pushes are dropped, while it keeps running.
+ */
+public final class InProcessTransport implements ControlTransport {
+  private static final Logger log = LoggerFactory.getLogger(InProcessTransport.class);
+
+  private final ExecutorService pool;
+  private final UnaryOperator<ControlMessage> codec;
+  private final Map<String, Binding> bindings = new ConcurrentHashMap<>();
+  private final Map<String, Map<String, Channel>> channels = new ConcurrentHashMap<>();
+  private final Set<String> cut = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
+
+  private InProcessTransport(Builder b) {
+    AtomicInteger n = new AtomicInteger();
+    this.pool = Executors.newFixedThreadPool(b.threads, r -> {
+      Thread t = new Thread(r, "semnet-inproc-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    this.codec = b.codec;
+  }
+
+  /** A transport with two threads and no codec. */
+  public static InProcessTransport create() {
+    return builder().build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Cuts ({@code false}) or restores ({@code true}) identity {@code id} off the network: requests to
+   * it or from it fail, pushes from it or to it are lost, as in a partition.
+   */
+  public void setReachable(String managerId, boolean reachable) {
+    if (reachable) {
+      cut.remove(managerId);
+    } else {
+      cut.add(managerId);
+    }
+  }
+
+  @Override
+  public ServerBinding bind(String managerId, RequestHandler handler) {
+    Objects.requireNonNull(managerId, "managerId");
+    Objects.requireNonNull(handler, "handler");
+    Binding b = new Binding(managerId, handler);
+    if (bindings.putIfAbsent(managerId, b) != null) {
+      throw new IllegalStateException("manager id '" + managerId + "' is already bound");
+    }
+    return b;
+  }
+
+  @Override
+  public ClientChannel connect(String managerId, String clientId, PushHandler pushHandler) {
+    Channel c = new Channel(managerId, clientId, pushHandler);
+    channels.computeIfAbsent(managerId, k -> new ConcurrentHashMap<>()).put(clientId, c);
+    return c;
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    bindings.clear();
+    channels.clear();
+    pool.shutdownNow();
+  }
+
+  private ControlMessage hop(ControlMessage m) {
+    return codec == null ? m : codec.apply(m);
+  }
+
+  private final class Binding implements ServerBinding {
+    private final String managerId;
+    private final RequestHandler handler;
+
+    Binding(String managerId, RequestHandler handler) {
+      this.managerId = managerId;
+      this.handler = handler;
+    }
+
+    @Override
+    public String managerId() {
+      return managerId;
+    }
+
+    @Override
+    public boolean push(String clientId, ControlMessage message) {
+      if (closed || cut.contains(managerId) || cut.contains(clientId) || bindings.get(managerId) != this) {
+        return false;
+      }
+      Map<String, Channel> cs = channels.get(managerId);
+      Channel c = cs == null ? null : cs.get(clientId);
+      if (c == null || c.closed) {
+        return false;
+      }
+      c.deliver(message);
+      return true;
+    }
+
+    @Override
+    public void close() {
+      bindings.remove(managerId, this);
+    }
+  }
+
+  private final class Channel implements ClientChannel {
+    private final String managerId;
+    private final String clientId;
+    private final PushHandler pushHandler;
+    // Pushes to one client run one at a time, in order, on the shared pool.
+    private final ArrayDeque<ControlMessage> queue = new ArrayDeque<>();
+    private boolean draining;
+    private volatile boolean closed;
+
+    Channel(String managerId, String clientId, PushHandler pushHandler) {
+      this.managerId = managerId;
+      this.clientId = clientId;
+      this.pushHandler = pushHandler;
+    }
+
+    @Override
+    public String clientId() {
+      return clientId;
+    }
+
+    void deliver(ControlMessage m) {
+      synchronized (queue) {
+        queue.add(m);
+        if (draining) {
+          return;
+        }
+        draining = true;
+      }
+      try {
+        pool.execute(this::drain);
+      } catch (RuntimeException e) {
+        synchronized (queue) {
+          queue.clear();
+          draining = false;
+        }
+      }
+    }
+
+    private void drain() {
+      while (true) {
+        ControlMessage m;
+        synchronized (queue) {
+          m = queue.poll();
+          if (m == null) {
+            draining = false;
+            return;
+          }
+        }
+        if (closed) {
+          continue;
+        }
+        try {
+          pushHandler.onPush(hop(m));
+        } catch (RuntimeException e) {
+          log.warn("push handler of {} failed on {}", clientId, m.type(), e);
+        }
+      }
+    }
+
+    @Override
+    public CompletionStage<ControlMessage> request(ControlMessage request, Duration timeout) {
+      CompletableFuture<ControlMessage> reply = new CompletableFuture<>();
+      Binding b = bindings.get(managerId);
+      if (closed || InProcessTransport.this.closed || b == null || cut.contains(managerId) || cut.contains(clientId)) {
+        CompletableFuture<ControlMessage> failed = new CompletableFuture<>();
+        try {
+          pool.execute(() -> failed.completeExceptionally(new TransportException("manager '" + managerId + "' is unreachable")));
+        } catch (RuntimeException e) {
+          failed.completeExceptionally(new TransportException("transport closed"));
+        }
+        return failed;
+      }
+      try {
+        pool.execute(() -> {
+          try {
+            b.handler.onRequest(clientId, hop(request)).whenComplete((r, e) -> {
+              if (cut.contains(managerId)) {
+                reply.completeExceptionally(new TransportException("manager '" + managerId + "' became unreachable"));
+              } else if (e != null) {
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                reply.complete(new ErrorReply(String.valueOf(cause.getMessage())));
+              } else {
+                reply.complete(hop(r));
+              }
+            });
+          } catch (RuntimeException e) {
+            reply.complete(new ErrorReply(String.valueOf(e.getMessage())));
+          }
+        });
+      } catch (RuntimeException e) {
+        reply.completeExceptionally(new TransportException("transport closed"));
+      }
+      return reply.orTimeout(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)
+          .exceptionallyCompose(e -> {
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof TimeoutException) {
+              return CompletableFuture.failedFuture(new TransportException("no reply from '" + managerId + "' within " + timeout));
+            }
+            return CompletableFuture.failedFuture(cause);
+          });
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      Map<String, Channel> cs = channels.get(managerId);
+      if (cs != null) {
+        cs.remove(clientId, this);
+      }
+    }
+  }
+
+  /** Configures an {@link InProcessTransport}. */
+  public static final class Builder {
+    private int threads = 2;
+    private UnaryOperator<ControlMessage> codec;
+
+    private Builder() {}
+
+    /** Transport threads (default 2). */
+    public Builder threads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("threads must be >= 1");
+      }
+      this.threads = threads;
+      return this;
+    }
+
+    /** Passes every message through {@code codec} (e.g. encode then decode) on each hop. */
+    public Builder codec(UnaryOperator<ControlMessage> codec) {
+      this.codec = codec;
+      return this;
+    }
+
+    public InProcessTransport build() {
+      return new InProcessTransport(this);
+    }
+  }
+}
