@@ -102,6 +102,7 @@ public final class MqttTransport implements ControlTransport {
   private final Object connectLock = new Object();
   private volatile boolean connected;
   private volatile boolean closed;
+  private volatile boolean suspended;
   private volatile long backoffMillis;
   private final long minBackoffMillis;
   private final long maxBackoffMillis;
@@ -212,6 +213,47 @@ public final class MqttTransport implements ControlTransport {
    * Test hook: drops the broker connection without a DISCONNECT packet, as a crashed process or a
    * pulled cable would (the broker then publishes this node's Will), and releases the transport.
    */
+  /**
+   * Test hook: cuts this node off the broker as a network partition would (no DISCONNECT, so the
+   * broker publishes the Will) and stays off until {@link #resumeForTest}.
+   */
+  void suspendForTest() {
+    suspended = true;
+    try {
+      client.disconnectForcibly(0, 100, false);
+    } catch (MqttException e) {
+      log.debug("forced disconnect failed: {}", e.getMessage());
+    }
+    onConnectionLost("suspended by test");
+  }
+
+  /** Test hook: ends {@link #suspendForTest}; the node reconnects as after any outage. */
+  void resumeForTest() {
+    suspended = false;
+    schedule(this::connectOnce, 0);
+  }
+
+  /** Test hook: managers bound here. */
+  java.util.Set<String> boundForTest() {
+    return java.util.Set.copyOf(bindings.keySet());
+  }
+
+  /** Test hook: managers this node has channels to. */
+  java.util.Set<String> watchedForTest() {
+    return java.util.Set.copyOf(managers.keySet());
+  }
+
+  /** Test hook: true once this node has positively seen manager {@code managerId} up. */
+  boolean seesUpForTest(String managerId) {
+    ManagerWatch w = managers.get(managerId);
+    if (w == null || unreachableReason(managerId) != null) {
+      return false;
+    }
+    synchronized (w) {
+      return w.known && w.up;
+    }
+  }
+
   void crashForTest() {
     closed = true;
     sender.stop();
@@ -347,7 +389,7 @@ public final class MqttTransport implements ControlTransport {
   // ------------------------------------------------------------------ connection
 
   private void connectOnce() {
-    if (closed || connected) {
+    if (closed || connected || suspended) {
       return;
     }
     try {

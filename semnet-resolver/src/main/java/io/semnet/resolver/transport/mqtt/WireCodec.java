@@ -195,8 +195,10 @@ final class WireCodec {
     ObjectNode o = Json.obj();
     if (k.address() != null) {
       o.put("ip", Addresses.format(k.address()));
-    } else {
+    } else if (k.name() != null) {
       o.put("name", k.name().toString());
+    } else {
+      o.put("service", k.service().toString());
     }
     return o;
   }
@@ -377,10 +379,14 @@ final class WireCodec {
   private static QueryKey key(JsonNode k) {
     boolean ip = Json.has(k, "ip");
     boolean name = Json.has(k, "name");
-    if (ip == name) {
-      throw new IllegalArgumentException("a query key has exactly one of 'ip' and 'name'");
+    boolean service = Json.has(k, "service");
+    if ((ip ? 1 : 0) + (name ? 1 : 0) + (service ? 1 : 0) != 1) {
+      throw new IllegalArgumentException("a query key has exactly one of 'ip', 'name' and 'service'");
     }
-    return ip ? QueryKey.of(Json.address(k, "ip")) : QueryKey.of(SemanticName.parse(Json.text(k, "name")));
+    if (ip) {
+      return QueryKey.of(Json.address(k, "ip"));
+    }
+    return name ? QueryKey.of(SemanticName.parse(Json.text(k, "name"))) : QueryKey.of(ServiceId.parse(Json.text(k, "service")));
   }
 
   private static SignedRecord record(JsonNode n) {

@@ -1,0 +1,124 @@
+package io.semnet.resolver.transport.mqtt;
+
+import io.semnet.resolver.transport.ClientChannel;
+import io.semnet.resolver.transport.ControlTransport;
+import io.semnet.resolver.transport.PushHandler;
+import io.semnet.resolver.transport.RequestHandler;
+import io.semnet.resolver.transport.ServerBinding;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A whole deployment over one real mosquitto, seen as one {@link ControlTransport}: every manager
+ * id and every client id gets its own {@link MqttTransport} connection, as separate processes
+ * would (a cluster manager's server side, {@code c1}, and its channel to the root, {@code c1.up},
+ * are two connections). {@link #cut} partitions a manager's connection from the broker (no
+ * DISCONNECT, so its Will fires), {@link #heal} lets it reconnect: the manager becomes unreachable
+ * and its pushes are lost, while its own path upstream stays up, which is what the behavioural
+ * suite's cut means (and what the in-process transport does). Used to run the
+ * transport-independent behavioural suite over MQTT. Owns the broker.
+ */
+public final class MqttNodes implements ControlTransport {
+  private final MosquittoBroker broker;
+  private final Map<String, MqttTransport> nodes = new ConcurrentHashMap<>();
+
+  private MqttNodes(MosquittoBroker broker) {
+    this.broker = broker;
+  }
+
+  /** Starts a private broker on loopback. */
+  public static MqttNodes start() {
+    try {
+      return new MqttNodes(MosquittoBroker.start());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private MqttTransport node(String id) {
+    return nodes.computeIfAbsent(id, k -> {
+      MqttTransport t = MqttTransport.builder().brokerUri(broker.tcpUri()).clientId(k)
+          .reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500)).build();
+      try {
+        if (!t.awaitConnected(Duration.ofSeconds(10))) {
+          throw new IllegalStateException("node " + k + " did not connect");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      return t;
+    });
+  }
+
+  @Override
+  public ServerBinding bind(String managerId, RequestHandler handler) {
+    return node(managerId).bind(managerId, handler);
+  }
+
+  @Override
+  public ClientChannel connect(String managerId, String clientId, PushHandler pushHandler) {
+    return node(clientId + ".up").connect(managerId, clientId, pushHandler);
+  }
+
+  /** Partitions node {@code id} from the broker. */
+  public void cut(String id) {
+    MqttTransport t = nodes.get(id);
+    if (t != null) {
+      t.suspendForTest();
+    }
+  }
+
+  /**
+   * Lets node {@code id} reconnect and waits until the network has settled: every node sees every
+   * bound manager it has a channel to as up again (as after a real partition heals, only sooner).
+   */
+  public void heal(String id) throws InterruptedException {
+    MqttTransport t = nodes.get(id);
+    if (t == null) {
+      return;
+    }
+    t.resumeForTest();
+    if (!t.awaitConnected(Duration.ofSeconds(10))) {
+      throw new IllegalStateException("node " + id + " did not reconnect");
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    Set<String> bound = new HashSet<>();
+    for (MqttTransport n : nodes.values()) {
+      bound.addAll(n.boundForTest());
+    }
+    for (MqttTransport n : nodes.values()) {
+      for (String m : n.watchedForTest()) {
+        while (bound.contains(m) && !n.seesUpForTest(m)) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException(n.nodeId() + " does not see manager " + m + " after healing " + id);
+          }
+          Thread.sleep(5);
+        }
+      }
+    }
+  }
+
+  /** Inbound messages rejected by all nodes (a healthy run has none). */
+  public long rejectedMessages() {
+    return nodes.values().stream().mapToLong(MqttTransport::rejectedMessages).sum();
+  }
+
+  @Override
+  public void close() {
+    try {
+      for (MqttTransport t : new ArrayList<>(nodes.values())) {
+        t.close();
+      }
+      nodes.clear();
+    } finally {
+      broker.close();
+    }
+  }
+}
