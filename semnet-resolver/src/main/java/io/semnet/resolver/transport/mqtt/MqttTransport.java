@@ -88,6 +88,7 @@ public final class MqttTransport implements ControlTransport {
   private final ScheduledExecutorService timer;
   private final Sender sender;
   private final RejectLog rejects;
+  private final RejectLog refusals;
   private final long absentAfterNanos;
 
   private final Map<String, Binding> bindings = new ConcurrentHashMap<>();
@@ -116,7 +117,8 @@ public final class MqttTransport implements ControlTransport {
     if (!codec.accepts(writeVersion)) {
       throw new IllegalArgumentException("write version " + writeVersion + " is not an accepted version");
     }
-    this.rejects = new RejectLog(log, TimeUnit.SECONDS.toNanos(10));
+    this.rejects = new RejectLog(log, TimeUnit.SECONDS.toNanos(10), "dropped MQTT message on");
+    this.refusals = new RejectLog(log, TimeUnit.SECONDS.toNanos(10), "MQTT publish refused on");
     this.absentAfterNanos = b.presenceGrace.toNanos();
     this.minBackoffMillis = b.reconnectMin.toMillis();
     this.maxBackoffMillis = b.reconnectMax.toMillis();
@@ -366,7 +368,7 @@ public final class MqttTransport implements ControlTransport {
     sender.stop();
     try {
       if (client.isConnected()) {
-        client.disconnect(1000).waitForCompletion(2000);
+        client.disconnect(100).waitForCompletion(1000);
       }
     } catch (MqttException e) {
       log.debug("disconnect from {} failed: {}", uri, e.getMessage());
@@ -1117,6 +1119,12 @@ public final class MqttTransport implements ControlTransport {
               @Override
               public void onSuccess(IMqttToken token) {
                 window.release();
+                int[] codes = token.getReasonCodes();
+                if (codes != null && codes.length > 0 && codes[0] >= 0x80) {
+                  // The broker took the packet but refused the message (0x87: not authorised by the ACL).
+                  dropped.incrementAndGet();
+                  refusals.reject("broker refused publish (reason code 0x" + Integer.toHexString(codes[0]) + ")", o.topic, "check the ACL");
+                }
               }
 
               @Override

@@ -16,8 +16,11 @@ final class RejectLog {
   private final AtomicLong total = new AtomicLong();
   private final Map<String, Entry> byReason = new ConcurrentHashMap<>();
 
-  RejectLog(Logger log, long intervalNanos) {
+  private final String what;
+
+  RejectLog(Logger log, long intervalNanos, String what) {
     this.log = log;
+    this.what = what;
     this.intervalNanos = intervalNanos;
   }
 
@@ -31,7 +34,7 @@ final class RejectLog {
     long last = e.lastLog.get();
     if ((n == 1 || now - last >= intervalNanos) && e.lastLog.compareAndSet(last, now)) {
       long suppressed = n - e.loggedAt.getAndSet(n) - 1;
-      log.warn("dropped MQTT message on {}: {} ({}){}", topic, reason, truncate(detail),
+      log.warn("{} {}: {} ({}){}", what, topic, reason, truncate(detail),
           suppressed > 0 ? " [" + suppressed + " more with this reason since last report]" : "");
     }
   }

@@ -34,7 +34,7 @@ final class MosquittoBroker implements AutoCloseable {
     this.config = dir.resolve("mosquitto.conf");
     String conf = "listener " + port + " 127.0.0.1\n"
         + "persistence false\n"
-        + "log_dest file " + dir.resolve("mosquitto.log") + "\n"
+        + "log_dest stdout\n"
         + "log_type error\nlog_type warning\nlog_type notice\n"
         + "max_inflight_messages 20\n"
         + (extraConfig == null ? "allow_anonymous true\n" : extraConfig);
@@ -80,7 +80,7 @@ final class MosquittoBroker implements AutoCloseable {
 
   String log() {
     try {
-      Path p = dir.resolve("mosquitto.log");
+      Path p = dir.resolve("stdout.log");
       return Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
     } catch (IOException e) {
       return "(log unreadable: " + e + ")";
@@ -113,12 +113,12 @@ final class MosquittoBroker implements AutoCloseable {
   private void launch() throws IOException {
     ProcessBuilder pb = new ProcessBuilder(BINARY.toString(), "-c", config.toString())
         .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("stdout.log").toFile());
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("stdout.log").toFile()));
     process = pb.start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IOException("mosquitto exited with " + process.exitValue() + ": " + Files.readString(dir.resolve("stdout.log")) + log());
+        throw new IOException("mosquitto exited with " + process.exitValue() + ": " + log());
       }
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);

@@ -67,31 +67,40 @@ final class MqttTestSupport {
   /** A raw client handing every message it receives to {@code onMessage}. */
   static MqttAsyncClient raw(MosquittoBroker broker, String id, BiConsumer<String, MqttMessage> onMessage) throws MqttException {
     MqttAsyncClient c = new MqttAsyncClient(broker.tcpUri(), id, new MemoryPersistence());
-    c.setCallback(new MqttCallback() {
-      @Override
-      public void disconnected(MqttDisconnectResponse r) {}
-
-      @Override
-      public void mqttErrorOccurred(MqttException e) {}
-
-      @Override
-      public void messageArrived(String topic, MqttMessage message) {
-        onMessage.accept(topic, message);
-      }
-
-      @Override
-      public void deliveryComplete(IMqttToken token) {}
-
-      @Override
-      public void connectComplete(boolean reconnect, String uri) {}
-
-      @Override
-      public void authPacketArrived(int code, MqttProperties p) {}
-    });
+    c.setCallback(new Listener(onMessage));
     MqttConnectionOptions o = new MqttConnectionOptions();
     o.setCleanStart(true);
     c.connect(o).waitForCompletion(5000);
     return c;
+  }
+
+  /** A Paho callback that only hands messages on. */
+  static final class Listener implements MqttCallback {
+    private final BiConsumer<String, MqttMessage> onMessage;
+
+    Listener(BiConsumer<String, MqttMessage> onMessage) {
+      this.onMessage = onMessage;
+    }
+
+    @Override
+    public void disconnected(MqttDisconnectResponse r) {}
+
+    @Override
+    public void mqttErrorOccurred(MqttException e) {}
+
+    @Override
+    public void messageArrived(String topic, MqttMessage message) {
+      onMessage.accept(topic, message);
+    }
+
+    @Override
+    public void deliveryComplete(IMqttToken token) {}
+
+    @Override
+    public void connectComplete(boolean reconnect, String uri) {}
+
+    @Override
+    public void authPacketArrived(int code, MqttProperties p) {}
   }
 
   static void publish(MqttAsyncClient c, String topic, String payload) throws MqttException {
