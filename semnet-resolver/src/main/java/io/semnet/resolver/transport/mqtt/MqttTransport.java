@@ -327,10 +327,12 @@ public final class MqttTransport implements ControlTransport {
     Objects.requireNonNull(pushHandler, "pushHandler");
     checkOpen();
     Channel c = new Channel(managerId, clientId, pushHandler);
-    Channel old = channels.put(c.inbox, c);
+    Channel old = channels.get(c.inbox);
     if (old != null) {
-      old.closeQuietly();
+      // One inbox per (manager, client): a second channel replaces the first.
+      old.close();
     }
+    channels.put(c.inbox, c);
     managers.compute(managerId, (k, w) -> {
       if (w == null) {
         w = new ManagerWatch(managerId);
@@ -413,13 +415,18 @@ public final class MqttTransport implements ControlTransport {
       synchronized (w) {
         w.known = false;
         w.up = false;
-        w.host = null;
+        // w.host stays: it is only a key for the alive subscription, replaced by the next state.
       }
     }
     hostAlive.clear();
-    List<String> filters = new ArrayList<>(subscriptions.keySet());
-    for (String f : filters) {
-      subscriptions.put(f, new SubState());
+    List<String> filters;
+    synchronized (subscriptions) {
+      filters = new ArrayList<>(subscriptions.keySet());
+      for (String f : filters) {
+        SubState fresh = new SubState();
+        fresh.refs = subscriptions.get(f).refs;
+        subscriptions.put(f, fresh);
+      }
     }
     connected = true;
     synchronized (connectLock) {
@@ -853,7 +860,7 @@ public final class MqttTransport implements ControlTransport {
         return;
       }
       clientVersions.put(clientId, in.version());
-      pool.execute(() -> {
+      Runnable call = () -> {
         CompletionStage<ControlMessage> stage;
         try {
           stage = handler.onRequest(clientId, in.message());
@@ -875,7 +882,12 @@ public final class MqttTransport implements ControlTransport {
           }
           reply(clientId, in.version(), in.id(), out);
         });
-      });
+      };
+      try {
+        pool.execute(call);
+      } catch (RejectedExecutionException e) {
+        // closing: the client's request times out or fails on the manager's goodbye
+      }
     }
 
     private void reply(String clientId, int version, long id, ControlMessage m) {
@@ -1013,10 +1025,6 @@ public final class MqttTransport implements ControlTransport {
         }
       });
       return p.reply;
-    }
-
-    void closeQuietly() {
-      open = false;
     }
 
     @Override
