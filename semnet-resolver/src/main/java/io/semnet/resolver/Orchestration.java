@@ -70,6 +70,7 @@ public final class Orchestration {
   private final PrefixAllocator poolsV6;
   private final Map<String, List<PrefixAllocator>> clusterPools = new HashMap<>();
   private final Map<String, NodeRegistration> nodes = new HashMap<>();
+  private final Map<String, Set<String>> clusterNodes = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<ServiceId, ServiceRecord> services = new HashMap<>();
   private final Map<ServiceId, InstanceAddressRule> addressRules = new HashMap<>();
   private final Map<String, Map<InetAddress, InstanceKey>> namespaceIps = new HashMap<>();
@@ -124,6 +125,7 @@ public final class Orchestration {
     allocated.addAll(virtual6);
     s.nodes().values().forEach(n -> {
       nodes.put(n.nodeId(), n);
+      clusterNodes.computeIfAbsent(n.clusterId(), k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(n.nodeId());
       if (n.subnetV4() != null) {
         allocated.add(n.subnetV4());
       }
@@ -181,7 +183,7 @@ public final class Orchestration {
   /** Signs and installs every stored record in the manager (after a restart). */
   synchronized void republishAll() {
     for (ServiceRecord r : services.values()) {
-      manager.applyRecord(SignedRecord.sign(r, authority));
+      manager.applyRecord(SignedRecord.signLazily(r, authority));
     }
   }
 
@@ -189,14 +191,9 @@ public final class Orchestration {
     return rules;
   }
 
-  synchronized Set<String> nodesOfCluster(String clusterId) {
-    Set<String> out = new HashSet<>();
-    for (NodeRegistration n : nodes.values()) {
-      if (n.clusterId().equals(clusterId)) {
-        out.add(n.nodeId());
-      }
-    }
-    return out;
+  Set<String> nodesOfCluster(String clusterId) {
+    Set<String> s = clusterNodes.get(clusterId);
+    return s == null ? Set.of() : s;
   }
 
   synchronized String clusterOfNode(String nodeId) {
@@ -251,6 +248,7 @@ public final class Orchestration {
         store.append(e);
       }
       nodes.put(reg.nodeId(), reg);
+      clusterNodes.computeIfAbsent(clusterId, k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(reg.nodeId());
       return reg;
     } catch (RuntimeException e) {
       for (int i = undo.size() - 1; i >= 0; i--) {
@@ -315,6 +313,7 @@ public final class Orchestration {
       }
     }
     nodes.remove(nodeId);
+    clusterNodes.getOrDefault(n.clusterId(), new HashSet<>()).remove(nodeId);
     namespaceIps.remove(nodeId);
   }
 
@@ -514,6 +513,38 @@ public final class Orchestration {
   }
 
   /**
+   * Places several unplaced instances of one service at once, as one new version (one push instead
+   * of one per instance, e.g. right after a deployment). All-or-nothing like {@link #placeInstance}.
+   */
+  public synchronized ServiceRecord placeInstances(ServiceId service, Map<Integer, Locator> placements) {
+    ServiceRecord r = require(service);
+    Map<InetAddress, InstanceKey> claimed = new HashMap<>();
+    List<InstanceRecord> placed = new ArrayList<>();
+    long v = version + 1;
+    for (Map.Entry<Integer, Locator> p : new java.util.TreeMap<>(placements).entrySet()) {
+      InstanceRecord i = requireInstance(r, p.getKey());
+      if (i.locator() != null) {
+        throw new OrchestrationException(i.key() + " is already placed on " + i.locator().worker().nodeId() + "; use migrate");
+      }
+      NodeRegistration node = checkPlacement(i, p.getValue());
+      for (InetAddress a : new InetAddress[] {p.getValue().namespaceIpv4(), p.getValue().namespaceIpv6()}) {
+        if (a != null && claimed.put(a, i.key()) != null) {
+          throw new OrchestrationException("namespace IP " + Addresses.format(a) + " given to two instances of " + service);
+        }
+      }
+      placed.add(i.withLocator(p.getValue().withVersion(v)).withMetadata(InstanceMetadata.of(node.location(), 1.0, "")));
+    }
+    ServiceRecord n = r;
+    version = v;
+    for (InstanceRecord i : placed) {
+      n = n.withInstance(i, v);
+    }
+    publish(n);
+    placed.forEach(i -> indexNamespace(i, true));
+    return n;
+  }
+
+  /**
    * Moves a placed instance to a new place. Its InstanceIP stays; interested nodes are told the new
    * locator (with a higher version than the old one).
    */
@@ -564,7 +595,7 @@ public final class Orchestration {
     return n;
   }
 
-  private ServiceRecord relocate(ServiceRecord r, InstanceRecord i, Locator locator, InstanceMetadata metadata) {
+  private NodeRegistration checkPlacement(InstanceRecord i, Locator locator) {
     Objects.requireNonNull(locator, "locator");
     String nodeId = locator.worker().nodeId();
     NodeRegistration node = nodes.get(nodeId);
@@ -575,8 +606,16 @@ public final class Orchestration {
       throw new OrchestrationException("worker endpoint " + locator.worker() + " differs from the registration of node '"
           + nodeId + "' (" + node.endpoint() + ")");
     }
+    if (locator.namespaceIpv4() != null && node.subnetV4() == null || locator.namespaceIpv6() != null && node.subnetV6() == null) {
+      throw new OrchestrationException("locator of " + i.key() + " has an address family node '" + nodeId + "' has no subnet for");
+    }
     checkNamespaceIp(node, locator.namespaceIpv4(), node.subnetV4(), i.key());
     checkNamespaceIp(node, locator.namespaceIpv6(), node.subnetV6(), i.key());
+    return node;
+  }
+
+  private ServiceRecord relocate(ServiceRecord r, InstanceRecord i, Locator locator, InstanceMetadata metadata) {
+    NodeRegistration node = checkPlacement(i, locator);
     InstanceMetadata meta = metadata != null ? metadata
         : i.locator() == null ? InstanceMetadata.of(node.location(), 1.0, "") : i.metadata();
     long v = ++version;
@@ -690,11 +729,6 @@ public final class Orchestration {
   private void publish(ServiceRecord r) {
     store.append(new RootEvent.ServicePut(r, addressRules.getOrDefault(r.service(), InstanceAddressRule.NONE)));
     services.put(r.service(), r);
-    manager.applyRecord(SignedRecord.sign(r, authority));
-  }
-
-  /** Used by registerNode's location-less overload and tests. */
-  static GeoPoint noLocation() {
-    return null;
+    manager.applyRecord(SignedRecord.signLazily(r, authority));
   }
 }

@@ -415,7 +415,7 @@ public final class ServiceManager implements AutoCloseable {
   }
 
   private boolean visibleOrUnknown(String clientId, ServiceId s) {
-    return visible(clientId, s) || servicesHostedBy(clientId).isEmpty();
+    return visible(clientId, s) || !hostsAnything(clientId);
   }
 
   private void removeInterest(ServiceId s, String clientId) {
@@ -435,24 +435,28 @@ public final class ServiceManager implements AutoCloseable {
     return Set.of(clientId);
   }
 
-  private Set<ServiceId> servicesHostedBy(String clientId) {
-    Set<String> nodes = nodesOf(clientId);
-    if (nodes.size() == 1) {
-      return servicesOnNode.getOrDefault(nodes.iterator().next(), Set.of());
+  private boolean hostsAnything(String clientId) {
+    for (String n : nodesOf(clientId)) {
+      Set<ServiceId> s = servicesOnNode.get(n);
+      if (s != null && !s.isEmpty()) {
+        return true;
+      }
     }
-    Set<ServiceId> out = new HashSet<>();
-    for (String n : nodes) {
-      out.addAll(servicesOnNode.getOrDefault(n, Set.of()));
-    }
-    return out;
+    return false;
   }
 
   /** True if some service hosted behind the client may reach {@code target}. */
   boolean visible(String clientId, ServiceId target) {
     IsolationRules r = rules.rules();
-    for (ServiceId s : servicesHostedBy(clientId)) {
-      if (r.mayReach(s, target)) {
-        return true;
+    for (String n : nodesOf(clientId)) {
+      Set<ServiceId> hosted = servicesOnNode.get(n);
+      if (hosted == null) {
+        continue;
+      }
+      for (ServiceId s : hosted) {
+        if (r.mayReach(s, target)) {
+          return true;
+        }
       }
     }
     return false;
@@ -548,6 +552,9 @@ public final class ServiceManager implements AutoCloseable {
 
   /** Takes new isolation rules, forwards them to every client and withdraws what became invisible. */
   void applyRules(SignedRules r) {
+    if (r.version() <= rules.version() && rules.signature() != null) {
+      return;
+    }
     if (authority == null && !verifier.verify(r)) {
       log.warn("manager {}: ignoring isolation rules without a valid root signature", id);
       return;
@@ -734,7 +741,10 @@ public final class ServiceManager implements AutoCloseable {
         }
       }
       for (ServiceVersion sv : keep) {
-        upstreamInterests.add(sv.service());
+        SignedRecord sr = records.get(sv.service());
+        if (interests.containsKey(sv.service()) || (sr != null && deployedHere(sr))) {
+          upstreamInterests.add(sv.service());
+        }
       }
     });
     try {

@@ -453,6 +453,9 @@ public final class WorkerResolver implements RouteResolver {
   }
 
   private void applyRules(SignedRules r) {
+    if (r.version() <= rules.version()) {
+      return;
+    }
     if (!verifier.verify(r)) {
       log.warn("resolver {}: rejected isolation rules v{}: bad or missing root signature", nodeId, r.version());
       return;

@@ -9,8 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.semnet.core.address.Addresses;
-import io.semnet.core.address.InstanceIp;
-import io.semnet.core.address.IpPrefix;
 import io.semnet.core.address.ServiceIp;
 import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.core.isolation.Grant;
@@ -127,7 +125,7 @@ abstract class ControlPlaneBehaviourTest {
   ServiceManager cluster(String id, int pruneK) {
     ServiceManager c = ServiceManager.cluster().id(id).upstream("root").transport(transport).rootTrust(authority.trust())
         .policyRegistry(TestPolicies.registry()).pruneK(pruneK).clock(time).maintenanceInterval(Duration.ZERO)
-        .interestTtl(TTL).requestTimeout(Duration.ofSeconds(2)).build();
+        .interestTtl(TTL).requestTimeout(Duration.ofSeconds(1)).build();
     clusters.put(id, c);
     await(() -> c.isUpstreamOnline(), "cluster " + id + " greeted the root");
     return c;
@@ -151,7 +149,7 @@ abstract class ControlPlaneBehaviourTest {
     }
     WorkerResolver w = WorkerResolver.builder().nodeId(nodeId).manager(clusterId).transport(transport)
         .rootTrust(authority.trust()).location(location).ticker(time).maintenanceInterval(Duration.ZERO)
-        .renewInterval(RENEW).cacheExpiry(CACHE_EXPIRY).negativeTtl(NEGATIVE_TTL).requestTimeout(Duration.ofSeconds(2))
+        .renewInterval(RENEW).cacheExpiry(CACHE_EXPIRY).negativeTtl(NEGATIVE_TTL).requestTimeout(Duration.ofSeconds(3))
         .build().start();
     workers.put(nodeId, w);
     await(w::isOnline, "worker " + nodeId + " online");
@@ -277,13 +275,35 @@ abstract class ControlPlaneBehaviourTest {
 
   @Test
   void completionsRunOnResolverThreads() throws Exception {
-    ServiceRecord api = standard();
-    WorkerResolver w = workers.get("w1");
-    Thread caller = Thread.currentThread();
-    get(w.resolve(ip(api, "first")));
-    CompletableFuture<Thread> ran = new CompletableFuture<>();
-    w.resolve(ip(api, "first")).thenRun(() -> ran.complete(Thread.currentThread()));
-    assertNotEquals(caller, ran.get(5, TimeUnit.SECONDS), "even a cache hit completes on a resolver thread");
+    ServiceId s = sid("a", "svc");
+    InetAddress sip = Addresses.parseLiteral("172.30.1.1");
+    java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+    ServerBinding b = transport.bind("slow", (client, m) -> CompletableFuture.supplyAsync(() -> {
+      if (m instanceof Query) {
+        try {
+          answer.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return fakeAnswer(m, SignedRecord.sign(record(s, 1, sip, "n2"), authority));
+    }));
+    try {
+      WorkerResolver w = WorkerResolver.builder().nodeId("w9").manager("slow").transport(transport).rootTrust(authority.trust())
+          .ticker(time).maintenanceInterval(Duration.ZERO).build().start();
+      workers.put("w9", w);
+      Thread caller = Thread.currentThread();
+      long t0 = System.nanoTime();
+      CompletionStage<Resolution> pending = w.resolve(sip);
+      assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(1), "resolve returns at once");
+      CompletableFuture<Thread> ran = new CompletableFuture<>();
+      pending.thenRun(() -> ran.complete(Thread.currentThread()));
+      answer.countDown();
+      assertNotEquals(caller, ran.get(5, TimeUnit.SECONDS), "completed on a resolver thread");
+      assertTrue(get(pending).isFound());
+    } finally {
+      b.close();
+    }
   }
 
   @Test
@@ -456,8 +476,6 @@ abstract class ControlPlaneBehaviourTest {
     });
     try {
       ServiceManager c = cluster("c1", 0);
-      ServerBinding probe = transport.bind("probe-holder", (client, m) -> CompletableFuture.completedFuture(null));
-      probe.close();
       var ch = transport.connect("c1", "w9", m -> { });
       assertTrue(ch.request(new Hello("w9", io.semnet.resolver.protocol.Role.WORKER, null), Duration.ofSeconds(5))
           .toCompletableFuture().get(5, TimeUnit.SECONDS) instanceof HelloReply);
@@ -555,6 +573,7 @@ abstract class ControlPlaneBehaviourTest {
       place(s, i, cities[i]);
     }
     ServiceRecord full = root.orchestration().record(s);
+    await(() -> clusters.get("c1").record(s).version() == full.version(), "cluster has the final record");
     Resolution r = get(w.resolve(ip(full, "near")));
     Set<Integer> got = r.route().record().instances().stream().map(InstanceRecord::ordinal).collect(Collectors.toSet());
     // "near" keeps the two closest to Munich (3, 5); "first" has no preference and keeps ordinals 0, 1.
@@ -639,6 +658,7 @@ abstract class ControlPlaneBehaviourTest {
     assertEquals("n2", w.cached(iip0).instance().locator().worker().nodeId());
 
     heal("c1");
+    clusters.get("c1").runMaintenance(); // its periodic renewal catches up with the root
     w.runMaintenance();
     assertTrue(w.isOnline(), "recovered by itself");
     await(() -> w.cached(iip0).record().version() >= moved.version(), "caught up after recovery");
@@ -740,13 +760,5 @@ abstract class ControlPlaneBehaviourTest {
       return QueryReply.found(answer);
     }
     return new io.semnet.resolver.protocol.Ack();
-  }
-
-  static InstanceIp unused(InstanceIp i) {
-    return i;
-  }
-
-  static IpPrefix unused(IpPrefix p) {
-    return p;
   }
 }

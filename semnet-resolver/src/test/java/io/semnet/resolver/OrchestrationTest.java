@@ -30,7 +30,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -161,7 +160,7 @@ class OrchestrationTest {
     assertFalse(IpPrefix.parse("172.30.0.0/16").overlaps(a1.subnetV4()), "never from the ServiceIP range");
     assertTrue(authority.trust().verify(a1.certificate(), time.instant()));
     assertTrue(a1.certificate().nodeId().equals("a1"));
-    assertEquals(Set.of("a1", "a2"), root.isRoot() ? new HashSet<>(List.of("a1", "a2")) : Set.of());
+    assertEquals(3, o.nodes().size());
   }
 
   @Test
@@ -192,7 +191,7 @@ class OrchestrationTest {
     Grant g = Grant.of(ServiceSelector.appNamespace("a"), ServiceSelector.appNamespace("b"));
     o.grant(g);
     ServiceRecord last = o.scale(sid("api"), 2);
-    long lastVersion = o.isolationRules().grants().isEmpty() ? -1 : last.version();
+    long lastVersion = last.version();
     root.close();
 
     root = root(RootStore.journal(journal));
@@ -260,10 +259,9 @@ class OrchestrationTest {
     root = root(RootStore.journal(journal));
     assertError("quarantine", () -> root.orchestration().deploy(ServiceDescriptor.builder(sid("again")).pin("first", a("172.30.5.5")).build()));
     time.advance(Duration.ofMinutes(16));
-    assertEquals(r.serviceIp("first", true), ServiceIp.of(sid("api"), "first", a("172.30.5.5")));
+    assertEquals(a("172.30.5.5"), r.serviceIp("first", true).address());
     assertNotNull(root.orchestration().deploy(ServiceDescriptor.builder(sid("again")).pin("first", a("172.30.5.5")).build()),
         "reusable after the quarantine");
-    assertTrue(Instant.now().isAfter(Instant.EPOCH));
   }
 
   static WorkerEndpoint endpointWithoutKey(String node) {

@@ -80,7 +80,7 @@ public final class MqttTransport implements ControlTransport {
   private final String uri;
   private final String nodeId;
   private final String prefix;
-  private final WireCodec codec;
+  private final Envelope codec;
   private final int writeVersion;
   private final MqttAsyncClient client;
   private final MqttConnectionOptions options;
@@ -112,7 +112,7 @@ public final class MqttTransport implements ControlTransport {
     this.uri = b.brokerUri;
     this.nodeId = b.clientId;
     this.prefix = b.topicPrefix;
-    this.codec = new WireCodec(b.schemaVersion, b.minSchemaVersion, b.maxMessageBytes);
+    this.codec = new Envelope(b.schemaVersion, b.minSchemaVersion, b.maxMessageBytes);
     this.writeVersion = b.writeVersion == 0 ? b.schemaVersion : b.writeVersion;
     if (!codec.accepts(writeVersion)) {
       throw new IllegalArgumentException("write version " + writeVersion + " is not an accepted version");
@@ -614,7 +614,7 @@ public final class MqttTransport implements ControlTransport {
     }
   }
 
-  private void onState(String managerId, WireCodec.Inbound in) {
+  private void onState(String managerId, Envelope.Inbound in) {
     ManagerWatch w = managers.get(managerId);
     if (w == null) {
       return;
@@ -645,7 +645,7 @@ public final class MqttTransport implements ControlTransport {
     }
   }
 
-  private void onAlive(String host, WireCodec.Inbound in) {
+  private void onAlive(String host, Envelope.Inbound in) {
     hostAlive.put(host, in.up());
     if (!in.up()) {
       for (ManagerWatch w : managers.values()) {
@@ -750,19 +750,19 @@ public final class MqttTransport implements ControlTransport {
     String[] p = topic.substring(prefix.length() + 1).split("/", -1);
     if (p.length == 2 && p[1].equals("state")) {
       if (payload.length == 0) {
-        onState(p[0], new WireCodec.Inbound(codec.current(), WireCodec.STATE, -1, null, false, null));
+        onState(p[0], new Envelope.Inbound(codec.current(), Envelope.STATE, -1, null, false, null));
         return;
       }
-      WireCodec.Inbound in = decode(topic, payload);
-      if (in != null && expect(topic, in, WireCodec.STATE)) {
+      Envelope.Inbound in = decode(topic, payload);
+      if (in != null && expect(topic, in, Envelope.STATE)) {
         onState(p[0], in);
       }
     } else if (p.length == 2 && p[1].equals("alive")) {
       if (payload.length == 0) {
         return;
       }
-      WireCodec.Inbound in = decode(topic, payload);
-      if (in != null && expect(topic, in, WireCodec.ALIVE)) {
+      Envelope.Inbound in = decode(topic, payload);
+      if (in != null && expect(topic, in, Envelope.ALIVE)) {
         onAlive(p[0], in);
       }
     } else if (p.length == 3 && p[1].equals("c2m")) {
@@ -782,11 +782,11 @@ public final class MqttTransport implements ControlTransport {
         rejects.reject("no such channel here", topic, "");
         return;
       }
-      WireCodec.Inbound in = decode(topic, payload);
+      Envelope.Inbound in = decode(topic, payload);
       if (in == null) {
         return;
       }
-      if (WireCodec.REPLY.equals(in.kind())) {
+      if (Envelope.REPLY.equals(in.kind())) {
         Pending pd = pending.get(in.id());
         if (pd == null || pd.channel != c || !pending.remove(in.id(), pd)) {
           rejects.reject("unexpected reply", topic, "id " + in.id() + " (late, duplicate or not ours)");
@@ -796,7 +796,7 @@ public final class MqttTransport implements ControlTransport {
           pd.timeout.cancel(false);
         }
         c.deliver(() -> pd.reply.complete(in.message()));
-      } else if (WireCodec.PUSH.equals(in.kind())) {
+      } else if (Envelope.PUSH.equals(in.kind())) {
         c.deliver(() -> c.pushHandler.onPush(in.message()));
       } else {
         rejects.reject("unexpected kind", topic, in.kind());
@@ -806,16 +806,16 @@ public final class MqttTransport implements ControlTransport {
     }
   }
 
-  private WireCodec.Inbound decode(String topic, byte[] payload) {
+  private Envelope.Inbound decode(String topic, byte[] payload) {
     try {
       return codec.decode(payload);
-    } catch (WireCodec.Rejected r) {
+    } catch (Envelope.Rejected r) {
       rejects.reject(r.reason, topic, r.getMessage());
       return null;
     }
   }
 
-  private boolean expect(String topic, WireCodec.Inbound in, String kind) {
+  private boolean expect(String topic, Envelope.Inbound in, String kind) {
     if (!kind.equals(in.kind())) {
       rejects.reject("unexpected kind", topic, in.kind() + " where " + kind + " belongs");
       return false;
@@ -843,10 +843,10 @@ public final class MqttTransport implements ControlTransport {
     }
 
     void onRequest(String topic, String clientId, byte[] payload) {
-      WireCodec.Inbound in;
+      Envelope.Inbound in;
       try {
         in = codec.decode(payload);
-      } catch (WireCodec.Rejected r) {
+      } catch (Envelope.Rejected r) {
         rejects.reject(r.reason, topic, r.getMessage());
         if (r.version > 0 && r.id >= 0 && !codec.accepts(r.version)) {
           // Tell a peer of another generation why it gets nothing, in a version it may read.
@@ -855,7 +855,7 @@ public final class MqttTransport implements ControlTransport {
         }
         return;
       }
-      if (!WireCodec.REQUEST.equals(in.kind())) {
+      if (!Envelope.REQUEST.equals(in.kind())) {
         rejects.reject("unexpected kind", topic, in.kind() + " on a request topic");
         return;
       }
@@ -875,7 +875,7 @@ public final class MqttTransport implements ControlTransport {
           if (e != null) {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             out = new ErrorReply(String.valueOf(cause.getMessage()));
-          } else if (r == null || !WireCodec.REPLY.equals(WireCodec.kindOf(r))) {
+          } else if (r == null || !Envelope.REPLY.equals(Envelope.kindOf(r))) {
             out = new ErrorReply("manager produced no valid reply");
           } else {
             out = r;
@@ -894,7 +894,7 @@ public final class MqttTransport implements ControlTransport {
       if (!open) {
         return;
       }
-      sender.send(inboxTopic(managerId, clientId), codec.message(version, WireCodec.REPLY, id, m), false);
+      sender.send(inboxTopic(managerId, clientId), codec.message(version, Envelope.REPLY, id, m), false);
     }
 
     @Override
@@ -903,11 +903,11 @@ public final class MqttTransport implements ControlTransport {
       if (!open || closed || !connected || !isValidId(clientId)) {
         return false;
       }
-      if (!WireCodec.PUSH.equals(WireCodec.kindOf(message))) {
+      if (!Envelope.PUSH.equals(Envelope.kindOf(message))) {
         throw new IllegalArgumentException(message.type() + " is not a push");
       }
       int v = clientVersions.getOrDefault(clientId, writeVersion);
-      return sender.send(inboxTopic(managerId, clientId), codec.message(v, WireCodec.PUSH, -1, message), false);
+      return sender.send(inboxTopic(managerId, clientId), codec.message(v, Envelope.PUSH, -1, message), false);
     }
 
     @Override
@@ -992,7 +992,7 @@ public final class MqttTransport implements ControlTransport {
     public CompletionStage<ControlMessage> request(ControlMessage request, Duration timeout) {
       Objects.requireNonNull(request, "request");
       Objects.requireNonNull(timeout, "timeout");
-      if (!WireCodec.REQUEST.equals(WireCodec.kindOf(request))) {
+      if (!Envelope.REQUEST.equals(Envelope.kindOf(request))) {
         throw new IllegalArgumentException(request.type() + " is not a request");
       }
       long id = nextId.incrementAndGet();
@@ -1003,7 +1003,7 @@ public final class MqttTransport implements ControlTransport {
         runOnPool(() -> failed.completeExceptionally(new TransportException(down)));
         return failed;
       }
-      byte[] bytes = codec.message(writeVersion, WireCodec.REQUEST, id, request);
+      byte[] bytes = codec.message(writeVersion, Envelope.REQUEST, id, request);
       pending.put(id, p);
       try {
         p.timeout = timer.schedule(() -> {

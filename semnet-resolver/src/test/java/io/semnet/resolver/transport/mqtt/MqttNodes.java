@@ -13,29 +13,39 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import javax.net.ssl.SSLContext;
 
 /**
- * A whole deployment over one real mosquitto, seen as one {@link ControlTransport}: every manager
- * id and every client id gets its own {@link MqttTransport} connection, as separate processes
- * would (a cluster manager's server side, {@code c1}, and its channel to the root, {@code c1.up},
- * are two connections). {@link #cut} partitions a manager's connection from the broker (no
- * DISCONNECT, so its Will fires), {@link #heal} lets it reconnect: the manager becomes unreachable
- * and its pushes are lost, while its own path upstream stays up, which is what the behavioural
- * suite's cut means (and what the in-process transport does). Used to run the
- * transport-independent behavioural suite over MQTT. Owns the broker.
+ * A whole deployment over one real mosquitto, seen as one {@link ControlTransport}: every identity
+ * (a manager id, or a client id) gets its own {@link MqttTransport} connection, as separate
+ * processes would; a cluster manager's binding and its channel to the root share its connection.
+ * {@link #cut} partitions one node from the broker (no DISCONNECT, so its Will fires), {@link #heal}
+ * lets it reconnect. Used to run the transport-independent behavioural suite over MQTT. Owns the
+ * broker.
  */
 public final class MqttNodes implements ControlTransport {
   private final MosquittoBroker broker;
+  private final String uri;
+  private final Function<String, SSLContext> tls;
   private final Map<String, MqttTransport> nodes = new ConcurrentHashMap<>();
 
-  private MqttNodes(MosquittoBroker broker) {
+  private MqttNodes(MosquittoBroker broker, String uri, Function<String, SSLContext> tls) {
     this.broker = broker;
+    this.uri = uri;
+    this.tls = tls;
+  }
+
+  /** Nodes on a broker run by the caller, each with the TLS context {@code tls} gives for its id. */
+  public static MqttNodes over(String sslUri, Function<String, SSLContext> tls) {
+    return new MqttNodes(null, sslUri, tls);
   }
 
   /** Starts a private broker on loopback. */
   public static MqttNodes start() {
     try {
-      return new MqttNodes(MosquittoBroker.start());
+      MosquittoBroker b = MosquittoBroker.start();
+      return new MqttNodes(b, b.tcpUri(), null);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -43,8 +53,12 @@ public final class MqttNodes implements ControlTransport {
 
   private MqttTransport node(String id) {
     return nodes.computeIfAbsent(id, k -> {
-      MqttTransport t = MqttTransport.builder().brokerUri(broker.tcpUri()).clientId(k)
-          .reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500)).build();
+      MqttTransport.Builder b = MqttTransport.builder().brokerUri(uri).clientId(k)
+          .reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500));
+      if (tls != null) {
+        b.tls(tls.apply(k));
+      }
+      MqttTransport t = b.build();
       try {
         if (!t.awaitConnected(Duration.ofSeconds(10))) {
           throw new IllegalStateException("node " + k + " did not connect");
@@ -64,7 +78,7 @@ public final class MqttNodes implements ControlTransport {
 
   @Override
   public ClientChannel connect(String managerId, String clientId, PushHandler pushHandler) {
-    return node(clientId + ".up").connect(managerId, clientId, pushHandler);
+    return node(clientId).connect(managerId, clientId, pushHandler);
   }
 
   /** Partitions node {@code id} from the broker. */
@@ -105,6 +119,27 @@ public final class MqttNodes implements ControlTransport {
     }
   }
 
+  /** The broker's URI. */
+  public String uri() {
+    return uri;
+  }
+
+  /** Stops the broker abruptly (every node loses its connection). */
+  public void stopBroker() {
+    broker.stop();
+  }
+
+  /** Starts the broker again on the same port. */
+  public void startBroker() throws IOException {
+    broker.startAgain();
+  }
+
+  /** True if node {@code id} exists and is connected. */
+  public boolean isConnected(String id) {
+    MqttTransport t = nodes.get(id);
+    return t != null && t.isConnected();
+  }
+
   /** Inbound messages rejected by all nodes (a healthy run has none). */
   public long rejectedMessages() {
     return nodes.values().stream().mapToLong(MqttTransport::rejectedMessages).sum();
@@ -117,7 +152,9 @@ public final class MqttNodes implements ControlTransport {
       new ArrayList<>(nodes.values()).parallelStream().forEach(MqttTransport::close);
       nodes.clear();
     } finally {
-      broker.close();
+      if (broker != null) {
+        broker.close();
+      }
     }
   }
 }

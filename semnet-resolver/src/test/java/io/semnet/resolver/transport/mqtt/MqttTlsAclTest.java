@@ -110,9 +110,9 @@ class MqttTlsAclTest {
             (t, m) -> eavesdropped.complete(t));
         try {
           int[] forgedRequest = publish(rogue, "semnet/cluster-a/c2m/worker-1",
-              "{\"v\":1,\"kind\":\"request\",\"id\":1,\"type\":\"query\",\"body\":{\"key\":{\"ip\":\"100.65.0.1\"},\"register\":true}}");
+              "{\"v\":1,\"kind\":\"request\",\"id\":1,\"type\":\"query\",\"key\":{\"address\":\"100.65.0.1\"},\"register\":true}");
           int[] forgedPush = publish(rogue, "semnet/cluster-a/m2c/worker-1",
-              "{\"v\":1,\"kind\":\"push\",\"type\":\"removal\",\"body\":{\"removal\":{\"service\":\"" + SVC + "\",\"version\":99}}}");
+              "{\"v\":1,\"kind\":\"push\",\"type\":\"removal\",\"removal\":{\"service\":\"" + SVC + "\",\"version\":99}}");
           int[] forgedState = publish(rogue, "semnet/cluster-a/state", "{\"v\":1,\"kind\":\"state\",\"up\":false}");
           int[] forgedAlive = publish(rogue, "semnet/cluster-a/alive", "{\"v\":1,\"kind\":\"alive\",\"up\":false}");
           for (int[] codes : List.of(forgedRequest, forgedPush, forgedState, forgedAlive)) {

@@ -256,24 +256,25 @@ class MqttTransportTest {
         List<String> bad = List.of(
             "not json at all",
             "[1,2,3]",
-            "{\"kind\":\"request\",\"id\":1,\"type\":\"query\",\"body\":{}}",
-            "{\"v\":\"1\",\"kind\":\"request\",\"id\":1,\"type\":\"query\",\"body\":{}}",
-            "{\"v\":1,\"kind\":\"request\",\"id\":1,\"type\":\"query\",\"body\":{\"key\":{}}}",
-            "{\"v\":1,\"kind\":\"request\",\"id\":1,\"type\":\"query\",\"body\":{\"key\":{\"ip\":\"300.1.1.1\"},\"register\":true}}",
-            "{\"v\":1,\"kind\":\"request\",\"id\":1,\"type\":\"teleport\",\"body\":{}}",
-            "{\"v\":1,\"kind\":\"request\",\"type\":\"drop\",\"body\":{\"services\":[]}}",
-            "{\"v\":1,\"kind\":\"request\",\"id\":1,\"type\":\"ack\",\"body\":{}}",
-            "{\"v\":1,\"kind\":\"push\",\"type\":\"removal\",\"body\":{\"removal\":{\"service\":\"a.b.c.d\",\"version\":1}}}",
-            "{\"v\":1,\"kind\":\"request\",\"id\":1,\"type\":\"drop\",\"body\":{\"services\":[\"not-a-service\"]}}",
-            "{\"v\":1,\"kind\":\"request\",\"id\":1,\"type\":\"hello\",\"body\":{\"node\":\"x\",\"role\":\"GOD\"}}",
-            "{\"v\":1,\"kind\":\"request\",\"id\":1,\"type\":\"query\",\"body\":" + "[".repeat(3000) + "]".repeat(3000) + "}");
+            "{\"kind\":\"request\",\"id\":1,\"type\":\"query\"}",
+            "{\"v\":\"1\",\"kind\":\"request\",\"id\":1,\"type\":\"query\"}",
+            "{\"v\":1,\"kind\":\"request\",\"id\":1,\"type\":\"query\",\"key\":{}}",
+            "{\"v\":1,\"kind\":\"request\",\"id\":1,\"type\":\"query\",\"key\":{\"address\":\"300.1.1.1\"},\"register\":true}",
+            "{\"v\":1,\"kind\":\"request\",\"id\":1,\"type\":\"teleport\"}",
+            "{\"v\":1,\"kind\":\"request\",\"type\":\"drop\",\"services\":[]}",
+            "{\"v\":1,\"kind\":\"request\",\"id\":1,\"type\":\"ack\"}",
+            "{\"v\":1,\"kind\":\"push\",\"type\":\"removal\",\"removal\":{\"service\":\"a.b.c.d\",\"version\":1}}",
+            "{\"v\":1,\"kind\":\"request\",\"id\":1,\"type\":\"drop\",\"services\":[\"not-a-service\"]}",
+            "{\"v\":1,\"kind\":\"request\",\"id\":1,\"type\":\"hello\",\"node\":\"x\",\"role\":\"god\"}",
+            "{\"v\":1,\"kind\":\"sermon\",\"id\":1,\"type\":\"hello\",\"node\":\"x\",\"role\":\"worker\"}",
+            "{\"v\":1,\"kind\":\"request\",\"id\":1,\"type\":\"query\",\"key\":" + "[".repeat(3000) + "]".repeat(3000) + "}");
         for (String s : bad) {
           publish(rogue, req, s);
         }
         // Forged traffic on the client's inbox: an unsolicited reply and a garbage push.
         String inbox = "semnet/" + mid + "/m2c/w6";
-        publish(rogue, inbox, "{\"v\":1,\"kind\":\"reply\",\"id\":424242,\"type\":\"ack\",\"body\":{}}");
-        publish(rogue, inbox, "{\"v\":1,\"kind\":\"push\",\"type\":\"record\",\"body\":{\"record\":{\"digests\":[]}}}");
+        publish(rogue, inbox, "{\"v\":1,\"kind\":\"reply\",\"id\":424242,\"type\":\"ack\"}");
+        publish(rogue, inbox, "{\"v\":1,\"kind\":\"push\",\"type\":\"record\",\"record\":{\"digests\":[]}}");
         publish(rogue, "semnet/" + mid + "/state", "{\"v\":1,\"kind\":\"state\"}");
         rogue.publish(req, new byte[0], 1, false).waitForCompletion(5000);
 
@@ -339,9 +340,9 @@ class MqttTransportTest {
       try {
         peer.subscribe("semnet/" + mid + "/m2c/fut", 1).waitForCompletion(5000);
         publish(peer, "semnet/" + mid + "/c2m/fut",
-            "{\"v\":99,\"kind\":\"request\",\"id\":5,\"type\":\"query\",\"body\":{\"key\":{\"ip\":\"100.65.0.1\"},\"register\":true}}");
+            "{\"v\":99,\"kind\":\"request\",\"id\":5,\"type\":\"query\",\"key\":{\"address\":\"100.65.0.1\"},\"register\":true}");
         publish(peer, "semnet/" + mid + "/c2m/fut",
-            "{\"v\":0,\"kind\":\"request\",\"id\":6,\"type\":\"query\",\"body\":{\"key\":{\"ip\":\"100.65.0.1\"},\"register\":true}}");
+            "{\"v\":0,\"kind\":\"request\",\"id\":6,\"type\":\"query\",\"key\":{\"address\":\"100.65.0.1\"},\"register\":true}");
         String a = answer.get(10, TimeUnit.SECONDS);
         assertTrue(a.contains("\"kind\":\"reply\"") && a.contains("\"id\":5") && a.contains("unsupported schema version 99"), a);
         await("both rejected", T, () -> server.rejectedMessages("unsupported schema version") == 2);

@@ -1,6 +1,0 @@
-#!/usr/bin/env bash
-# Builds SemNet and runs the main demo. Run as root on Linux: the demo builds network namespaces.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-mvn -B -q -DskipTests install
-exec java -cp "samples/target/classes:$(cat samples/target/classpath.txt)" io.semnet.samples.CoreTour "$@"

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Builds SemNet and runs the main demo. Run as root on Linux: the demo builds network namespaces.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mvn -B -q -DskipTests install
+exec java -cp "samples/demo/target/classes:$(cat samples/demo/target/classpath.txt)" io.semnet.samples.CoreTour "$@"

@@ -1,0 +1,6 @@
+/**
+ * The built-in routing policies: {@code rr}, {@code closest}, {@code hc}, {@code closesthc} (from the
+ * thesis), {@code fastest} (power of two choices over set-up latency) and {@code sticky} (Maglev
+ * consistent hashing). All choose without allocating.
+ */
+package io.semnet.core.policy.builtin;
