@@ -145,7 +145,7 @@ public class MqttQueryLatencyBenchmark {
     }
     dir = Files.createTempDirectory("semnet-bench-mosquitto-");
     Path conf = dir.resolve("mosquitto.conf");
-    Files.writeString(conf, "listener " + port + " 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n");
+    Files.writeString(conf, "listener " + port + " 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\nset_tcp_nodelay true\n");
     broker = new ProcessBuilder("/usr/sbin/mosquitto", "-c", conf.toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("out.log").toFile()).start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

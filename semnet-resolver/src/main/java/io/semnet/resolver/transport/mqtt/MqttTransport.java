@@ -90,6 +90,7 @@ public final class MqttTransport implements ControlTransport {
   private final RejectLog rejects;
   private final RejectLog refusals;
   private final long absentAfterNanos;
+  private final Duration maxRequestTimeout;
 
   private final Map<String, Binding> bindings = new ConcurrentHashMap<>();
   private final Map<String, Channel> channels = new ConcurrentHashMap<>(); // key: topic of the channel's inbox
@@ -120,6 +121,7 @@ public final class MqttTransport implements ControlTransport {
     this.rejects = new RejectLog(log, TimeUnit.SECONDS.toNanos(10), "dropped MQTT message on");
     this.refusals = new RejectLog(log, TimeUnit.SECONDS.toNanos(10), "MQTT publish refused on");
     this.absentAfterNanos = b.presenceGrace.toNanos();
+    this.maxRequestTimeout = b.requestTimeout;
     this.minBackoffMillis = b.reconnectMin.toMillis();
     this.maxBackoffMillis = b.reconnectMax.toMillis();
     this.backoffMillis = minBackoffMillis;
@@ -143,8 +145,10 @@ public final class MqttTransport implements ControlTransport {
     options.setConnectionTimeout((int) Math.max(1, b.connectTimeout.toSeconds()));
     options.setReceiveMaximum(b.inflight * 4);
     if (b.sslContext != null) {
-      options.setSocketFactory(b.sslContext.getSocketFactory());
+      options.setSocketFactory(NoDelaySockets.tls(b.sslContext.getSocketFactory()));
       options.setHttpsHostnameVerificationEnabled(b.verifyHostname);
+    } else {
+      options.setSocketFactory(NoDelaySockets.plain());
     }
     MqttMessage will = new MqttMessage(codec.alive(false));
     will.setQos(QOS);
@@ -992,6 +996,7 @@ public final class MqttTransport implements ControlTransport {
     public CompletionStage<ControlMessage> request(ControlMessage request, Duration timeout) {
       Objects.requireNonNull(request, "request");
       Objects.requireNonNull(timeout, "timeout");
+      Duration wait = timeout.compareTo(maxRequestTimeout) > 0 ? maxRequestTimeout : timeout;
       if (!Envelope.REQUEST.equals(Envelope.kindOf(request))) {
         throw new IllegalArgumentException(request.type() + " is not a request");
       }
@@ -1009,9 +1014,9 @@ public final class MqttTransport implements ControlTransport {
         p.timeout = timer.schedule(() -> {
           if (pending.remove(id, p)) {
             runOnPool(() -> p.reply.completeExceptionally(
-                new TransportException("no reply from '" + managerId + "' within " + timeout)));
+                new TransportException("no reply from '" + managerId + "' within " + wait)));
           }
-        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        }, wait.toNanos(), TimeUnit.NANOSECONDS);
       } catch (RejectedExecutionException e) {
         pending.remove(id);
         return CompletableFuture.failedFuture(new TransportException("transport closed"));
@@ -1175,6 +1180,7 @@ public final class MqttTransport implements ControlTransport {
     private Duration reconnectMin = Duration.ofMillis(100);
     private Duration reconnectMax = Duration.ofSeconds(5);
     private Duration presenceGrace = Duration.ofMillis(300);
+    private Duration requestTimeout = Duration.ofSeconds(30);
     private int schemaVersion = ControlMessage.SCHEMA_VERSION;
     private int minSchemaVersion = ControlMessage.MIN_ACCEPTED_SCHEMA_VERSION;
     private int writeVersion;
@@ -1271,6 +1277,15 @@ public final class MqttTransport implements ControlTransport {
       if (max.compareTo(min) < 0) {
         throw new IllegalArgumentException("max < min");
       }
+      return this;
+    }
+
+    /**
+     * Upper bound on how long any request waits for its reply, whatever timeout the caller passes
+     * (default 30 s): a pending request holds memory until it is answered or timed out.
+     */
+    public Builder requestTimeout(Duration d) {
+      this.requestTimeout = positive(d, "requestTimeout");
       return this;
     }
 

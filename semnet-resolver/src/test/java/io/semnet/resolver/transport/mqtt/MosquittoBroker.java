@@ -37,6 +37,7 @@ final class MosquittoBroker implements AutoCloseable {
         + "log_dest stdout\n"
         + "log_type error\nlog_type warning\nlog_type notice\n"
         + "max_inflight_messages 20\n"
+        + "set_tcp_nodelay true\n"
         + (extraConfig == null ? "allow_anonymous true\n" : extraConfig);
     Files.writeString(config, conf);
   }
