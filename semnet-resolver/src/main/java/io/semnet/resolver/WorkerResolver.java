@@ -110,6 +110,12 @@ public final class WorkerResolver implements RouteResolver {
   private volatile boolean needResync;
   private volatile boolean closed;
   private ScheduledFuture<?> task;
+  private final java.util.concurrent.atomic.LongAdder queries = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder negativeHits = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder unavailable = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder rejected = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder applied = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder stale = new java.util.concurrent.atomic.LongAdder();
 
   private WorkerResolver(Builder b) {
     this.nodeId = Objects.requireNonNull(b.nodeId, "nodeId");
@@ -251,6 +257,20 @@ public final class WorkerResolver implements RouteResolver {
     return l != null && l.isOnline();
   }
 
+  /**
+   * Counters since start, for metrics: table queries sent, answers served from the negative cache,
+   * resolutions that ended UNAVAILABLE (manager unreachable or refused), records and rule sets
+   * rejected for a bad or missing root signature, record versions applied, and pushed versions
+   * ignored because a newer one was already held.
+   */
+  public record Stats(boolean online, int services, long queries, long negativeHits, long unavailable,
+      long rejected, long applied, long staleIgnored) {}
+
+  public Stats stats() {
+    return new Stats(isOnline(), services.size(), queries.sum(), negativeHits.sum(), unavailable.sum(), rejected.sum(),
+        applied.sum(), stale.sum());
+  }
+
   /** Services this node currently holds routes for. */
   public Set<ServiceId> cachedServices() {
     return Set.copyOf(services.keySet());
@@ -266,6 +286,9 @@ public final class WorkerResolver implements RouteResolver {
 
   private CompletionStage<Resolution> resolveKey(QueryKey key) {
     Object k = key.value();
+    if (closed) {
+      return CompletableFuture.completedFuture(Resolution.unavailable("resolver is closed"));
+    }
     Route r = routes.getIfPresent(k);
     if (r != null) {
       markUsed(r.target().service());
@@ -273,24 +296,36 @@ public final class WorkerResolver implements RouteResolver {
     }
     String negative = negatives.getIfPresent(k);
     if (negative != null) {
+      negativeHits.increment();
       return async(Resolution.notFound(negative));
     }
-    if (closed || link == null) {
+    if (link == null) {
       return async(Resolution.unavailable("resolver is not running"));
     }
     if (link.lastFailed()) {
+      unavailable.increment();
       return async(Resolution.unavailable("service manager '" + managerId + "' is unreachable"));
     }
     CompletableFuture<Resolution> f = inflight.computeIfAbsent(k, x -> {
       CompletableFuture<Resolution> cf = new CompletableFuture<>();
-      executor.execute(() -> query(key, cf));
+      try {
+        executor.execute(() -> query(key, cf));
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        cf.complete(Resolution.unavailable("resolver is closed"));
+        inflight.remove(x, cf);
+      }
       return cf;
     });
-    return f.thenApplyAsync(x -> x, executor);
+    try {
+      return f.thenApplyAsync(x -> x, executor);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return f;
+    }
   }
 
   private void query(QueryKey key, CompletableFuture<Resolution> cf) {
     Object k = key.value();
+    queries.increment();
     link.request(new Query(key, true)).handle((reply, e) -> {
       Resolution res;
       if (e != null) {
@@ -298,6 +333,9 @@ public final class WorkerResolver implements RouteResolver {
         res = Resolution.unavailable("service manager '" + managerId + "' is unreachable: " + e.getMessage());
       } else {
         res = onQueryReply(key, reply);
+      }
+      if (res.status() == Resolution.Status.UNAVAILABLE) {
+        unavailable.increment();
       }
       inflight.remove(k, cf);
       cf.complete(res);
@@ -323,6 +361,7 @@ public final class WorkerResolver implements RouteResolver {
     }
     SignedRecord sr = q.record();
     if (!verifier.verify(sr)) {
+      rejected.increment();
       log.warn("resolver {}: rejected record of {} for {}: bad or missing root signature", nodeId, sr.record().service(), key);
       return Resolution.unavailable("record for " + key + " failed root signature verification");
     }
@@ -382,6 +421,7 @@ public final class WorkerResolver implements RouteResolver {
     synchronized (e) {
       SignedRecord prev = e.record;
       if (prev != null && prev.record().version() > sr.record().version()) {
+        stale.increment();
         return;
       }
       if (prev != null && prev.record().version() == sr.record().version()) {
@@ -404,6 +444,7 @@ public final class WorkerResolver implements RouteResolver {
         return;
       }
       e.record = sr;
+      applied.increment();
       for (Object key : List.copyOf(e.keys)) {
         Route r = routeFor(key, sr.record());
         if (r == null) {
@@ -426,6 +467,7 @@ public final class WorkerResolver implements RouteResolver {
 
   private void applyRemoval(SignedRemoval removal) {
     if (removal.isSigned() && !verifier.verify(removal)) {
+      rejected.increment();
       log.warn("resolver {}: rejected removal of {}: bad root signature", nodeId, removal.service());
       return;
     }
@@ -457,6 +499,7 @@ public final class WorkerResolver implements RouteResolver {
       return;
     }
     if (!verifier.verify(r)) {
+      rejected.increment();
       log.warn("resolver {}: rejected isolation rules v{}: bad or missing root signature", nodeId, r.version());
       return;
     }
@@ -479,6 +522,7 @@ public final class WorkerResolver implements RouteResolver {
         return; // forgotten meanwhile; its interest will lapse
       }
       if (!verifier.verify(sr)) {
+        rejected.increment();
         log.warn("resolver {}: rejected pushed record of {}: bad or missing root signature", nodeId, sr.record().service());
         return;
       }
@@ -600,7 +644,11 @@ public final class WorkerResolver implements RouteResolver {
   }
 
   private CompletionStage<Resolution> async(Resolution r) {
-    return CompletableFuture.supplyAsync(() -> r, executor);
+    try {
+      return CompletableFuture.supplyAsync(() -> r, executor);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return CompletableFuture.completedFuture(closed ? Resolution.unavailable("resolver is closed") : r);
+    }
   }
 
   @Override

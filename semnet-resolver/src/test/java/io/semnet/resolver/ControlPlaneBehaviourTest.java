@@ -424,6 +424,10 @@ abstract class ControlPlaneBehaviourTest {
     await(() -> w.record(s).version() == 6, "the valid newer record arrived");
     assertEquals("n6", w.cached(sip).record().instance(0).locator().worker().nodeId());
     assertEquals(List.of(3L, 6L), seen, "stale, forged, unsigned and tampered pushes were never applied");
+    WorkerResolver.Stats st = w.stats();
+    assertEquals(3, st.rejected(), st.toString());
+    assertEquals(1, st.staleIgnored(), st.toString());
+    assertEquals(2, st.applied(), st.toString());
     binding.get(0).close();
   }
 
@@ -646,6 +650,7 @@ abstract class ControlPlaneBehaviourTest {
     time.advance(RENEW);
     w.runMaintenance();
     assertFalse(w.isOnline(), "reports offline");
+    assertFalse(w.stats().online(), "and says so in its metrics");
     assertNotNull(w.cached(sip), "stale route keeps serving");
     assertTrue(get(w.resolve(sip)).isFound(), "resolve of a cached key still answers");
     Resolution fresh = get(w.resolve(ip(otherRec, "first")));

@@ -14,7 +14,7 @@ import java.util.List;
  * the worker's own cache), and the time until every interested worker has seen a migration.
  *
  * <pre>
- * java -cp semnet-bench/target/benchmarks.jar io.semnet.bench.resolver.ResolverScaleBenchmark [workers services instances interests migrations]
+ * java -cp semnet-bench/target/benchmarks.jar io.semnet.bench.resolver.ResolverScaleBenchmark [workers services instances interests migrations inFlight]
  * </pre>
  */
 public final class ResolverScaleBenchmark {
@@ -32,6 +32,9 @@ public final class ResolverScaleBenchmark {
     if (args.length >= 5) {
       migrations = Integer.parseInt(args[4]);
     }
+    if (args.length >= 6) {
+      cfg.inFlight = Integer.parseInt(args[5]);
+    }
     long heap0 = usedHeap();
     try (ScaleScenario s = new ScaleScenario(cfg)) {
       long t0 = System.nanoTime();
@@ -44,8 +47,8 @@ public final class ResolverScaleBenchmark {
       }
       long heap1 = usedHeap();
       long[] conv = s.migrate(migrations, Duration.ofSeconds(60));
-      System.out.printf("scenario: %d clusters, %d workers, %d services x %d instances, %d interests per worker (%d interests)%n",
-          cfg.clusters, cfg.workers, cfg.services, cfg.instances, cfg.interestsPerWorker, s.interestCount());
+      System.out.printf("scenario: %d clusters, %d workers, %d services x %d instances, %d interests per worker (%d interests), %d queries in flight%n",
+          cfg.clusters, cfg.workers, cfg.services, cfg.instances, cfg.interestsPerWorker, s.interestCount(), cfg.inFlight);
       System.out.printf("deploy (register nodes, deploy+place, clusters receive deployments): %.1f s%n", (t1 - t0) / 1e9);
       System.out.printf("heap used after GC: %.1f MiB (baseline %.1f MiB)%n", heap1 / 1048576.0, heap0 / 1048576.0);
       report("query cold (cluster asks root)", first.viaRoot);
