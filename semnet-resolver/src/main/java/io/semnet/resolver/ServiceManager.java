@@ -805,7 +805,7 @@ public final class ServiceManager implements AutoCloseable {
     private int pruneK = 32;
     private Duration interestTtl = Duration.ofSeconds(60);
     private Duration maintenanceInterval = Duration.ofSeconds(10);
-    private Duration requestTimeout = Duration.ofSeconds(5);
+    private Duration requestTimeout = Duration.ofMillis(1500);
     private Clock clock = Clock.systemUTC();
 
     private Builder(boolean root) {
@@ -901,7 +901,11 @@ public final class ServiceManager implements AutoCloseable {
       return this;
     }
 
-    /** How long to wait for the upstream's reply (default 5 s). */
+    /**
+     * How long to wait for the upstream's reply (default 1.5 s). Keep it below the workers' request
+     * timeout, so a slow root yields an UNAVAILABLE answer rather than a worker that thinks its
+     * cluster is down.
+     */
     public Builder requestTimeout(Duration timeout) {
       this.requestTimeout = Objects.requireNonNull(timeout, "timeout");
       return this;

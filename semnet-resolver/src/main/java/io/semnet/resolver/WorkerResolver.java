@@ -675,7 +675,7 @@ public final class WorkerResolver implements RouteResolver {
     private Duration negativeTtl = Duration.ofSeconds(5);
     private Duration renewInterval = Duration.ofSeconds(20);
     private Duration maintenanceInterval = Duration.ofSeconds(1);
-    private Duration requestTimeout = Duration.ofSeconds(2);
+    private Duration requestTimeout = Duration.ofSeconds(3);
     private long maxRoutes = 1_000_000;
     private Ticker ticker = Ticker.systemTicker();
     private Executor executor;
@@ -742,7 +742,7 @@ public final class WorkerResolver implements RouteResolver {
       return this;
     }
 
-    /** How long to wait for the manager's reply (default 2 s). */
+    /** How long to wait for the manager's reply (default 3 s; keep it above the cluster's upstream timeout). */
     public Builder requestTimeout(Duration d) {
       this.requestTimeout = Objects.requireNonNull(d);
       return this;

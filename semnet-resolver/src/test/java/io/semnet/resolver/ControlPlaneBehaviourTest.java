@@ -632,6 +632,43 @@ abstract class ControlPlaneBehaviourTest {
     assertEquals(Resolution.Status.NOT_FOUND, get(lonely.resolve(ip(api, "first"))).status());
   }
 
+  @Test
+  void aRogueClientCannotSeeOrDisturbOthers() throws Exception {
+    ServiceRecord api = standard();
+    WorkerResolver w = workers.get("w1");
+    InetAddress sip = ip(api, "first");
+    assertTrue(get(w.resolve(sip)).isFound());
+    var rogue = transport.connect("c1", "rogue", m -> { });
+    try {
+      Duration t = Duration.ofSeconds(5);
+      ControlMessage r0 = rogue.request(new io.semnet.resolver.protocol.Drop(List.of(api.service())), t).toCompletableFuture().get();
+      assertEquals(new io.semnet.resolver.protocol.ErrorReply(io.semnet.resolver.protocol.ErrorReply.HELLO_REQUIRED), r0);
+      ControlMessage r1 = rogue.request(new Hello("w1", io.semnet.resolver.protocol.Role.WORKER, null), t).toCompletableFuture().get();
+      assertTrue(r1 instanceof io.semnet.resolver.protocol.ErrorReply, "cannot claim another node's id: " + r1);
+      assertTrue(rogue.request(new Hello("rogue", io.semnet.resolver.protocol.Role.CLUSTER, null), t).toCompletableFuture().get()
+          instanceof HelloReply);
+      ControlMessage q = rogue.request(new Query(io.semnet.resolver.protocol.QueryKey.of(sip), true), t).toCompletableFuture().get();
+      assertEquals(QueryReply.Status.NOT_FOUND, ((QueryReply) q).status(), "hosts nothing, sees nothing (also when claiming to be a cluster)");
+      ControlMessage q2 = rogue.request(new Query(io.semnet.resolver.protocol.QueryKey.of(
+          SemanticName.ofInstance(api.service(), 999_999_999)), true), t).toCompletableFuture().get();
+      assertEquals(QueryReply.Status.NOT_FOUND, ((QueryReply) q2).status());
+      ControlMessage rr = rogue.request(new io.semnet.resolver.protocol.Renew(List.of(
+          new io.semnet.resolver.protocol.ServiceVersion(api.service(), Long.MAX_VALUE))), t).toCompletableFuture().get();
+      assertTrue(((io.semnet.resolver.protocol.RenewReply) rr).newer().isEmpty(), "renewal leaks nothing");
+      rogue.request(new io.semnet.resolver.protocol.Drop(List.of(api.service())), t).toCompletableFuture().get();
+      ControlMessage odd = rogue.request(new RecordPush(SignedRecord.sign(api, authority)), t).toCompletableFuture().get();
+      assertTrue(odd instanceof io.semnet.resolver.protocol.ErrorReply, "a push sent as a request is refused");
+    } finally {
+      rogue.close();
+    }
+    assertEquals(Set.of("w1"), clusters.get("c1").interestedClients(api.service()), "w1's interest untouched");
+    assertFalse(clusters.get("c1").interestedClients(api.service()).contains("rogue"));
+    assertEquals(api, clusters.get("c1").record(api.service()));
+    registerNode("n3", "c1", null);
+    ServiceRecord moved = root.orchestration().migrate(api.service(), 0, locatorOn("n3"));
+    await(() -> w.record(api.service()).version() == moved.version(), "w1 still gets its pushes");
+  }
+
   // ---------------------------------------------------------------- offline and recovery
 
   @Test
@@ -708,6 +745,37 @@ abstract class ControlPlaneBehaviourTest {
     assertTrue(w.isOnline(), "the worker's own manager is fine");
     heal("root");
     assertTrue(get(w.resolve(ip(otherRec, "near"))).isFound());
+  }
+
+  @Test
+  void rootRestartIsRecoveredFromWithoutLosingAllocations(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    root.close();
+    java.nio.file.Path journal = dir.resolve("root.journal");
+    root = newRoot(io.semnet.resolver.store.RootStore.journal(journal));
+    ServiceRecord api = standard();
+    ServiceId other = sid("a", "other");
+    deploy(other, 1);
+    ServiceRecord otherRec = place(other, 0, "m1");
+    WorkerResolver w = workers.get("w1");
+    InetAddress otherIp = ip(otherRec, "first");
+    assertTrue(get(w.resolve(otherIp)).isFound());
+
+    root.close();
+    root = newRoot(io.semnet.resolver.store.RootStore.journal(journal));
+    assertEquals(otherRec, root.orchestration().record(other), "state restored from the journal");
+    // The cluster notices at its next maintenance (the root asks it to greet again) and re-registers.
+    clusters.get("c1").runMaintenance();
+    await(() -> root.interestedClients(other).contains("c1"), "the cluster's interest is back at the new root");
+    ServiceRecord moved = root.orchestration().migrate(other, 0, locatorOn("m1"));
+    await(() -> w.record(other).version() == moved.version(), "pushes flow from the restarted root");
+    ServiceRecord fresh = deploy(sid("a", "fresh"), 3);
+    for (InstanceRecord i : fresh.instances()) {
+      InetAddress a = i.instanceIpv4().address();
+      assertTrue(api.instances().stream().noneMatch(x -> x.instanceIpv4().address().equals(a))
+          && otherRec.instance(0).instanceIpv4().address() != null && !otherRec.instance(0).instanceIpv4().address().equals(a)
+          && api.serviceIps().stream().noneMatch(x -> x.address().equals(a)), "no address handed out twice");
+    }
+    assertTrue(fresh.version() > moved.version());
   }
 
   // ---------------------------------------------------------------- removal
