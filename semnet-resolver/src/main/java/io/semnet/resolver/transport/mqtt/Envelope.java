@@ -168,13 +168,15 @@ final class Envelope {
           }
           ControlMessage m = WireCodec.fromJson(root);
           if (!kindOf(m).equals(kind)) {
-            throw new IllegalArgumentException("type '" + m.type() + "' is not a " + kind);
+            throw new Rejected("unexpected type", "type '" + m.type() + "' is not a " + kind, version, id);
           }
           return new Inbound(version, kind, PUSH.equals(kind) ? -1 : id, m, false, null);
         }
         default:
           throw new IllegalArgumentException("unknown kind '" + kind + "'");
       }
+    } catch (Rejected e) {
+      throw e;
     } catch (RuntimeException e) {
       // WireCodec throws MalformedMessageException (an IllegalArgumentException) naming the
       // problem; nothing else may escape as anything but a drop either.

@@ -68,7 +68,8 @@ import org.slf4j.LoggerFactory;
  *       delivered by one serial queue, so pushes to a client arrive in the order they were sent.
  *   <li>Inbound messages that are not a valid envelope of an accepted schema version are dropped,
  *       counted ({@link #rejectedMessages()}) and logged at a bounded rate; they never reach a
- *       handler. A request in an unsupported version is answered with an {@link ErrorReply}.
+ *       handler. A rejected request whose id can be read (one in an unsupported version, or a
+ *       push sent as a request) is answered with an {@link ErrorReply} giving the reason.
  * </ul>
  */
 public final class MqttTransport implements ControlTransport {
@@ -852,10 +853,13 @@ public final class MqttTransport implements ControlTransport {
         in = codec.decode(payload);
       } catch (Envelope.Rejected r) {
         rejects.reject(r.reason, topic, r.getMessage());
-        if (r.version > 0 && r.id >= 0 && !codec.accepts(r.version)) {
-          // Tell a peer of another generation why it gets nothing, in a version it may read.
-          reply(clientId, writeVersion, r.id,
-              new ErrorReply("unsupported schema version " + r.version));
+        if (r.id >= 0 && r.version > 0) {
+          // A request we can name is answered with the reason rather than left to time out; the
+          // answer goes only to the sender's own inbox. A peer of another generation gets it in
+          // our version, which it reads if it is one step ahead.
+          boolean ours = codec.accepts(r.version);
+          reply(clientId, ours ? r.version : writeVersion, r.id,
+              new ErrorReply(ours ? r.reason + ": " + r.getMessage() : "unsupported schema version " + r.version));
         }
         return;
       }
@@ -997,9 +1001,6 @@ public final class MqttTransport implements ControlTransport {
       Objects.requireNonNull(request, "request");
       Objects.requireNonNull(timeout, "timeout");
       Duration wait = timeout.compareTo(maxRequestTimeout) > 0 ? maxRequestTimeout : timeout;
-      if (!Envelope.REQUEST.equals(Envelope.kindOf(request))) {
-        throw new IllegalArgumentException(request.type() + " is not a request");
-      }
       long id = nextId.incrementAndGet();
       Pending p = new Pending(this);
       String down = !open || closed ? "channel closed" : unreachableReason(managerId);

@@ -73,7 +73,27 @@ public final class MqttNodes implements ControlTransport {
 
   @Override
   public ServerBinding bind(String managerId, RequestHandler handler) {
-    return node(managerId).bind(managerId, handler);
+    ServerBinding b = node(managerId).bind(managerId, handler);
+    // In-process, a binding is visible at once; here, wait until every node with a channel to this
+    // manager has seen its announcement, so suites written against either behave the same.
+    try {
+      settle(managerId);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return b;
+  }
+
+  private void settle(String managerId) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    for (MqttTransport n : nodes.values()) {
+      while (n.watchedForTest().contains(managerId) && !n.seesUpForTest(managerId)) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(n.nodeId() + " does not see manager " + managerId);
+        }
+        Thread.sleep(5);
+      }
+    }
   }
 
   @Override
