@@ -52,4 +52,26 @@ class EmbeddingTest {
       assertEquals(Resolution.Status.UNAVAILABLE, after.status(), "a closed resolver answers, it does not throw");
     }
   }
+
+  @Test
+  void dualStackServicesResolveOverBothFamilies() throws Exception {
+    try (InProcessControlPlane cp = InProcessControlPlane.builder().clusters("c1").workerMaintenance(Duration.ZERO).build()) {
+      NodeRegistration n = cp.orchestration().registerNode("c1", ControlPlaneBehaviourTest.endpoint("n"), null);
+      assertTrue(n.subnetV4() != null && n.subnetV6() != null, "a subnet per family");
+      ServiceId api = ServiceId.of("demo", "tum", "api", "prod");
+      cp.orchestration().deploy(ServiceDescriptor.builder(api).instances(1).build());
+      ServiceRecord rec = cp.orchestration().placeInstance(api, 0,
+          Locator.of(n.subnetV4().addressAt(2), n.subnetV6().addressAt(2), n.endpoint(), 0));
+      WorkerResolver w = cp.addWorker("c1", ControlPlaneBehaviourTest.endpoint("n"), null);
+      ControlPlaneBehaviourTest.await(() -> cp.cluster("c1").record(api) != null, "deployment interest");
+      var v6 = rec.serviceIp("rr", false);
+      assertTrue(v6 != null && v6.address() instanceof java.net.Inet6Address);
+      Resolution r6 = w.resolve(v6.address()).toCompletableFuture().get(5, TimeUnit.SECONDS);
+      assertEquals(v6, r6.route().target());
+      var iip6 = rec.instance(0).instanceIpv6().address();
+      Resolution i6 = w.resolve(iip6).toCompletableFuture().get(5, TimeUnit.SECONDS);
+      assertEquals(rec.instance(0).instanceIpv6(), i6.route().target());
+      assertTrue(i6.route().instance().reachableOver(false));
+    }
+  }
 }
