@@ -16,7 +16,8 @@ import io.semnet.resolver.protocol.RecordPush;
 import io.semnet.resolver.protocol.SignedRecord;
 import io.semnet.resolver.protocol.WireCodec;
 import io.semnet.resolver.store.RootStore;
-import io.semnet.resolver.transport.mqtt.MqttTransport;
+import io.semnet.resolver.transport.mqtt.MosquittoAcl;
+import io.semnet.resolver.transport.mqtt.MqttNodes;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -30,7 +31,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
@@ -45,13 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  * push to it, and a client without a certificate cannot connect.
  */
 class MqttSecurityTest {
-  static final String ACL = String.join("\n",
-      "pattern write semnet/+/req/%u",
-      "pattern read semnet/+/rep/%u",
-      "pattern read semnet/+/push/%u",
-      "pattern read semnet/%u/req/+",
-      "pattern write semnet/%u/rep/+",
-      "pattern write semnet/%u/push/+", "");
+  static final String ACL = MosquittoAcl.forManagers("semnet", List.of("root", "c1"));
 
   @TempDir Path dir;
 
@@ -75,7 +69,7 @@ class MqttSecurityTest {
     }
   }
 
-  private SSLSocketFactory tls(String identity) throws Exception {
+  private SSLContext tls(String identity) throws Exception {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     try (InputStream in = Files.newInputStream(dir.resolve("ca.pem"))) {
@@ -94,7 +88,7 @@ class MqttSecurityTest {
     }
     SSLContext ctx = SSLContext.getInstance("TLSv1.3");
     ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-    return ctx.getSocketFactory();
+    return ctx;
   }
 
   @Test
@@ -106,18 +100,18 @@ class MqttSecurityTest {
     }
     Files.writeString(dir.resolve("acl"), ACL);
     String conf = "cafile " + dir.resolve("ca.pem") + "\ncertfile " + dir.resolve("broker.pem") + "\nkeyfile " + dir.resolve("broker.key")
-        + "\nrequire_certificate true\nuse_identity_as_username true\nallow_anonymous false\nacl_file " + dir.resolve("acl") + "\n";
+         + "\nrequire_certificate true\nuse_identity_as_username true\nuse_username_as_clientid true\nallow_anonymous false\nacl_file " + dir.resolve("acl") + "\n";
     RootAuthority authority = RootAuthority.generate();
     TestTime time = new TestTime();
     try (Mosquitto broker = new Mosquitto(dir, conf)) {
       String uri = "ssl://127.0.0.1:" + broker.port();
-      MqttTransport transport = MqttTransport.builder(uri).socketFactories(id -> {
+      MqttNodes transport = MqttNodes.over(uri, id -> {
         try {
           return tls(id);
         } catch (Exception e) {
           throw new IllegalStateException(e);
         }
-      }).build();
+      });
       ServiceManager root = ServiceManager.root().id("root").transport(transport).authority(authority)
           .plan(AddressPlan.builder().ipv6(null).build()).policyRegistry(TestPolicies.registry())
           .platformPolicies(Set.of("first", "near")).store(RootStore.inMemory()).clock(time).maintenanceInterval(Duration.ZERO).build();
@@ -144,14 +138,16 @@ class MqttSecurityTest {
         // Mallory holds a valid certificate, but for herself. She replays a root-signed, newer
         // record to w1's push topic and impersonates w1 towards c1: the broker's ACL drops both.
         ServiceRecord replay = ServiceRecord.of(api, version + 100, rec.serviceIps(), rec.instances());
-        byte[] push = WireCodec.encode(new RecordPush(SignedRecord.sign(replay, authority)));
+        com.fasterxml.jackson.databind.node.ObjectNode pushJson = WireCodec.toJson(new RecordPush(SignedRecord.sign(replay, authority)));
+        pushJson.put("kind", "push");
+        byte[] push = pushJson.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         MqttConnectionOptions opts = new MqttConnectionOptions();
-        opts.setSocketFactory(tls("mallory"));
+        opts.setSocketFactory(tls("mallory").getSocketFactory());
         MqttClient mallory = new MqttClient(uri, "mallory", new MemoryPersistence());
         mallory.connect(opts);
         CompletableFuture<String> ownReply = new CompletableFuture<>();
         try {
-          mallory.subscribe("semnet/c1/rep/mallory", 1);
+          mallory.subscribe("semnet/c1/m2c/mallory", 1);
           mallory.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
             @Override
             public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse d) {}
@@ -173,12 +169,13 @@ class MqttSecurityTest {
             @Override
             public void authPacketArrived(int reasonCode, org.eclipse.paho.mqttv5.common.packet.MqttProperties p) {}
           });
-          publishIgnoringDenial(mallory, "semnet/c1/push/w1", push);
-          publishIgnoringDenial(mallory, "semnet/c1/req/w1",
-              "{\"v\":1,\"type\":\"drop\",\"id\":7,\"services\":[\"app.a.api.prod\"]}".getBytes());
+          publishIgnoringDenial(mallory, "semnet/c1/m2c/w1", push);
+          publishIgnoringDenial(mallory, "semnet/c1/c2m/w1",
+              "{\"v\":1,\"kind\":\"request\",\"type\":\"drop\",\"id\":7,\"services\":[\"app.a.api.prod\"]}".getBytes());
           // Control: what mallory may do reaches c1 and is answered (so the broker works for her).
-          mallory.publish("semnet/c1/req/mallory", "{\"v\":1,\"type\":\"hello\",\"id\":1,\"node\":\"mallory\",\"role\":\"worker\"}".getBytes(), 1, false);
-          assertEquals("semnet/c1/rep/mallory", ownReply.get(10, TimeUnit.SECONDS));
+          mallory.publish("semnet/c1/c2m/mallory",
+              "{\"v\":1,\"kind\":\"request\",\"type\":\"hello\",\"id\":1,\"node\":\"mallory\",\"role\":\"worker\"}".getBytes(), 1, false);
+          assertEquals("semnet/c1/m2c/mallory", ownReply.get(10, TimeUnit.SECONDS));
         } finally {
           mallory.disconnect();
           mallory.close();
@@ -189,7 +186,7 @@ class MqttSecurityTest {
 
         // Without a client certificate there is no connection at all.
         MqttConnectionOptions anon = new MqttConnectionOptions();
-        anon.setSocketFactory(tls(null));
+        anon.setSocketFactory(tls(null).getSocketFactory());
         anon.setConnectionTimeout(5);
         MqttClient nobody = new MqttClient(uri, "nobody", new MemoryPersistence());
         assertThrows(MqttException.class, () -> nobody.connect(anon));
