@@ -721,7 +721,11 @@ public final class ServiceManager implements AutoCloseable {
       }
     }
     if (!drop.isEmpty()) {
-      upstream.request(new Drop(drop));
+      try {
+        upstream.request(new Drop(drop)).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.debug("manager {}: drop upstream failed (the interest will expire there): {}", id, e.toString());
+      }
     }
     CompletionStage<?> renewal = upstream.request(new Renew(keep)).thenAccept(reply -> {
       if (!(reply instanceof RenewReply)) {
@@ -741,7 +745,10 @@ public final class ServiceManager implements AutoCloseable {
         }
       }
       for (ServiceVersion sv : keep) {
-        upstreamInterests.add(sv.service());
+        SignedRecord sr = records.get(sv.service());
+        if (interests.containsKey(sv.service()) || (sr != null && deployedHere(sr))) {
+          upstreamInterests.add(sv.service());
+        }
       }
     });
     try {
@@ -802,7 +809,7 @@ public final class ServiceManager implements AutoCloseable {
     private int pruneK = 32;
     private Duration interestTtl = Duration.ofSeconds(60);
     private Duration maintenanceInterval = Duration.ofSeconds(10);
-    private Duration requestTimeout = Duration.ofSeconds(5);
+    private Duration requestTimeout = Duration.ofMillis(1500);
     private Clock clock = Clock.systemUTC();
 
     private Builder(boolean root) {
@@ -898,7 +905,11 @@ public final class ServiceManager implements AutoCloseable {
       return this;
     }
 
-    /** How long to wait for the upstream's reply (default 5 s). */
+    /**
+     * How long to wait for the upstream's reply (default 1.5 s). Keep it below the workers' request
+     * timeout, so a slow root yields an UNAVAILABLE answer rather than a worker that thinks its
+     * cluster is down.
+     */
     public Builder requestTimeout(Duration timeout) {
       this.requestTimeout = Objects.requireNonNull(timeout, "timeout");
       return this;

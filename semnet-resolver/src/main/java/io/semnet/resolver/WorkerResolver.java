@@ -110,6 +110,12 @@ public final class WorkerResolver implements RouteResolver {
   private volatile boolean needResync;
   private volatile boolean closed;
   private ScheduledFuture<?> task;
+  private final java.util.concurrent.atomic.LongAdder queries = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder negativeHits = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder unavailable = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder rejected = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder applied = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder stale = new java.util.concurrent.atomic.LongAdder();
 
   private WorkerResolver(Builder b) {
     this.nodeId = Objects.requireNonNull(b.nodeId, "nodeId");
@@ -251,6 +257,20 @@ public final class WorkerResolver implements RouteResolver {
     return l != null && l.isOnline();
   }
 
+  /**
+   * Counters since start, for metrics: table queries sent, answers served from the negative cache,
+   * resolutions that ended UNAVAILABLE (manager unreachable or refused), records and rule sets
+   * rejected for a bad or missing root signature, record versions applied, and pushed versions
+   * ignored because a newer one was already held.
+   */
+  public record Stats(boolean online, int services, long queries, long negativeHits, long unavailable,
+      long rejected, long applied, long staleIgnored) {}
+
+  public Stats stats() {
+    return new Stats(isOnline(), services.size(), queries.sum(), negativeHits.sum(), unavailable.sum(), rejected.sum(),
+        applied.sum(), stale.sum());
+  }
+
   /** Services this node currently holds routes for. */
   public Set<ServiceId> cachedServices() {
     return Set.copyOf(services.keySet());
@@ -259,13 +279,17 @@ public final class WorkerResolver implements RouteResolver {
   /** The (possibly k-pruned) record held for a service, or null. */
   public ServiceRecord record(ServiceId service) {
     Entry e = services.get(service);
-    return e == null ? null : e.record.record();
+    SignedRecord r = e == null ? null : e.record;
+    return r == null ? null : r.record();
   }
 
   // ---------------------------------------------------------------- queries
 
   private CompletionStage<Resolution> resolveKey(QueryKey key) {
     Object k = key.value();
+    if (closed) {
+      return CompletableFuture.completedFuture(Resolution.unavailable("resolver is closed"));
+    }
     Route r = routes.getIfPresent(k);
     if (r != null) {
       markUsed(r.target().service());
@@ -273,24 +297,49 @@ public final class WorkerResolver implements RouteResolver {
     }
     String negative = negatives.getIfPresent(k);
     if (negative != null) {
+      negativeHits.increment();
       return async(Resolution.notFound(negative));
     }
-    if (closed || link == null) {
+    if (link == null) {
       return async(Resolution.unavailable("resolver is not running"));
     }
     if (link.lastFailed()) {
+      unavailable.increment();
       return async(Resolution.unavailable("service manager '" + managerId + "' is unreachable"));
     }
     CompletableFuture<Resolution> f = inflight.computeIfAbsent(k, x -> {
+      // A query that finished between the cache check above and here has already put its answer
+      // (it does so before leaving the in-flight map): look again rather than ask twice.
+      if (routes.getIfPresent(x) != null || negatives.getIfPresent(x) != null) {
+        return null; // no mapping: answered below from the caches
+      }
       CompletableFuture<Resolution> cf = new CompletableFuture<>();
-      executor.execute(() -> query(key, cf));
+      try {
+        executor.execute(() -> query(key, cf));
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        return null; // closing
+      }
       return cf;
     });
-    return f.thenApplyAsync(x -> x, executor);
+    if (f == null) {
+      Route late = routes.getIfPresent(k);
+      if (late != null) {
+        return async(Resolution.found(late));
+      }
+      String lateNegative = negatives.getIfPresent(k);
+      return async(lateNegative != null ? Resolution.notFound(lateNegative)
+          : Resolution.unavailable(closed ? "resolver is closed" : "route changed while resolving; retry"));
+    }
+    try {
+      return f.thenApplyAsync(x -> x, executor);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return f;
+    }
   }
 
   private void query(QueryKey key, CompletableFuture<Resolution> cf) {
     Object k = key.value();
+    queries.increment();
     link.request(new Query(key, true)).handle((reply, e) -> {
       Resolution res;
       if (e != null) {
@@ -298,6 +347,9 @@ public final class WorkerResolver implements RouteResolver {
         res = Resolution.unavailable("service manager '" + managerId + "' is unreachable: " + e.getMessage());
       } else {
         res = onQueryReply(key, reply);
+      }
+      if (res.status() == Resolution.Status.UNAVAILABLE) {
+        unavailable.increment();
       }
       inflight.remove(k, cf);
       cf.complete(res);
@@ -323,6 +375,7 @@ public final class WorkerResolver implements RouteResolver {
     }
     SignedRecord sr = q.record();
     if (!verifier.verify(sr)) {
+      rejected.increment();
       log.warn("resolver {}: rejected record of {} for {}: bad or missing root signature", nodeId, sr.record().service(), key);
       return Resolution.unavailable("record for " + key + " failed root signature verification");
     }
@@ -382,6 +435,7 @@ public final class WorkerResolver implements RouteResolver {
     synchronized (e) {
       SignedRecord prev = e.record;
       if (prev != null && prev.record().version() > sr.record().version()) {
+        stale.increment();
         return;
       }
       if (prev != null && prev.record().version() == sr.record().version()) {
@@ -394,16 +448,18 @@ public final class WorkerResolver implements RouteResolver {
         if (union.size() == before) {
           return;
         }
-        e.record = prev.pruned(new ArrayList<>(union.values()));
+        SignedRecord merged = prev.pruned(new ArrayList<>(union.values()));
         for (Object key : List.copyOf(e.keys)) {
-          Route r = routeFor(key, e.record.record());
+          Route r = routeFor(key, merged.record());
           if (r != null) {
             routes.asMap().computeIfPresent(key, (k, old) -> r);
           }
         }
+        e.record = merged;
         return;
       }
-      e.record = sr;
+      applied.increment();
+      // Routes first, then the record: whoever sees the new record also finds the new routes.
       for (Object key : List.copyOf(e.keys)) {
         Route r = routeFor(key, sr.record());
         if (r == null) {
@@ -413,6 +469,7 @@ public final class WorkerResolver implements RouteResolver {
           routes.asMap().computeIfPresent(key, (k, old) -> r);
         }
       }
+      e.record = sr;
       ServiceRecord before = prev == null ? null : prev.record();
       for (RouteListener l : listeners) {
         try {
@@ -426,6 +483,7 @@ public final class WorkerResolver implements RouteResolver {
 
   private void applyRemoval(SignedRemoval removal) {
     if (removal.isSigned() && !verifier.verify(removal)) {
+      rejected.increment();
       log.warn("resolver {}: rejected removal of {}: bad root signature", nodeId, removal.service());
       return;
     }
@@ -457,6 +515,7 @@ public final class WorkerResolver implements RouteResolver {
       return;
     }
     if (!verifier.verify(r)) {
+      rejected.increment();
       log.warn("resolver {}: rejected isolation rules v{}: bad or missing root signature", nodeId, r.version());
       return;
     }
@@ -479,6 +538,7 @@ public final class WorkerResolver implements RouteResolver {
         return; // forgotten meanwhile; its interest will lapse
       }
       if (!verifier.verify(sr)) {
+        rejected.increment();
         log.warn("resolver {}: rejected pushed record of {}: bad or missing root signature", nodeId, sr.record().service());
         return;
       }
@@ -600,7 +660,11 @@ public final class WorkerResolver implements RouteResolver {
   }
 
   private CompletionStage<Resolution> async(Resolution r) {
-    return CompletableFuture.supplyAsync(() -> r, executor);
+    try {
+      return CompletableFuture.supplyAsync(() -> r, executor);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return CompletableFuture.completedFuture(closed ? Resolution.unavailable("resolver is closed") : r);
+    }
   }
 
   @Override
@@ -627,7 +691,7 @@ public final class WorkerResolver implements RouteResolver {
     private Duration negativeTtl = Duration.ofSeconds(5);
     private Duration renewInterval = Duration.ofSeconds(20);
     private Duration maintenanceInterval = Duration.ofSeconds(1);
-    private Duration requestTimeout = Duration.ofSeconds(2);
+    private Duration requestTimeout = Duration.ofSeconds(3);
     private long maxRoutes = 1_000_000;
     private Ticker ticker = Ticker.systemTicker();
     private Executor executor;
@@ -694,7 +758,7 @@ public final class WorkerResolver implements RouteResolver {
       return this;
     }
 
-    /** How long to wait for the manager's reply (default 2 s). */
+    /** How long to wait for the manager's reply (default 3 s; keep it above the cluster's upstream timeout). */
     public Builder requestTimeout(Duration d) {
       this.requestTimeout = Objects.requireNonNull(d);
       return this;

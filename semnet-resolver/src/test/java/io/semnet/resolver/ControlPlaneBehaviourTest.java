@@ -125,7 +125,7 @@ abstract class ControlPlaneBehaviourTest {
   ServiceManager cluster(String id, int pruneK) {
     ServiceManager c = ServiceManager.cluster().id(id).upstream("root").transport(transport).rootTrust(authority.trust())
         .policyRegistry(TestPolicies.registry()).pruneK(pruneK).clock(time).maintenanceInterval(Duration.ZERO)
-        .interestTtl(TTL).requestTimeout(Duration.ofSeconds(2)).build();
+        .interestTtl(TTL).requestTimeout(Duration.ofSeconds(1)).build();
     clusters.put(id, c);
     await(() -> c.isUpstreamOnline(), "cluster " + id + " greeted the root");
     return c;
@@ -149,7 +149,7 @@ abstract class ControlPlaneBehaviourTest {
     }
     WorkerResolver w = WorkerResolver.builder().nodeId(nodeId).manager(clusterId).transport(transport)
         .rootTrust(authority.trust()).location(location).ticker(time).maintenanceInterval(Duration.ZERO)
-        .renewInterval(RENEW).cacheExpiry(CACHE_EXPIRY).negativeTtl(NEGATIVE_TTL).requestTimeout(Duration.ofSeconds(2))
+        .renewInterval(RENEW).cacheExpiry(CACHE_EXPIRY).negativeTtl(NEGATIVE_TTL).requestTimeout(Duration.ofSeconds(3))
         .build().start();
     workers.put(nodeId, w);
     await(w::isOnline, "worker " + nodeId + " online");
@@ -270,18 +270,42 @@ abstract class ControlPlaneBehaviourTest {
     for (CompletableFuture<Resolution> f : all) {
       assertTrue(f.get(10, TimeUnit.SECONDS).isFound());
     }
-    assertEquals(1, transport.received("c1", Query.class).size() - before, "50 concurrent misses, one query");
+    assertEquals(1, transport.received("c1", Query.class).size() - before, () -> "50 concurrent misses, one query: "
+        + transport.requests.stream().map(x -> x.managerId() + "<-" + x.clientId() + " " + x.message().type())
+        .collect(Collectors.toList()));
   }
 
   @Test
   void completionsRunOnResolverThreads() throws Exception {
-    ServiceRecord api = standard();
-    WorkerResolver w = workers.get("w1");
-    Thread caller = Thread.currentThread();
-    get(w.resolve(ip(api, "first")));
-    CompletableFuture<Thread> ran = new CompletableFuture<>();
-    w.resolve(ip(api, "first")).thenRun(() -> ran.complete(Thread.currentThread()));
-    assertNotEquals(caller, ran.get(5, TimeUnit.SECONDS), "even a cache hit completes on a resolver thread");
+    ServiceId s = sid("a", "svc");
+    InetAddress sip = Addresses.parseLiteral("172.30.1.1");
+    java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+    ServerBinding b = transport.bind("slow", (client, m) -> CompletableFuture.supplyAsync(() -> {
+      if (m instanceof Query) {
+        try {
+          answer.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return fakeAnswer(m, SignedRecord.sign(record(s, 1, sip, "n2"), authority));
+    }));
+    try {
+      WorkerResolver w = WorkerResolver.builder().nodeId("w9").manager("slow").transport(transport).rootTrust(authority.trust())
+          .ticker(time).maintenanceInterval(Duration.ZERO).build().start();
+      workers.put("w9", w);
+      Thread caller = Thread.currentThread();
+      long t0 = System.nanoTime();
+      CompletionStage<Resolution> pending = w.resolve(sip);
+      assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(1), "resolve returns at once");
+      CompletableFuture<Thread> ran = new CompletableFuture<>();
+      pending.thenRun(() -> ran.complete(Thread.currentThread()));
+      answer.countDown();
+      assertNotEquals(caller, ran.get(5, TimeUnit.SECONDS), "completed on a resolver thread");
+      assertTrue(get(pending).isFound());
+    } finally {
+      b.close();
+    }
   }
 
   @Test
@@ -351,6 +375,7 @@ abstract class ControlPlaneBehaviourTest {
     assertEquals(before.target(), after.target(), "InstanceIP kept");
     assertTrue(after.instance().locator().isNewerThan(before.instance().locator()));
     assertEquals(moved.version(), after.record().version());
+    await(() -> seen.contains(moved.version()), "listener told");
     assertEquals(List.of(moved.version()), seen);
   }
 
@@ -367,9 +392,12 @@ abstract class ControlPlaneBehaviourTest {
     }
     long lastVersion = last.version();
     await(() -> w.record(api.service()).version() == lastVersion, "all updates arrived");
-    List<Long> sorted = new ArrayList<>(seen);
+    await(() -> seen.contains(lastVersion), "listener told of the last version");
+    List<Long> snapshot = new ArrayList<>(seen);
+    List<Long> sorted = new ArrayList<>(snapshot);
     sorted.sort(null);
-    assertEquals(sorted, seen, "listeners saw versions in increasing order");
+    assertEquals(sorted, snapshot, "listeners saw versions in increasing order");
+    assertEquals(snapshot.size(), new java.util.HashSet<>(snapshot).size(), "each version once");
     assertEquals(5.0, w.record(api.service()).instance(0).metadata().capacity());
   }
 
@@ -401,7 +429,12 @@ abstract class ControlPlaneBehaviourTest {
     binding.get(0).push("w9", new RecordPush(SignedRecord.sign(v6, authority)));      // the only good one
     await(() -> w.record(s).version() == 6, "the valid newer record arrived");
     assertEquals("n6", w.cached(sip).record().instance(0).locator().worker().nodeId());
+    await(() -> seen.contains(6L), "listener told");
     assertEquals(List.of(3L, 6L), seen, "stale, forged, unsigned and tampered pushes were never applied");
+    WorkerResolver.Stats st = w.stats();
+    assertEquals(3, st.rejected(), st.toString());
+    assertEquals(1, st.staleIgnored(), st.toString());
+    assertEquals(2, st.applied(), st.toString());
     binding.get(0).close();
   }
 
@@ -501,7 +534,7 @@ abstract class ControlPlaneBehaviourTest {
     root.runMaintenance();
     assertFalse(c1.upstreamInterests().contains(other), "cluster dropped its upstream interest");
     assertNull(c1.record(other), "and forgot the record (not deployed in this cluster)");
-    assertFalse(root.interestedClients(other).contains("c1"));
+    await(() -> !root.interestedClients(other).contains("c1"), "the root dropped the cluster's interest");
     // The service deployed in the cluster (api has an instance on w1) stays: deployment interest.
     assertNotNull(c1.record(api.service()));
     assertNotNull(w.cached(sip), "the worker still has the route until its cache expiry");
@@ -551,6 +584,8 @@ abstract class ControlPlaneBehaviourTest {
       place(s, i, cities[i]);
     }
     ServiceRecord full = root.orchestration().record(s);
+    await(() -> clusters.get("c1").record(s) != null && clusters.get("c1").record(s).version() == full.version(),
+        "cluster has the final record");
     Resolution r = get(w.resolve(ip(full, "near")));
     Set<Integer> got = r.route().record().instances().stream().map(InstanceRecord::ordinal).collect(Collectors.toSet());
     // "near" keeps the two closest to Munich (3, 5); "first" has no preference and keeps ordinals 0, 1.
@@ -605,6 +640,43 @@ abstract class ControlPlaneBehaviourTest {
     assertEquals(Resolution.Status.NOT_FOUND, get(lonely.resolve(ip(api, "first"))).status());
   }
 
+  @Test
+  void aRogueClientCannotSeeOrDisturbOthers() throws Exception {
+    ServiceRecord api = standard();
+    WorkerResolver w = workers.get("w1");
+    InetAddress sip = ip(api, "first");
+    assertTrue(get(w.resolve(sip)).isFound());
+    var rogue = transport.connect("c1", "rogue", m -> { });
+    try {
+      Duration t = Duration.ofSeconds(5);
+      ControlMessage r0 = rogue.request(new io.semnet.resolver.protocol.Drop(List.of(api.service())), t).toCompletableFuture().get();
+      assertEquals(new io.semnet.resolver.protocol.ErrorReply(io.semnet.resolver.protocol.ErrorReply.HELLO_REQUIRED), r0);
+      ControlMessage r1 = rogue.request(new Hello("w1", io.semnet.resolver.protocol.Role.WORKER, null), t).toCompletableFuture().get();
+      assertTrue(r1 instanceof io.semnet.resolver.protocol.ErrorReply, "cannot claim another node's id: " + r1);
+      assertTrue(rogue.request(new Hello("rogue", io.semnet.resolver.protocol.Role.CLUSTER, null), t).toCompletableFuture().get()
+          instanceof HelloReply);
+      ControlMessage q = rogue.request(new Query(io.semnet.resolver.protocol.QueryKey.of(sip), true), t).toCompletableFuture().get();
+      assertEquals(QueryReply.Status.NOT_FOUND, ((QueryReply) q).status(), "hosts nothing, sees nothing (also when claiming to be a cluster)");
+      ControlMessage q2 = rogue.request(new Query(io.semnet.resolver.protocol.QueryKey.of(
+          SemanticName.ofInstance(api.service(), 999_999_999)), true), t).toCompletableFuture().get();
+      assertEquals(QueryReply.Status.NOT_FOUND, ((QueryReply) q2).status());
+      ControlMessage rr = rogue.request(new io.semnet.resolver.protocol.Renew(List.of(
+          new io.semnet.resolver.protocol.ServiceVersion(api.service(), Long.MAX_VALUE))), t).toCompletableFuture().get();
+      assertTrue(((io.semnet.resolver.protocol.RenewReply) rr).newer().isEmpty(), "renewal leaks nothing");
+      rogue.request(new io.semnet.resolver.protocol.Drop(List.of(api.service())), t).toCompletableFuture().get();
+      ControlMessage odd = rogue.request(new RecordPush(SignedRecord.sign(api, authority)), t).toCompletableFuture().get();
+      assertTrue(odd instanceof io.semnet.resolver.protocol.ErrorReply, "a push sent as a request is refused");
+    } finally {
+      rogue.close();
+    }
+    assertEquals(Set.of("w1"), clusters.get("c1").interestedClients(api.service()), "w1's interest untouched");
+    assertFalse(clusters.get("c1").interestedClients(api.service()).contains("rogue"));
+    assertEquals(api, clusters.get("c1").record(api.service()));
+    registerNode("n3", "c1", null);
+    ServiceRecord moved = root.orchestration().migrate(api.service(), 0, locatorOn("n3"));
+    await(() -> w.record(api.service()).version() == moved.version(), "w1 still gets its pushes");
+  }
+
   // ---------------------------------------------------------------- offline and recovery
 
   @Test
@@ -623,6 +695,7 @@ abstract class ControlPlaneBehaviourTest {
     time.advance(RENEW);
     w.runMaintenance();
     assertFalse(w.isOnline(), "reports offline");
+    assertFalse(w.stats().online(), "and says so in its metrics");
     assertNotNull(w.cached(sip), "stale route keeps serving");
     assertTrue(get(w.resolve(sip)).isFound(), "resolve of a cached key still answers");
     Resolution fresh = get(w.resolve(ip(otherRec, "first")));
@@ -635,6 +708,7 @@ abstract class ControlPlaneBehaviourTest {
     assertEquals("n2", w.cached(iip0).instance().locator().worker().nodeId());
 
     heal("c1");
+    clusters.get("c1").runMaintenance(); // its periodic renewal catches up with the root
     w.runMaintenance();
     assertTrue(w.isOnline(), "recovered by itself");
     await(() -> w.cached(iip0).record().version() >= moved.version(), "caught up after recovery");
@@ -679,6 +753,37 @@ abstract class ControlPlaneBehaviourTest {
     assertTrue(w.isOnline(), "the worker's own manager is fine");
     heal("root");
     assertTrue(get(w.resolve(ip(otherRec, "near"))).isFound());
+  }
+
+  @Test
+  void rootRestartIsRecoveredFromWithoutLosingAllocations(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    root.close();
+    java.nio.file.Path journal = dir.resolve("root.journal");
+    root = newRoot(io.semnet.resolver.store.RootStore.journal(journal));
+    ServiceRecord api = standard();
+    ServiceId other = sid("a", "other");
+    deploy(other, 1);
+    ServiceRecord otherRec = place(other, 0, "m1");
+    WorkerResolver w = workers.get("w1");
+    InetAddress otherIp = ip(otherRec, "first");
+    assertTrue(get(w.resolve(otherIp)).isFound());
+
+    root.close();
+    root = newRoot(io.semnet.resolver.store.RootStore.journal(journal));
+    assertEquals(otherRec, root.orchestration().record(other), "state restored from the journal");
+    // The cluster notices at its next maintenance (the root asks it to greet again) and re-registers.
+    clusters.get("c1").runMaintenance();
+    await(() -> root.interestedClients(other).contains("c1"), "the cluster's interest is back at the new root");
+    ServiceRecord moved = root.orchestration().migrate(other, 0, locatorOn("m1"));
+    await(() -> w.record(other).version() == moved.version(), "pushes flow from the restarted root");
+    ServiceRecord fresh = deploy(sid("a", "fresh"), 3);
+    for (InstanceRecord i : fresh.instances()) {
+      InetAddress a = i.instanceIpv4().address();
+      assertTrue(api.instances().stream().noneMatch(x -> x.instanceIpv4().address().equals(a))
+          && otherRec.instance(0).instanceIpv4().address() != null && !otherRec.instance(0).instanceIpv4().address().equals(a)
+          && api.serviceIps().stream().noneMatch(x -> x.address().equals(a)), "no address handed out twice");
+    }
+    assertTrue(fresh.version() > moved.version());
   }
 
   // ---------------------------------------------------------------- removal

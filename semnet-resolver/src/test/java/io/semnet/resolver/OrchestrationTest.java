@@ -264,6 +264,30 @@ class OrchestrationTest {
         "reusable after the quarantine");
   }
 
+  @Test
+  void unplaceFreesTheNamespaceIpAndANodeCanThenBeDeregistered() {
+    root = root(RootStore.inMemory());
+    Orchestration o = root.orchestration();
+    NodeRegistration n1 = o.registerNode("c1", ControlPlaneBehaviourTest.endpoint("n1"), null);
+    o.deploy(ServiceDescriptor.builder(sid("api")).instances(2).build());
+    ServiceRecord placed = o.placeInstances(sid("api"), java.util.Map.of(0, at(n1, 2), 1, at(n1, 3)));
+    assertEquals("n1", placed.instance(1).locator().worker().nodeId());
+    assertEquals(placed.instance(0).locator().version(), placed.version(), "one version for the batch");
+    o.deploy(ServiceDescriptor.builder(sid("b")).instances(2).build());
+    assertError("given to two instances", () -> o.placeInstances(sid("b"), java.util.Map.of(0, at(n1, 5), 1, at(n1, 5))));
+    assertNull(o.record(sid("b")).instance(0).locator(), "nothing placed");
+    o.remove(sid("b"));
+    ServiceRecord un = o.unplaceInstance(sid("api"), 0);
+    assertNull(un.instance(0).locator());
+    assertTrue(un.version() > placed.version());
+    o.unplaceInstance(sid("api"), 1);
+    o.deregisterNode("n1");
+    assertNull(o.node("n1"));
+    NodeRegistration again = o.registerNode("c1", ControlPlaneBehaviourTest.endpoint("n1"), null);
+    assertNotEquals(n1.subnetV4(), again.subnetV4(), "the old subnet is in quarantine");
+    assertError("not placed", () -> o.unplaceInstance(sid("api"), 0));
+  }
+
   static WorkerEndpoint endpointWithoutKey(String node) {
     return WorkerEndpoint.of(node, new InetSocketAddress(a("192.0.2.1"), 1), new byte[0]);
   }

@@ -57,7 +57,10 @@ public final class InProcessTransport implements ControlTransport {
     return new Builder();
   }
 
-  /** Cuts ({@code false}) or restores ({@code true}) the path to and from manager {@code managerId}. */
+  /**
+   * Cuts ({@code false}) or restores ({@code true}) identity {@code id} off the network: requests to
+   * it or from it fail, pushes from it or to it are lost, as in a partition.
+   */
   public void setReachable(String managerId, boolean reachable) {
     if (reachable) {
       cut.remove(managerId);
@@ -112,7 +115,7 @@ public final class InProcessTransport implements ControlTransport {
 
     @Override
     public boolean push(String clientId, ControlMessage message) {
-      if (closed || cut.contains(managerId) || bindings.get(managerId) != this) {
+      if (closed || cut.contains(managerId) || cut.contains(clientId) || bindings.get(managerId) != this) {
         return false;
       }
       Map<String, Channel> cs = channels.get(managerId);
@@ -193,7 +196,7 @@ public final class InProcessTransport implements ControlTransport {
     public CompletionStage<ControlMessage> request(ControlMessage request, Duration timeout) {
       CompletableFuture<ControlMessage> reply = new CompletableFuture<>();
       Binding b = bindings.get(managerId);
-      if (closed || InProcessTransport.this.closed || b == null || cut.contains(managerId)) {
+      if (closed || InProcessTransport.this.closed || b == null || cut.contains(managerId) || cut.contains(clientId)) {
         CompletableFuture<ControlMessage> failed = new CompletableFuture<>();
         try {
           pool.execute(() -> failed.completeExceptionally(new TransportException("manager '" + managerId + "' is unreachable")));
