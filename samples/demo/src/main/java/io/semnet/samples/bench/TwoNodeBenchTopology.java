@@ -18,6 +18,16 @@ import java.util.concurrent.CountDownLatch;
 public final class TwoNodeBenchTopology {
   private TwoNodeBenchTopology() {}
 
+  private static String nonZero(java.util.Map<?, Long> counters) {
+    StringBuilder sb = new StringBuilder();
+    counters.forEach((k, v) -> {
+      if (v != 0) {
+        sb.append(k).append('=').append(v).append(' ');
+      }
+    });
+    return sb.toString();
+  }
+
   public static void main(String[] args) throws Exception {
     boolean plaintext = false;
     for (int i = 0; i < args.length; i++) {
@@ -34,6 +44,12 @@ public final class TwoNodeBenchTopology {
     cluster.deploy(ServiceDescriptor.builder(client).instances(1).build());
     LocalCluster.Instance s = cluster.startInstance("w2", server, 0);
     LocalCluster.Instance c = cluster.startInstance("w1", client, 0);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      for (var w : cluster.workers()) {
+        System.err.println(w.name() + " translator: " + nonZero(w.translator().counters()));
+        System.err.println(w.name() + " tunnel: " + w.tunnel().stats());
+      }
+    }));
     System.out.println("READY " + c.namespace() + " " + s.namespace() + " " + Addresses.format(r.serviceIp("rr", true).address()));
     System.out.flush();
     new CountDownLatch(1).await();

@@ -91,8 +91,13 @@ public final class LocalCluster implements AutoCloseable {
     return underlay;
   }
 
+  /** The underlay MTU (veth default). */
+  static final int UNDERLAY_MTU = 1500;
+  /** Outer IPv4 + UDP + tunnel header + AEAD tag: what the TUN MTU must leave room for. */
+  static final int TUNNEL_OVERHEAD_V4 = 60;
+
   int tunMtu() {
-    return 1400;
+    return UNDERLAY_MTU - TUNNEL_OVERHEAD_V4;
   }
 
   /** Starts a worker attached directly to the underlay. */

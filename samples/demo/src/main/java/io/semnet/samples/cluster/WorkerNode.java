@@ -86,7 +86,7 @@ public final class WorkerNode implements AutoCloseable {
         .plaintext(spec.plaintext())
         .keepaliveInterval(java.time.Duration.ofSeconds(1))
         .build();
-    this.translator = SemnetTranslator.builder().underlayMtu(1500).build();
+    this.translator = SemnetTranslator.builder().underlayMtu(LocalCluster.UNDERLAY_MTU).build();
     this.responder = SemanticNameResponder.builder()
         .bridgeInterface(BRIDGE)
         .bridgeAddresses(gw4 + "/" + registration.subnetV4().length(), gw6 + "/" + registration.subnetV6().length())
