@@ -1,9 +1,9 @@
 package io.semnet.resolver.transport;
 
+import io.semnet.resolver.internal.OrderedExecutor;
 import io.semnet.resolver.protocol.ControlMessage;
 import io.semnet.resolver.protocol.ErrorReply;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -138,14 +138,14 @@ public final class InProcessTransport implements ControlTransport {
     private final String clientId;
     private final PushHandler pushHandler;
     // Pushes to one client run one at a time, in order, on the shared pool.
-    private final ArrayDeque<ControlMessage> queue = new ArrayDeque<>();
-    private boolean draining;
+    private final OrderedExecutor deliveries;
     private volatile boolean closed;
 
     Channel(String managerId, String clientId, PushHandler pushHandler) {
       this.managerId = managerId;
       this.clientId = clientId;
       this.pushHandler = pushHandler;
+      this.deliveries = new OrderedExecutor(pool, () -> !closed, "client " + clientId);
     }
 
     @Override
@@ -154,42 +154,7 @@ public final class InProcessTransport implements ControlTransport {
     }
 
     void deliver(ControlMessage m) {
-      synchronized (queue) {
-        queue.add(m);
-        if (draining) {
-          return;
-        }
-        draining = true;
-      }
-      try {
-        pool.execute(this::drain);
-      } catch (RuntimeException e) {
-        synchronized (queue) {
-          queue.clear();
-          draining = false;
-        }
-      }
-    }
-
-    private void drain() {
-      while (true) {
-        ControlMessage m;
-        synchronized (queue) {
-          m = queue.poll();
-          if (m == null) {
-            draining = false;
-            return;
-          }
-        }
-        if (closed) {
-          continue;
-        }
-        try {
-          pushHandler.onPush(hop(m));
-        } catch (RuntimeException e) {
-          log.warn("push handler of {} failed on {}", clientId, m.type(), e);
-        }
-      }
+      deliveries.execute(() -> pushHandler.onPush(hop(m)));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.semnet.resolver.transport.mqtt;
 
+import io.semnet.resolver.internal.OrderedExecutor;
 import io.semnet.resolver.protocol.ControlMessage;
 import io.semnet.resolver.protocol.ErrorReply;
 import io.semnet.resolver.transport.ClientChannel;
@@ -10,7 +11,6 @@ import io.semnet.resolver.transport.ServerBinding;
 import io.semnet.resolver.transport.TransportException;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -940,14 +940,14 @@ public final class MqttTransport implements ControlTransport {
     private final String clientId;
     private final String inbox;
     private final PushHandler pushHandler;
-    private final ArrayDeque<Runnable> queue = new ArrayDeque<>();
-    private boolean draining;
+    private final OrderedExecutor deliveries;
     private volatile boolean open = true;
 
     Channel(String managerId, String clientId, PushHandler pushHandler) {
       this.managerId = managerId;
       this.clientId = clientId;
       this.pushHandler = pushHandler;
+      this.deliveries = new OrderedExecutor(pool, () -> open, "client " + clientId);
       this.inbox = inboxTopic(managerId, clientId);
     }
 
@@ -958,42 +958,7 @@ public final class MqttTransport implements ControlTransport {
 
     /** Runs deliveries of this channel one at a time, in arrival order, on the pool. */
     void deliver(Runnable r) {
-      synchronized (queue) {
-        queue.add(r);
-        if (draining) {
-          return;
-        }
-        draining = true;
-      }
-      try {
-        pool.execute(this::drain);
-      } catch (RejectedExecutionException e) {
-        synchronized (queue) {
-          queue.clear();
-          draining = false;
-        }
-      }
-    }
-
-    private void drain() {
-      while (true) {
-        Runnable r;
-        synchronized (queue) {
-          r = queue.poll();
-          if (r == null) {
-            draining = false;
-            return;
-          }
-        }
-        if (!open) {
-          continue;
-        }
-        try {
-          r.run();
-        } catch (RuntimeException e) {
-          log.warn("push handler of {} failed", clientId, e);
-        }
-      }
+      deliveries.execute(r);
     }
 
     @Override
