@@ -21,6 +21,8 @@ final class ImpairedLink implements AutoCloseable {
   private volatile long delayMicros;
   private volatile long jitterMicros;
   private volatile double loss;
+  private final java.util.concurrent.atomic.AtomicLong dropped = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong forwarded = new java.util.concurrent.atomic.AtomicLong();
 
   ImpairedLink(String nsA, String nameA, String nsB, String nameB, String label) throws Exception {
     this.a = TunDevice.builder().name(nameA).mtu(1500).namespace(nsA).build();
@@ -45,8 +47,10 @@ final class ImpairedLink implements AutoCloseable {
     return packet -> {
       ThreadLocalRandom rnd = ThreadLocalRandom.current();
       if (loss > 0 && rnd.nextDouble() < loss) {
+        dropped.incrementAndGet();
         return;
       }
+      forwarded.incrementAndGet();
       byte[] copy = new byte[packet.remaining()];
       packet.get(copy);
       long d = delayMicros + (jitterMicros > 0 ? rnd.nextLong(-jitterMicros, jitterMicros + 1) : 0);
@@ -56,6 +60,16 @@ final class ImpairedLink implements AutoCloseable {
         wire.schedule(() -> out.write(ByteBuffer.wrap(copy)), d, TimeUnit.MICROSECONDS);
       }
     };
+  }
+
+  /** Packets dropped on purpose so far (both directions). */
+  long dropped() {
+    return dropped.get();
+  }
+
+  /** Packets carried so far (both directions). */
+  long forwarded() {
+    return forwarded.get();
   }
 
   @Override

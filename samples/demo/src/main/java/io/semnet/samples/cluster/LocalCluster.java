@@ -141,6 +141,11 @@ public final class LocalCluster implements AutoCloseable {
     underlay.impair(worker, delayMs, jitterMs, loss);
   }
 
+  /** Packets {@code worker}'s impaired link has dropped on purpose and carried, in that order. */
+  public long[] impairedCounts(String worker) {
+    return underlay.impairedCounts(worker);
+  }
+
   /** Drops a share of a worker's underlay packets in each direction. */
   public void loss(String worker, double probability) {
     underlay.loss(worker(worker).namespace(), probability);

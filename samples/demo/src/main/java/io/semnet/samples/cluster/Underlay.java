@@ -105,6 +105,15 @@ public final class Underlay implements AutoCloseable {
     l.impair(delayMs, jitterMs, loss);
   }
 
+  /** Packets an impaired link has dropped on purpose and carried, in that order. */
+  public long[] impairedCounts(String shortName) {
+    ImpairedLink l = links.get(shortName);
+    if (l == null) {
+      throw new IllegalArgumentException(shortName + " is not attached through an impaired link");
+    }
+    return new long[] {l.dropped(), l.forwarded()};
+  }
+
   /** Drops a share of a directly attached worker's underlay packets in each direction (iptables statistic). */
   public void loss(String workerNs, double probability) {
     for (String[] rule : new String[][] {{"INPUT", "-i"}, {"OUTPUT", "-o"}}) {

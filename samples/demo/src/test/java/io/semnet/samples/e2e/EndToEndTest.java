@@ -194,6 +194,7 @@ class EndToEndTest {
   @Test
   @Order(6)
   void largeTransferSurvivesTwoPercentLossEachWay() throws Exception {
+    long[] before = cluster.impairedCounts("w1");
     cluster.impair("w1", 1, 0, 0.02);
     try {
       Shell.Result r = client.run(120, "sh", "-c",
@@ -201,6 +202,12 @@ class EndToEndTest {
       String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob));
       assertTrue(r.ok(), r.output());
       assertEquals(expected, r.output().trim().split("\\s+")[0]);
+      long[] after = cluster.impairedCounts("w1");
+      long dropped = after[0] - before[0];
+      long carried = after[1] - before[1];
+      System.out.printf("20 MB over 2%% loss: %d of %d underlay packets dropped%n", dropped, dropped + carried);
+      assertTrue(carried > 14_000, "the transfer crossed the impaired link: " + carried);
+      assertTrue(dropped > carried / 100, "about 2% of them were lost: " + dropped + " of " + (dropped + carried));
     } finally {
       cluster.impair("w1", 0, 0, 0);
     }
