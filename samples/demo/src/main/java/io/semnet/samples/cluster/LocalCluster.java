@@ -101,21 +101,29 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /** Starts a worker attached directly to the underlay. */
-  public WorkerNode addWorker(String name, GeoPoint location) throws Exception {
+  public synchronized WorkerNode addWorker(String name, GeoPoint location) throws Exception {
     String ns = prefix + "-" + name;
     namespaces.createNamespace(ns);
     return start(new WorkerNode.Spec(name, ns, underlay.attach(ns, name), location, plaintext));
   }
 
   /** Starts a worker behind NAT router {@code natName} (created on first use), reachable only on its tunnel port. */
-  public WorkerNode addWorkerBehindNat(String name, String natName, GeoPoint location) throws Exception {
+  public synchronized WorkerNode addWorkerBehindNat(String name, String natName, GeoPoint location) throws Exception {
     String ns = prefix + "-" + name;
     namespaces.createNamespace(ns);
     Underlay.NatRouter nat = natRouters.computeIfAbsent(natName, underlay::natRouter);
     return start(new WorkerNode.Spec(name, ns, nat.attach(ns, name), location, plaintext));
   }
 
-  private WorkerNode start(WorkerNode.Spec spec) throws Exception {
+  /** Operations after {@link #close} (e.g. a Ctrl-C while the demo runs) must not create anything new. */
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("the cluster is closed");
+    }
+  }
+
+  private synchronized WorkerNode start(WorkerNode.Spec spec) throws Exception {
+    requireOpen();
     WorkerNode w = new WorkerNode(spec, this);
     workers.put(spec.name(), w);
     return w;
@@ -130,7 +138,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /** Starts a worker whose underlay link can be delayed and made lossy with {@link #impair}. */
-  public WorkerNode addImpairedWorker(String name, GeoPoint location) throws Exception {
+  public synchronized WorkerNode addImpairedWorker(String name, GeoPoint location) throws Exception {
     String ns = prefix + "-" + name;
     namespaces.createNamespace(ns);
     return start(new WorkerNode.Spec(name, ns, underlay.attachImpaired(ns, name), location, plaintext));
@@ -203,9 +211,8 @@ public final class LocalCluster implements AutoCloseable {
     /** Serves {@link #dir()} over HTTP on {@code port} (IPv4 and IPv6); index says {@link #label()}. */
     public Instance serveHttp(int port) {
       writeIndex();
-      Process p = Shell.start(namespace(), dir.resolve("http.log"), "/usr/bin/python3", "-m", "http.server",
+      startProcess(dir.resolve("http.log"), "/usr/bin/python3", "-m", "http.server",
           Integer.toString(port), "--bind", "::", "--directory", dir.toString());
-      processes.add(p);
       waitFor(() -> Shell.run(namespace(), 5, "curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:" + port + "/").ok(),
           "HTTP server of " + label());
       return this;
@@ -220,8 +227,15 @@ public final class LocalCluster implements AutoCloseable {
           + "while True:\n"
           + "  d,a=s.recvfrom(65535)\n"
           + "  s.sendto(b'" + label() + ":'+d,a)\n";
-      processes.add(Shell.start(namespace(), dir.resolve("udp.log"), "/usr/bin/python3", "-c", code));
+      startProcess(dir.resolve("udp.log"), "/usr/bin/python3", "-c", code);
       return this;
+    }
+
+    private void startProcess(Path log, String... cmd) {
+      synchronized (LocalCluster.this) {
+        requireOpen();
+        processes.add(Shell.start(namespace(), log, cmd));
+      }
     }
 
     private void writeIndex() {
@@ -238,13 +252,16 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     void stopProcesses() {
-      processes.forEach(Shell::kill);
-      processes.clear();
+      synchronized (LocalCluster.this) {
+        processes.forEach(Shell::kill);
+        processes.clear();
+      }
     }
   }
 
   /** Creates an instance namespace on {@code worker} and reports instance {@code ordinal} placed there. */
-  public Instance startInstance(String worker, ServiceId service, int ordinal) {
+  public synchronized Instance startInstance(String worker, ServiceId service, int ordinal) {
+    requireOpen();
     WorkerNode node = worker(worker);
     String ns = prefix + "-i" + (nextInstanceNs++);
     namespaces.createNamespace(ns);
@@ -269,7 +286,8 @@ public final class LocalCluster implements AutoCloseable {
    * leaves the node's local table and its veth goes away). The control plane is not told; peers
    * learn from route-not-found notices.
    */
-  public void kill(Instance i) {
+  public synchronized void kill(Instance i) {
+    requireOpen();
     i.stopProcesses();
     i.node.detach(i.record, i.attachment);
   }
@@ -278,7 +296,8 @@ public final class LocalCluster implements AutoCloseable {
    * Moves an instance to another worker, keeping its InstanceIP (a cold move: the namespace is
    * re-wired to the new node's bridge and gets a namespace IP of the new node; servers restart).
    */
-  public void migrate(Instance i, String toWorker) {
+  public synchronized void migrate(Instance i, String toWorker) {
+    requireOpen();
     WorkerNode from = i.node;
     WorkerNode to = worker(toWorker);
     from.detach(i.record, i.attachment);
