@@ -54,7 +54,10 @@ class MqttControlPlaneTest extends ControlPlaneBehaviourTest {
   @AfterEach
   void tearDown() throws Exception {
     // Every message the control plane itself sent must have been a valid envelope to its receiver.
-    long rejected = mqtt.rejectedMessages();
+    // A request that meets a manager mid-restart, or a reply that arrives after its timeout, is
+    // rejected for its timing, not its form, and tests that restart or partition nodes do that.
+    // Tests that expect rejects count them all, exactly.
+    long rejected = allowedRejects > 0 ? mqtt.rejectedMessages() : mqtt.rejectedBadMessages();
     super.tearDown();
     assertEquals(allowedRejects, rejected, "messages rejected by the nodes");
   }

@@ -165,6 +165,18 @@ public final class MqttNodes implements ControlTransport {
     return nodes.values().stream().mapToLong(MqttTransport::rejectedMessages).sum();
   }
 
+  /** Reasons that say only that a message met a node mid-restart (manager unbound, reply too late), not that it was bad. */
+  private static final java.util.List<String> LIFECYCLE_REJECTS =
+      java.util.List.of("no such manager here", "no such channel here", "unexpected reply");
+
+  /** Rejected messages other than those a restart or partition legitimately causes: malformed or misdirected ones. */
+  public long rejectedBadMessages() {
+    long lifecycle = nodes.values().stream()
+        .mapToLong(t -> LIFECYCLE_REJECTS.stream().mapToLong(t::rejectedMessages).sum())
+        .sum();
+    return rejectedMessages() - lifecycle;
+  }
+
   @Override
   public void close() {
     try {
