@@ -295,8 +295,10 @@ public final class LocalCluster implements AutoCloseable {
   /**
    * Moves an instance to another worker, keeping its InstanceIP (a cold move: the namespace is
    * re-wired to the new node's bridge and gets a namespace IP of the new node; servers restart).
+   *
+   * @return {@link System#nanoTime()} just before the new locator was handed to the control plane
    */
-  public synchronized void migrate(Instance i, String toWorker) {
+  public synchronized long migrate(Instance i, String toWorker) {
     requireOpen();
     WorkerNode from = i.node;
     WorkerNode to = worker(toWorker);
@@ -308,8 +310,10 @@ public final class LocalCluster implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    long published = System.nanoTime();
     i.record = to.attach(orchestration(), i.service, i.ordinal, i.attachment, true);
     i.writeIndex();
+    return published;
   }
 
   public List<Instance> instances() {

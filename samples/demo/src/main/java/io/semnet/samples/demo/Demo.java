@@ -2,6 +2,8 @@ package io.semnet.samples.demo;
 
 import io.semnet.core.address.Addresses;
 import io.semnet.core.record.GeoPoint;
+import io.semnet.core.record.ServiceRecord;
+import io.semnet.core.route.RouteListener;
 import io.semnet.core.service.SemanticName;
 import io.semnet.core.service.ServiceId;
 import io.semnet.resolver.ServiceDescriptor;
@@ -110,8 +112,25 @@ public final class Demo {
 
       step("migration: move hello#1 from w2 to w1 keeping its InstanceIP");
       String before = Addresses.format(i1.record().instanceIpv4().address());
-      long t0 = System.nanoTime();
-      cluster.migrate(i1, "w1");
+      Map<String, Long> applied = new java.util.concurrent.ConcurrentHashMap<>();
+      List<Runnable> unlisten = new ArrayList<>();
+      for (var w : cluster.workers()) {
+        RouteListener l = new RouteListener() {
+          @Override
+          public void onRecordUpdated(ServiceRecord previous, ServiceRecord current) {
+            var moved = current.service().equals(web) ? current.instance(1) : null;
+            if (moved != null && moved.locator() != null && moved.locator().worker().nodeId().equals("w1")) {
+              applied.putIfAbsent(w.name(), System.nanoTime());
+            }
+          }
+
+          @Override
+          public void onServiceRemoved(ServiceId service) {}
+        };
+        w.resolver().addListener(l);
+        unlisten.add(() -> w.resolver().removeListener(l));
+      }
+      long t0 = cluster.migrate(i1, "w1");
       i1.serveHttp(PORT);
       List<String> moved = new ArrayList<>();
       LocalCluster.waitFor(() -> {
@@ -120,6 +139,10 @@ public final class Demo {
         return moved.get(0).equals("hello#1@w1");
       }, "hello#1 reachable at w1");
       long ms = (System.nanoTime() - t0) / 1_000_000;
+      unlisten.forEach(Runnable::run);
+      applied.forEach((node, t) -> info(String.format("%s applied the new locator %.1f ms after it was published", node, (t - t0) / 1e6)));
+      info(String.format("convergence over the %d interested node(s): %.1f ms; first reply from the new place after %d ms",
+          applied.size(), applied.values().stream().mapToLong(t -> t - t0).max().orElse(0) / 1e6, ms));
       String afterIp = Addresses.format(i1.record().instanceIpv4().address());
       record("migration keeps the InstanceIP", before + " reaches w1", afterIp + " -> " + moved.get(0) + " after " + ms + " ms",
           before.equals(afterIp) && moved.get(0).equals("hello#1@w1"));
