@@ -322,37 +322,55 @@ public final class SemnetTranslator implements PacketTranslator {
   // ---------------------------------------------------------------- egress: from local instances
 
   private void egress(Worker w, ByteBuffer b, int from, int to, Route known) {
+    switch (lookup(w, b, from, to, Half.EGRESS, null)) {
+      case FOUND:
+        forwardOut(w, w.pv, w.found);
+        break;
+      case MISS:
+        newFlow(w, w.pv, known);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /**
+   * Parses a packet travelling in {@code direction} and finds its flow half. Malformed packets,
+   * ICMP other than echo and errors, and orphan fragments are counted and consumed here; ICMP
+   * errors are translated here. On {@link #FOUND} the half is in {@code w.found}.
+   */
+  private int lookup(Worker w, ByteBuffer b, int from, int to, int direction, WorkerEndpoint peer) {
     PacketView pv = w.pv;
     int st = pv.parse(b, from, to);
     if (st != 0) {
       w.counts[PARSE_DROPS[st].ordinal()]++;
-      return;
+      return CONSUMED;
     }
     int proto = pv.protocol();
     if ((proto == ICMP || proto == ICMPV6) && pv.isFirstFragment() && !pv.isEcho()) {
       if (pv.isIcmpError()) {
-        icmpError(w, pv, Half.EGRESS, null);
+        icmpError(w, pv, direction, peer);
       } else {
         w.counts[Counter.DROP_ICMP_OTHER.ordinal()]++;
       }
-      return;
+      return CONSUMED;
     }
+    Half h;
     if (!pv.isFirstFragment()) {
-      Half h = findFragment(pv, Half.EGRESS);
+      h = findFragment(pv, direction);
       if (h == null) {
         w.counts[Counter.DROP_FRAGMENT_NO_FLOW.ordinal()]++;
-      } else {
-        forwardOut(w, pv, h);
+        return CONSUMED;
       }
-      return;
-    }
-    Half h = table.find(Half.EGRESS, pv.isIpv6(), proto, pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(),
-        pv.srcPort(), pv.dstPort());
-    if (h != null) {
-      forwardOut(w, pv, h);
     } else {
-      newFlow(w, pv, known);
+      h = table.find(direction, pv.isIpv6(), proto, pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(),
+          pv.srcPort(), pv.dstPort());
+      if (h == null) {
+        return MISS;
+      }
     }
+    w.found = h;
+    return FOUND;
   }
 
   private void forwardOut(Worker w, PacketView pv, Half h) {
@@ -485,36 +503,15 @@ public final class SemnetTranslator implements PacketTranslator {
   // ---------------------------------------------------------------- ingress: from peers or looped back
 
   private void ingress(Worker w, ByteBuffer b, int from, int to, WorkerEndpoint peer) {
-    PacketView pv = w.pv;
-    int st = pv.parse(b, from, to);
-    if (st != 0) {
-      w.counts[PARSE_DROPS[st].ordinal()]++;
-      return;
-    }
-    int proto = pv.protocol();
-    if ((proto == ICMP || proto == ICMPV6) && pv.isFirstFragment() && !pv.isEcho()) {
-      if (pv.isIcmpError()) {
-        icmpError(w, pv, Half.INGRESS, peer);
-      } else {
-        w.counts[Counter.DROP_ICMP_OTHER.ordinal()]++;
-      }
-      return;
-    }
-    if (!pv.isFirstFragment()) {
-      Half h = findFragment(pv, Half.INGRESS);
-      if (h == null) {
-        w.counts[Counter.DROP_FRAGMENT_NO_FLOW.ordinal()]++;
-      } else {
-        deliverIn(w, pv, h);
-      }
-      return;
-    }
-    Half h = table.find(Half.INGRESS, pv.isIpv6(), proto, pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(),
-        pv.srcPort(), pv.dstPort());
-    if (h != null) {
-      deliverIn(w, pv, h);
-    } else {
-      learn(w, pv, peer);
+    switch (lookup(w, b, from, to, Half.INGRESS, peer)) {
+      case FOUND:
+        deliverIn(w, w.pv, w.found);
+        break;
+      case MISS:
+        learn(w, w.pv, peer);
+        break;
+      default:
+        break;
     }
   }
 
@@ -1177,6 +1174,11 @@ public final class SemnetTranslator implements PacketTranslator {
   }
 
   /** Per-thread scratch state and counters: the data path shares nothing it writes per packet. */
+  /** Outcomes of {@link #lookup}. */
+  private static final int CONSUMED = 0;
+  private static final int FOUND = 1;
+  private static final int MISS = 2;
+
   private static final class Worker {
     final Thread thread;
     final PacketView pv = new PacketView();
@@ -1184,6 +1186,8 @@ public final class SemnetTranslator implements PacketTranslator {
     final ByteBuffer scratch = ByteBuffer.allocateDirect(1400);
     final long[] counts = new long[COUNTERS.length];
     ByteBuffer park;
+    /** The flow half {@link #lookup} found for the packet being handled. */
+    Half found;
     boolean tunnelDirty;
     boolean ioDirty;
 
