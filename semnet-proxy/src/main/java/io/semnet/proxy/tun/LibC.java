@@ -38,7 +38,12 @@ final class LibC {
 
   static native long write(int fd, long buf, long count);
 
+  static native long writev(int fd, long iov, int iovcnt);
+
   static native int ioctl(int fd, long request, Pointer arg);
+
+  /** ioctl whose argument is passed by value (e.g. TUNSETOFFLOAD's flag word). */
+  static native int ioctl(int fd, long request, long arg);
 
   static native int fcntl(int fd, int cmd, int arg);
 

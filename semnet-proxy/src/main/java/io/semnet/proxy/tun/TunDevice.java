@@ -5,6 +5,8 @@ import io.netty.util.internal.PlatformDependent;
 import io.semnet.core.node.NodeContext;
 import io.semnet.core.node.PacketHandler;
 import io.semnet.core.node.PacketIo;
+import io.semnet.proxy.packet.TcpCoalescer;
+import io.semnet.proxy.packet.TcpSegmenter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -27,11 +29,21 @@ import org.slf4j.LoggerFactory;
  * writes of direct buffers allocate nothing; heap buffers are copied through a per-thread direct
  * buffer. {@link #write} may be called from any thread and never blocks; failures are counted.
  *
+ * <p><b>Offloads</b> (on by default, {@link Builder#offloads}): the device is opened with {@code
+ * IFF_VNET_HDR} and announces checksum and TCP segmentation offload ({@code TUNSETOFFLOAD}), so the
+ * kernel hands over TCP super-packets of up to 64 KiB with a partial checksum instead of one packet
+ * per MTU. The reader cuts them into MTU-sized segments with full checksums ({@link TcpSegmenter})
+ * before the handler sees them, so handlers only ever see ordinary packets, while one {@code read}
+ * and one pass through the sender's TCP stack and the forwarding path carry up to 45 segments. In
+ * the other direction, consecutive segments of a connection written in one batch are merged back
+ * ({@link TcpCoalescer}) and written as one GSO super-packet, so the receiving instance's TCP stack
+ * also sees one packet per batch. A kernel that refuses the offload leaves the device in plain mode
+ * (logged).
+ *
  * <p>Why not {@code org.drasyl:netty-tun}: it wraps every packet read in a new {@code TunPacket}
  * (a ByteBuf holder) travelling a Netty pipeline, gives no batch boundary to flush the tunnel on,
- * opens single-queue devices only and offers no control over the namespace or MTU; the layer below
- * is a handful of syscalls, written here directly. {@code IFF_VNET_HDR} offloads can be added as a
- * flag later (the reader would then skip and interpret the virtio header).
+ * opens single-queue devices only and offers no control over the namespace, MTU or offloads; the
+ * layer below is a handful of syscalls, written here directly.
  */
 public final class TunDevice implements PacketIo {
   private static final Logger log = LoggerFactory.getLogger(TunDevice.class);
@@ -42,6 +54,11 @@ public final class TunDevice implements PacketIo {
   private static final short IFF_TUN = 0x0001;
   private static final short IFF_NO_PI = 0x1000;
   private static final short IFF_MULTI_QUEUE = 0x0100;
+  private static final short IFF_VNET_HDR = 0x4000;
+  private static final long TUNSETOFFLOAD = 0x400454d0L;
+  private static final int TUN_F_CSUM = 0x01;
+  private static final int TUN_F_TSO4 = 0x02;
+  private static final int TUN_F_TSO6 = 0x04;
   private static final short IFF_UP = 0x1;
   private static final int IFNAMSIZ = 16;
 
@@ -50,13 +67,18 @@ public final class TunDevice implements PacketIo {
   private final int batchSize;
   private final int pollMillis;
   private final int[] fds;
+  private final boolean offloads;
   private final List<Thread> readers = new ArrayList<>();
   private final ThreadLocal<ByteBuffer> copyBuffers;
+  private final ThreadLocal<Writer> writers = ThreadLocal.withInitial(Writer::new);
   private final AtomicLong read = new AtomicLong();
   private final AtomicLong written = new AtomicLong();
   private final AtomicLong writeErrors = new AtomicLong();
   private final AtomicLong batches = new AtomicLong();
   private final AtomicLong handlerErrors = new AtomicLong();
+  private final AtomicLong superPackets = new AtomicLong();
+  private final AtomicLong superPacketsWritten = new AtomicLong();
+  private final AtomicLong offloadErrors = new AtomicLong();
   private volatile boolean running;
   private volatile boolean closed;
 
@@ -67,6 +89,7 @@ public final class TunDevice implements PacketIo {
     this.fds = new int[b.queues];
     this.copyBuffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(Math.max(65536, mtu)));
     String actual = b.name;
+    boolean vnet = b.offloads;
     try {
       for (int q = 0; q < b.queues; q++) {
         fds[q] = -1;
@@ -76,11 +99,18 @@ public final class TunDevice implements PacketIo {
         }
         fds[q] = fd;
         try (Memory ifr = ifreq(actual)) {
-          ifr.setShort(IFNAMSIZ, (short) (IFF_TUN | IFF_NO_PI | (b.queues > 1 ? IFF_MULTI_QUEUE : 0)));
+          short flags = (short) (IFF_TUN | IFF_NO_PI | (b.queues > 1 ? IFF_MULTI_QUEUE : 0));
+          ifr.setShort(IFNAMSIZ, (short) (flags | (vnet ? IFF_VNET_HDR : 0)));
           if (LibC.ioctl(fd, TUNSETIFF, ifr) != 0) {
             throw new IOException("TUNSETIFF " + actual + " failed: " + LibC.error());
           }
           actual = ifr.getString(0, StandardCharsets.US_ASCII.name());
+        }
+        if (vnet && LibC.ioctl(fd, TUNSETOFFLOAD, (long) (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) != 0) {
+          // The virtio header is fixed at TUNSETIFF: without the offloads it would only cost bytes,
+          // so start over in plain mode.
+          log.info("TUN offloads unavailable on {} ({}); using plain packets", actual, LibC.error());
+          throw new OffloadRefused();
         }
         int fl = LibC.fcntl(fd, LibC.F_GETFL, 0);
         if (fl < 0 || LibC.fcntl(fd, LibC.F_SETFL, fl | LibC.O_NONBLOCK) != 0) {
@@ -88,10 +118,18 @@ public final class TunDevice implements PacketIo {
         }
       }
       this.name = actual;
+      this.offloads = vnet;
       configure(actual, b.mtu, b.up);
     } catch (IOException | RuntimeException e) {
       closeFds();
       throw e;
+    }
+  }
+
+  /** The kernel refused TUNSETOFFLOAD: the builder retries without the virtio header. */
+  private static final class OffloadRefused extends RuntimeException {
+    OffloadRefused() {
+      super(null, null, false, false);
     }
   }
 
@@ -135,7 +173,10 @@ public final class TunDevice implements PacketIo {
   }
 
   private void readLoop(int fd, PacketHandler handler) {
-    ByteBuffer buf = ByteBuffer.allocateDirect(Math.max(65536, mtu + 64));
+    int headroom = offloads ? VirtioNetHeader.LENGTH : 0;
+    // With offloads a read may carry a 64 KiB super-packet behind the virtio header.
+    ByteBuffer buf = ByteBuffer.allocateDirect(Math.max(65536, mtu) + headroom + 64);
+    TcpSegmenter segmenter = offloads ? new TcpSegmenter(65536) : null;
     long addr = PlatformDependent.directBufferAddress(buf);
     int cap = buf.capacity();
     try (Memory pfd = new Memory(8)) {
@@ -147,24 +188,29 @@ public final class TunDevice implements PacketIo {
         if (r <= 0) {
           continue;
         }
-        int n = 0;
-        while (n < batchSize && running) {
+        int reads = 0;
+        long packets = 0;
+        while (reads < batchSize && running) {
           long got = LibC.read(fd, addr, cap);
           if (got <= 0) {
             break;
           }
-          n++;
-          buf.limit((int) got).position(0);
+          reads++;
+          if (got <= headroom) {
+            offloadErrors.incrementAndGet();
+            continue;
+          }
+          buf.limit((int) got).position(headroom);
           try {
-            handler.onPacket(buf);
+            packets += offloads ? deliverOffloaded(buf, segmenter, handler) : deliver(buf, handler);
           } catch (RuntimeException e) {
             handlerErrors.incrementAndGet();
             log.warn("packet handler failed on {}", name, e);
           }
           buf.clear();
         }
-        if (n > 0) {
-          read.addAndGet(n);
+        if (reads > 0) {
+          read.addAndGet(packets);
           batches.incrementAndGet();
           try {
             handler.onPacketBatchEnd();
@@ -177,12 +223,64 @@ public final class TunDevice implements PacketIo {
     }
   }
 
-  /** Writes one packet (position to limit) to the device; never blocks, counts failures. */
+  private static int deliver(ByteBuffer packet, PacketHandler handler) {
+    handler.onPacket(packet);
+    return 1;
+  }
+
+  /** Interprets the virtio header in front of {@code buf}'s packet; returns the packets handed over. */
+  private int deliverOffloaded(ByteBuffer buf, TcpSegmenter segmenter, PacketHandler handler) {
+    int gsoType = VirtioNetHeader.gsoType(buf);
+    int l4 = buf.position() + VirtioNetHeader.checksumStart(buf);
+    switch (gsoType) {
+      case VirtioNetHeader.GSO_NONE:
+        if (VirtioNetHeader.needsChecksum(buf)) {
+          int field = l4 + VirtioNetHeader.checksumOffset(buf);
+          if (!TcpSegmenter.completeChecksum(buf, l4, field, field - l4 == VirtioNetHeader.UDP_CHECKSUM_OFFSET)) {
+            offloadErrors.incrementAndGet();
+            return 0;
+          }
+        }
+        return deliver(buf, handler);
+      case VirtioNetHeader.GSO_TCPV4:
+      case VirtioNetHeader.GSO_TCPV6:
+        superPackets.incrementAndGet();
+        int n = segmenter.segment(buf, l4, VirtioNetHeader.gsoSize(buf), handler);
+        if (n < 0) {
+          offloadErrors.incrementAndGet();
+          return 0;
+        }
+        return n;
+      default:
+        offloadErrors.incrementAndGet();
+        return 0;
+    }
+  }
+
+  /**
+   * Writes one packet (position to limit) to the device; never blocks, counts failures. With
+   * offloads, consecutive segments of one TCP connection written by the same thread are merged
+   * ({@link TcpCoalescer}) and written as one super-packet at the latest on {@link #flush()}.
+   */
   @Override
   public void write(ByteBuffer packet) {
     int len = packet.remaining();
     if (len <= 0 || closed) {
       return;
+    }
+    Writer w = null;
+    if (offloads) {
+      w = writers.get();
+      TcpCoalescer c = w.coalescer;
+      TcpCoalescer.Offer o = c.offer(packet);
+      if (o == TcpCoalescer.Offer.FLUSH_FIRST) {
+        writePending(w);
+        o = c.offer(packet);
+      }
+      if (o == TcpCoalescer.Offer.TAKEN) {
+        return;
+      }
+      writePending(w);
     }
     long addr;
     if (packet.isDirect()) {
@@ -197,12 +295,76 @@ public final class TunDevice implements PacketIo {
       c.put(0, packet, packet.position(), len);
       addr = PlatformDependent.directBufferAddress(c);
     }
-    long n = LibC.write(fds[0], addr, len);
+    long n;
+    if (w != null) {
+      n = w.header.writePlain(fds[0], addr, len) - VirtioNetHeader.LENGTH;
+    } else {
+      n = LibC.write(fds[0], addr, len);
+    }
     if (n == len) {
       written.incrementAndGet();
     } else {
       writeErrors.incrementAndGet();
     }
+  }
+
+  /** Writes the merged segments this thread holds, if any. */
+  @Override
+  public void flush() {
+    if (offloads && !closed) {
+      writePending(writers.get());
+    }
+  }
+
+  private void writePending(Writer w) {
+    TcpCoalescer c = w.coalescer;
+    if (!c.hasPending()) {
+      return;
+    }
+    int segments = c.segments();
+    ByteBuffer b = c.finish();
+    if (segments > 1) {
+      VirtioNetHeader.putGso(b, 0, c.ipv6(), c.headerLength(), c.segmentSize(), c.tcpOffset());
+    } else {
+      VirtioNetHeader.putNone(b, 0);
+    }
+    int len = b.limit();
+    long n = LibC.write(fds[0], PlatformDependent.directBufferAddress(b), len);
+    c.clear();
+    if (n == len) {
+      written.addAndGet(segments);
+      if (segments > 1) {
+        superPacketsWritten.incrementAndGet();
+      }
+    } else {
+      writeErrors.addAndGet(segments);
+    }
+  }
+
+  /** A writing thread's scratch: the header for plain packets and the segments it is merging. */
+  private static final class Writer {
+    final VirtioNetHeader.Writer header = new VirtioNetHeader.Writer();
+    final TcpCoalescer coalescer = new TcpCoalescer(VirtioNetHeader.LENGTH);
+  }
+
+  /** Whether the device runs with the virtio header and TCP segmentation/checksum offloads. */
+  public boolean offloads() {
+    return offloads;
+  }
+
+  /** TCP super-packets read from the device (each cut into several packets), with offloads on. */
+  public long superPacketsRead() {
+    return superPackets.get();
+  }
+
+  /** Super-packets written (each several merged TCP segments), with offloads on. */
+  public long superPacketsWritten() {
+    return superPacketsWritten.get();
+  }
+
+  /** Reads dropped because their virtio header or offloaded packet made no sense. */
+  public long offloadErrors() {
+    return offloadErrors.get();
   }
 
   /** Packets read from the device. */
@@ -303,6 +465,7 @@ public final class TunDevice implements PacketIo {
     private int batchSize = 64;
     private int pollMillis = 100;
     private boolean up = true;
+    private boolean offloads = true;
     private String namespace;
 
     private Builder() {}
@@ -355,6 +518,15 @@ public final class TunDevice implements PacketIo {
       return this;
     }
 
+    /**
+     * Open the device with the virtio header and ask for checksum and TCP segmentation offloads
+     * (default true; falls back to plain packets if the kernel refuses). See the class comment.
+     */
+    public Builder offloads(boolean offloads) {
+      this.offloads = offloads;
+      return this;
+    }
+
     /** Create the device inside this named network namespace (default: the calling thread's). */
     public Builder namespace(String netns) {
       this.namespace = netns;
@@ -366,6 +538,15 @@ public final class TunDevice implements PacketIo {
       if (!PlatformDependent.hasUnsafe()) {
         throw new IOException("direct-buffer addresses are unavailable (no sun.misc.Unsafe)");
       }
+      try {
+        return open();
+      } catch (OffloadRefused e) {
+        offloads = false;
+        return open();
+      }
+    }
+
+    private TunDevice open() throws IOException {
       if (namespace == null) {
         return new TunDevice(this);
       }

@@ -25,8 +25,9 @@ final class ImpairedLink implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicLong forwarded = new java.util.concurrent.atomic.AtomicLong();
 
   ImpairedLink(String nsA, String nameA, String nsB, String nameB, String label) throws Exception {
-    this.a = TunDevice.builder().name(nameA).mtu(1500).namespace(nsA).build();
-    this.b = TunDevice.builder().name(nameB).mtu(1500).namespace(nsB).build();
+    // A wire hands packets on as they come (its writers never flush), so no offloads here.
+    this.a = TunDevice.builder().name(nameA).mtu(1500).offloads(false).namespace(nsA).build();
+    this.b = TunDevice.builder().name(nameB).mtu(1500).offloads(false).namespace(nsB).build();
     this.wire = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "impaired-link-" + label);
       t.setDaemon(true);
