@@ -13,6 +13,7 @@ import java.util.Map;
  * @param linksOpened links created since start
  * @param linksEvicted links closed to stay within the link limit (least recently used)
  * @param linksIdleClosed links closed by the idle sweep
+ * @param segmentedSends sends that carried a run of several datagrams to one peer with UDP GSO
  * @param links per-link counters of the links open now
  */
 public record TunnelStats(
@@ -21,6 +22,7 @@ public record TunnelStats(
     long linksOpened,
     long linksEvicted,
     long linksIdleClosed,
+    long segmentedSends,
     List<LinkStats> links) {
 
   public TunnelStats {

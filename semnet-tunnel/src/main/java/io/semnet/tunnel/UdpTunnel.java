@@ -13,6 +13,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.SegmentedDatagramPacket;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -115,6 +116,7 @@ public final class UdpTunnel implements Tunnel {
   private final int sendBufferBytes;
   private final boolean batching;
   private final boolean udpGro;
+  private final boolean udpGso;
   private final CipherSuite suite;
   private final int maxDatagramBytes;
   private final int maxInnerBytes;
@@ -126,15 +128,18 @@ public final class UdpTunnel implements Tunnel {
   private final Object linkLock = new Object();
   private static final long FAST_PROBE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final int OUTBOUND_CAPACITY = 8192;
+  private static final int GRO_SLOT_BYTES = 65536;
   private static final int OUTBOUND_EAGER_DRAIN = 256;
   private final java.util.Queue<DatagramPacket> outbound = io.netty.util.internal.PlatformDependent.newFixedMpscQueue(OUTBOUND_CAPACITY);
   private final java.util.concurrent.atomic.AtomicBoolean drainScheduled = new java.util.concurrent.atomic.AtomicBoolean();
   private final Runnable drainTask = this::drainOutbound;
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+  private final ThreadLocal<GsoRun> gsoRuns = ThreadLocal.withInitial(GsoRun::new);
   private final AtomicLongArray dropCounts = new AtomicLongArray(DropReason.values().length);
   private final AtomicLong linksOpened = new AtomicLong();
   private final AtomicLong linksEvicted = new AtomicLong();
   private final AtomicLong linksIdleClosed = new AtomicLong();
+  private final AtomicLong segmentedSends = new AtomicLong();
   private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
 
   private volatile boolean running;
@@ -175,6 +180,7 @@ public final class UdpTunnel implements Tunnel {
     this.sendBufferBytes = b.sendBufferBytes;
     this.batching = b.batching;
     this.udpGro = b.udpGro;
+    this.udpGso = b.udpGso && b.batching && SegmentedDatagramPacket.isSupported();
     this.suite = b.suite;
     this.maxDatagramBytes = b.maxDatagramBytes;
     this.maxInnerBytes = b.maxDatagramBytes - Datagram.size(0, plaintext);
@@ -215,10 +221,13 @@ public final class UdpTunnel implements Tunnel {
       ch.config().setReceiveBufferSize(receiveBufferBytes);
       ch.config().setSendBufferSize(sendBufferBytes);
       ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(1 << 20, 4 << 20));
-      int perRead = batching ? 32 : 1;
-      ch.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(maxDatagramBytes * perRead).maxMessagesPerRead(batching ? 8 : 16));
+      // With GRO the kernel hands over runs of datagrams up to 64 KiB long, so every recvmmsg slot
+      // must hold that much: a shorter slot would truncate the run.
+      int slot = udpGro ? GRO_SLOT_BYTES : maxDatagramBytes;
+      int perRead = !batching || udpGro ? 1 : 32;
+      ch.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(slot * perRead).maxMessagesPerRead(batching ? 8 : 16));
       if (batching) {
-        ch.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, maxDatagramBytes);
+        ch.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, slot);
       }
       if (udpGro) {
         ch.config().setOption(EpollChannelOption.UDP_GRO, true);
@@ -323,6 +332,9 @@ public final class UdpTunnel implements Tunnel {
     if (ch == null || !running) {
       return;
     }
+    if (udpGso) {
+      pushRun(gsoRuns.get());
+    }
     if (ch.eventLoop().inEventLoop()) {
       ch.flush();
     } else if (!outbound.isEmpty()) {
@@ -340,7 +352,7 @@ public final class UdpTunnel implements Tunnel {
     for (Link l : links.values()) {
       ls.add(l.stats());
     }
-    return new TunnelStats(d, receiveBufferDrops(), linksOpened.get(), linksEvicted.get(), linksIdleClosed.get(), ls);
+    return new TunnelStats(d, receiveBufferDrops(), linksOpened.get(), linksEvicted.get(), linksIdleClosed.get(), segmentedSends.get(), ls);
   }
 
   /** Datagrams the kernel dropped for want of receive-buffer space, or -1 if unknown. */
@@ -525,6 +537,9 @@ public final class UdpTunnel implements Tunnel {
         b.release();
       }
     }
+    if (udpGso) {
+      pushRun(gsoRuns.get());
+    }
     channel.flush();
   }
 
@@ -547,7 +562,20 @@ public final class UdpTunnel implements Tunnel {
     }
     int n = payload.remaining();
     int size = Datagram.size(n, plaintext);
-    ByteBuf buf = alloc.directBuffer(size);
+    GsoRun run = null;
+    ByteBuf buf;
+    if (udpGso && type == Datagram.TYPE_DATA && !flushNow) {
+      run = gsoRuns.get();
+      if (!run.accepts(link, size)) {
+        pushRun(run);
+      }
+      if (run.buf == null) {
+        run.start(link, size, alloc.directBuffer(GsoRun.MAX_BYTES));
+      }
+      buf = run.buf;
+    } else {
+      buf = alloc.directBuffer(size);
+    }
     try {
       // The JDK ciphers copy direct buffers into fresh heap arrays (2 KB per packet measured);
       // sealing between per-thread heap buffers and copying once into the direct buffer avoids it.
@@ -561,7 +589,9 @@ public final class UdpTunnel implements Tunnel {
       out.flip();
       buf.writeBytes(out);
     } catch (RuntimeException e) {
-      buf.release();
+      if (run == null) {
+        buf.release();
+      }
       drop(DropReason.SEND_FAILED, link);
       return;
     }
@@ -569,7 +599,15 @@ public final class UdpTunnel implements Tunnel {
     if (type == Datagram.TYPE_DATA) {
       link.txBytes.addAndGet(n);
     }
-    DatagramPacket p = new DatagramPacket(buf, link.endpoint.address());
+    if (run != null) {
+      run.added(size);
+      return;
+    }
+    hand(ch, new DatagramPacket(buf, link.endpoint.address()), link, flushNow);
+  }
+
+  /** Queues one datagram (or a run of them) on the channel, from whichever thread is sending. */
+  private void hand(EpollDatagramChannel ch, DatagramPacket p, Link link, boolean flushNow) {
     if (ch.eventLoop().inEventLoop()) {
       if (flushNow || !batching) {
         ch.writeAndFlush(p, ch.voidPromise());
@@ -589,6 +627,63 @@ public final class UdpTunnel implements Tunnel {
       if (flushNow || outbound.size() >= OUTBOUND_EAGER_DRAIN) {
         scheduleDrain();
       }
+    }
+  }
+
+  /** Hands the calling thread's run of datagrams to the channel: one send with UDP_SEGMENT. */
+  private void pushRun(GsoRun run) {
+    if (run.buf == null) {
+      return;
+    }
+    DatagramPacket p;
+    if (run.segments > 1) {
+      p = new SegmentedDatagramPacket(run.buf, run.segmentSize, run.link.endpoint.address());
+      segmentedSends.incrementAndGet();
+    } else {
+      p = new DatagramPacket(run.buf, run.link.endpoint.address());
+    }
+    Link link = run.link;
+    run.reset();
+    hand(channel, p, link, false);
+  }
+
+  /**
+   * Datagrams a thread sealed back to back for one peer, all of one size but the last, sent as
+   * one UDP GSO super-datagram: the kernel's UDP/IP and forwarding path runs once per run instead
+   * of once per datagram, and a receiver with UDP GRO gets the run in one read.
+   */
+  private static final class GsoRun {
+    /** Room for a run: the kernel's UDP_SEGMENT limit is 64 segments and 64 KiB. */
+    static final int MAX_BYTES = 65_000;
+    static final int MAX_SEGMENTS = 64;
+    Link link;
+    ByteBuf buf;
+    int segmentSize;
+    int segments;
+    boolean ended;
+
+    boolean accepts(Link l, int size) {
+      return buf == null || (l == link && !ended && size <= segmentSize && segments < MAX_SEGMENTS
+          && buf.writableBytes() >= size);
+    }
+
+    void start(Link l, int size, ByteBuf b) {
+      link = l;
+      buf = b;
+      segmentSize = size;
+      segments = 0;
+      ended = false;
+    }
+
+    void added(int size) {
+      segments++;
+      ended = size < segmentSize;
+    }
+
+    void reset() {
+      link = null;
+      buf = null;
+      segments = 0;
     }
   }
 
@@ -1172,6 +1267,9 @@ public final class UdpTunnel implements Tunnel {
       try {
         receiver.onTunnelBatchEnd();
       } finally {
+        if (udpGso) {
+          pushRun(gsoRuns.get());
+        }
         ctx.flush();
       }
     }
@@ -1225,7 +1323,8 @@ public final class UdpTunnel implements Tunnel {
     private int receiveBufferBytes = 8 << 20;
     private int sendBufferBytes = 8 << 20;
     private boolean batching = true;
-    private boolean udpGro;
+    private boolean udpGro = true;
+    private boolean udpGso = true;
     private CipherSuite suite = CipherSuite.AES_256_GCM;
     private int maxDatagramBytes = 2048;
     private int waitingPerLink = 64;
@@ -1336,7 +1435,21 @@ public final class UdpTunnel implements Tunnel {
       return this;
     }
 
-    /** UDP GRO on the socket (kernel coalesces, Netty splits); off by default. */
+    /**
+     * Send each batch's consecutive datagrams to one peer as one UDP GSO super-datagram
+     * ({@code UDP_SEGMENT}); on by default where the kernel supports it, and only with batching.
+     */
+    public Builder udpGso(boolean on) {
+      this.udpGso = on;
+      return this;
+    }
+
+    /**
+     * UDP GRO on the socket (default on): runs a GSO peer sent arrive as one read (the kernel
+     * keeps them together, Netty splits them), at the price of one datagram per {@code recvmsg}
+     * instead of {@code recvmmsg} batches when nothing is coalesced. Switch it off for workloads of
+     * many small flows from many peers.
+     */
     public Builder udpGro(boolean on) {
       this.udpGro = on;
       return this;

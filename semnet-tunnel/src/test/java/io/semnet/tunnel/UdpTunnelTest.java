@@ -18,6 +18,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -149,6 +150,52 @@ class UdpTunnelTest {
       }
       b.send(a.endpoint(), packet(10, 1));
       assertArrayEquals(packet(10, 1), a.received.next().bytes());
+    }
+  }
+
+  @Test
+  void runsOfDatagramsGoOutAsOneSegmentedSendAndArriveInOrderWithAndWithoutGro() throws Exception {
+    try (Harness h = new Harness()) {
+      Node a = h.node("a");
+      Node gro = h.node("b", x -> x.udpGro(true));
+      Node plain = h.node("c", x -> x.udpGro(false));
+      // warm up both links so the handshake's own datagrams are out of the way
+      a.send(gro.endpoint(), packet(100, 0));
+      a.send(plain.endpoint(), packet(100, 0));
+      assertNotNull(gro.received.next());
+      assertNotNull(plain.received.next());
+      long before = a.tunnel.stats().segmentedSends();
+      // one batch: a run to b, a run to c, back to b with a different size, each ending short
+      List<byte[]> toB = new java.util.ArrayList<>();
+      List<byte[]> toC = new java.util.ArrayList<>();
+      for (int i = 1; i <= 30; i++) {
+        toB.add(packet(i == 30 ? 700 : 1300, i));
+      }
+      for (int i = 1; i <= 20; i++) {
+        toC.add(packet(i == 20 ? 10 : 1200, i));
+      }
+      List<byte[]> toB2 = new java.util.ArrayList<>();
+      for (int i = 31; i <= 40; i++) {
+        toB2.add(packet(900, i));
+      }
+      toB.forEach(p -> a.tunnel.send(gro.endpoint(), java.nio.ByteBuffer.wrap(p)));
+      toC.forEach(p -> a.tunnel.send(plain.endpoint(), java.nio.ByteBuffer.wrap(p)));
+      toB2.forEach(p -> a.tunnel.send(gro.endpoint(), java.nio.ByteBuffer.wrap(p)));
+      a.tunnel.flush();
+      toB.addAll(toB2);
+      for (byte[] expected : toB) {
+        Delivery d = gro.received.next();
+        assertNotNull(d);
+        assertArrayEquals(expected, d.bytes());
+      }
+      for (byte[] expected : toC) {
+        Delivery d = plain.received.next();
+        assertNotNull(d);
+        assertArrayEquals(expected, d.bytes());
+      }
+      assertEquals(3, a.tunnel.stats().segmentedSends() - before, "three runs, three sends");
+      assertEquals(0, gro.tunnel.stats().totalDrops());
+      assertEquals(0, plain.tunnel.stats().totalDrops());
     }
   }
 
