@@ -23,6 +23,27 @@ class ChecksumsTest {
   }
 
   @Test
+  void directAndHeapBuffersSumAlikeAtEveryOffsetAndLength() {
+    SplittableRandom r = new SplittableRandom(7);
+    for (int round = 0; round < 5_000; round++) {
+      byte[] d = new byte[1 + r.nextInt(3000)];
+      for (int i = 0; i < d.length; i++) {
+        d[i] = (byte) r.nextInt(256);
+      }
+      int off = r.nextInt(d.length);
+      int len = r.nextInt(d.length - off + 1);
+      byte[] region = java.util.Arrays.copyOfRange(d, off, off + len);
+      ByteBuffer direct = ByteBuffer.allocateDirect(d.length).put(d).flip();
+      long seed = r.nextInt(1 << 20);
+      int expected = reference(region, -1);
+      int heap = Checksums.finish(Checksums.sum(ByteBuffer.wrap(d), off, len, 0));
+      assertEquals(expected, heap, "heap, off " + off + " len " + len);
+      assertEquals(Checksums.fold(Checksums.sum(ByteBuffer.wrap(d), off, len, seed)),
+          Checksums.fold(Checksums.sum(direct, off, len, seed)), "direct, off " + off + " len " + len);
+    }
+  }
+
+  @Test
   void incrementalUpdatesOfAddressesKeepTheChecksumValid() {
     SplittableRandom r = new SplittableRandom(42);
     for (int round = 0; round < 20_000; round++) {
