@@ -4,7 +4,7 @@
 # SemNet (authenticated tunnel, the default, and plaintext) and through the kernel alone on the
 # same two-worker topology (plain routing; kube-proxy-style iptables DNAT + kernel VXLAN with the
 # VXLAN MTU fitted to the underlay). Everything runs in network namespaces this script creates and
-# removes. Needs root, iperf3, sockperf, iptables and a built SemNet (mvn -DskipTests install).
+# removes. Needs root, iperf3, sockperf, iptables and a built SemNet (mvn -B -DskipTests package).
 #
 #   semnet-bench/e2e/run.sh [--json FILE] [--secs N] [--only kernel|semnet]
 set -euo pipefail
