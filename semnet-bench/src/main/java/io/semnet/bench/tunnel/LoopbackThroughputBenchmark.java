@@ -37,6 +37,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * (flush per burst with batching, per packet without) and waits until b has delivered all but
  * a bounded window of what was sent, so the score (ops/s × 32) is delivered packets/s, not
  * what the sender managed to queue. Lost packets are counted in the {@code lost} aux counter.
+ * {@code segmentation} switches UDP GSO (a burst leaves as one send) and GRO (and arrives as one
+ * read) on or off together.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -50,6 +52,10 @@ public class LoopbackThroughputBenchmark {
 
   @Param({"false", "true"})
   public boolean plaintext;
+
+  /** UDP GSO on the sender and GRO on the receiver (the defaults), or neither. */
+  @Param({"true", "false"})
+  public boolean segmentation;
 
   private UdpTunnel a;
   private UdpTunnel b;
@@ -95,7 +101,7 @@ public class LoopbackThroughputBenchmark {
     NodeKeys k = NodeKeys.generate();
     return UdpTunnel.builder().nodeId(id).bind(new InetSocketAddress("127.0.0.1", 0))
         .identity(k, root.certify(id, k.publicKey(), Instant.now().plusSeconds(3600))).rootTrust(root.trust())
-        .batching(batching).plaintext(plaintext).build();
+        .batching(batching).plaintext(plaintext).udpGso(segmentation).udpGro(segmentation).build();
   }
 
   @Benchmark
