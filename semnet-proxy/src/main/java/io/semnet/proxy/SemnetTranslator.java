@@ -128,6 +128,7 @@ public final class SemnetTranslator implements PacketTranslator {
   private RoutingPolicyRegistry policies;
   private int maxInner = Integer.MAX_VALUE;
   private ScheduledExecutorService control;
+  private String nodeId;
 
   private SemnetTranslator(Builder b) {
     this.maxFlows = b.maxFlows;
@@ -168,6 +169,7 @@ public final class SemnetTranslator implements PacketTranslator {
       throw new IllegalStateException("the translator needs a route resolver");
     }
     this.io = context.packetIo();
+    this.nodeId = context.nodeId();
     this.tunnel = context.tunnel();
     this.resolver = context.resolver();
     this.locals = context.localInstances();
@@ -465,7 +467,7 @@ public final class SemnetTranslator implements PacketTranslator {
       return;
     }
     InetAddress target = chosen.locator().namespaceIp(!v6);
-    WorkerEndpoint hop = locals.byNamespaceIp(target) != null ? null : chosen.locator().worker();
+    WorkerEndpoint hop = nextHop(target, chosen.locator());
     int proto = pv.protocol();
     long t = now;
     Flow f = new Flow(true, proto, chosen.key(), dst, t);
@@ -485,6 +487,16 @@ public final class SemnetTranslator implements PacketTranslator {
     view.flowOpened(chosen.key());
     w.counts[Counter.FLOWS_CREATED.ordinal()]++;
     forwardOut(w, pv, f.out);
+  }
+
+  /**
+   * Where packets for an instance at {@code target} go: nowhere (this node) if it is a local
+   * instance, or if its locator still names this node (it is frozen here, migrating away: the hold
+   * takes its packets), else its worker.
+   */
+  private WorkerEndpoint nextHop(InetAddress target, Locator at) {
+    WorkerEndpoint w = at.worker();
+    return locals.byNamespaceIp(target) != null || w.nodeId().equals(nodeId) ? null : w;
   }
 
   private InstanceRecord choose(Route route, InetAddress dst, boolean v6, PacketView pv) {
@@ -1298,7 +1310,7 @@ public final class SemnetTranslator implements PacketTranslator {
       return;
     }
     InetAddress t = to.namespaceIpv4() != null ? to.namespaceIpv4() : to.namespaceIpv6();
-    WorkerEndpoint hop = home || locals.byNamespaceIp(t) != null ? null : to.worker();
+    WorkerEndpoint hop = home ? null : nextHop(t, to);
     if (h.state == Hold.FORWARDING) {
       if (hop == null) {
         dropHold(h, false);
@@ -1476,7 +1488,7 @@ public final class SemnetTranslator implements PacketTranslator {
       return;
     }
     InetAddress target = inst.locator().namespaceIp(!old.v6);
-    WorkerEndpoint hop = locals.byNamespaceIp(target) != null ? null : inst.locator().worker();
+    WorkerEndpoint hop = nextHop(target, inst.locator());
     long tHi = hi(target);
     long tLo = lo(target);
     if (tHi == old.nDstHi && tLo == old.nDstLo && Objects.equals(hop, old.nextHop)) {
