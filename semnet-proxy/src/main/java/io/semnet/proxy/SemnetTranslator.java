@@ -1123,15 +1123,17 @@ public final class SemnetTranslator implements PacketTranslator {
    * Buffers as the builder's {@link Builder#migrationBuffering} says.
    */
   public void freeze(InstanceRecord instance) {
-    freeze(instance, holdBuffering);
+    freeze(instance, holdBuffering, null);
   }
 
   /**
    * {@link #freeze(InstanceRecord)}, choosing for this migration whether packets are held
    * ({@code buffering}) or dropped and counted until the release (e.g. a cold move whose sockets
-   * are gone anyway, or to measure what buffering saves).
+   * are gone anyway, or to measure what buffering saves). When the orchestrator already knows the
+   * destination it may name it ({@code destination}, else null): the tunnel link there is set up
+   * during the freeze, so the release does not wait for a handshake.
    */
-  public void freeze(InstanceRecord instance, boolean buffering) {
+  public void freeze(InstanceRecord instance, boolean buffering, WorkerEndpoint destination) {
     Objects.requireNonNull(instance, "instance");
     if (instance.locator() == null) {
       throw new IllegalArgumentException(instance.key() + " has no locator");
@@ -1159,6 +1161,9 @@ public final class SemnetTranslator implements PacketTranslator {
     InstanceIp iip = instance.instanceIpv4() != null ? instance.instanceIpv4() : instance.instanceIpv6();
     if (started && iip != null && resolver.cached(iip.address()) == null) {
       resolver.resolve(iip.address());
+    }
+    if (started && destination != null && tunnel != null && !destination.nodeId().equals(nodeId)) {
+      tunnel.isReady(destination);
     }
     log.debug("{} frozen at {}: holding its packets", instance.key(), instance.locator());
   }

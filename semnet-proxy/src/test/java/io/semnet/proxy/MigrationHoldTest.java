@@ -46,7 +46,7 @@ class MigrationHoldTest {
   }
 
   private void freeze(boolean buffering) {
-    h.translator.freeze(h.server1, buffering);
+    h.translator.freeze(h.server1, buffering, null);
     h.locals.detach(h.server1.key());
   }
 

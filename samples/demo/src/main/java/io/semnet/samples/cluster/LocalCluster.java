@@ -367,7 +367,7 @@ public final class LocalCluster implements AutoCloseable {
       workers.forEach((name, w) -> resolvers.put(name, w.resolver()));
       watch = MigrationWatch.start(before.key(), before.locator(), resolvers);
       tFreeze = System.nanoTime();
-      from.translator().freeze(before, buffering);
+      from.translator().freeze(before, buffering, to.endpoint());
       from.detach(before, i.attachment);
     }
     Thread.sleep(freeze.toMillis());

@@ -90,6 +90,20 @@ public final class Migration implements AutoCloseable {
     return b;
   }
 
+  /**
+   * The report with what a {@link MigrationTraffic} client saw: t_first is its first echo at or
+   * after t_up; UDP counts cover the datagrams sent from the freeze on (the stream's warm-up, when
+   * the route and the tunnel links were still being set up, is not the migration's).
+   */
+  public MigrationReport report(MigrationTraffic.Result r) {
+    long[] w = r.window(tFreeze, Long.MAX_VALUE);
+    return report()
+        .tFirst(r.firstEchoAfter(tUp))
+        .udp(w[0], w[1], r.duplicated(), r.reordered())
+        .tcp(r.tcpSurvived(tUp), r.tcpResets())
+        .build();
+  }
+
   @Override
   public void close() {
     watch.close();

@@ -58,7 +58,7 @@ class StatefulMigrationTest {
       try (Migration m = cluster.migrateStateful(server, "w2", FREEZE, true)) {
         m.awaitReleased();
         MigrationTraffic.Result r = c.await();
-        buffered = report(m, r);
+        buffered = m.report(r);
         InstanceRecord moved = server.record();
         assertEquals(nsIp, moved.locator().namespaceIpv4(), "a stateful restore keeps the namespace IP");
         assertEquals("w2", moved.locator().worker().nodeId());
@@ -90,7 +90,7 @@ class StatefulMigrationTest {
       try (Migration m = cluster.migrateStateful(server, "w1", FREEZE, false)) {
         m.awaitReleased();
         MigrationTraffic.Result r = c.await();
-        MigrationReport unbuffered = report(m, r);
+        MigrationReport unbuffered = m.report(r);
         System.out.println("unbuffered: " + unbuffered);
         MigrationHoldStats hold = m.hold();
         assertNotNull(hold);
@@ -105,13 +105,5 @@ class StatefulMigrationTest {
         assertEquals(nsIp, server.record().locator().namespaceIpv4());
       }
     }
-  }
-
-  private static MigrationReport report(Migration m, MigrationTraffic.Result r) {
-    return m.report()
-        .tFirst(r.firstEchoAfter(m.tUp()))
-        .udp(r.window(m.tFreeze(), Long.MAX_VALUE)[0], r.window(m.tFreeze(), Long.MAX_VALUE)[1], r.duplicated(), r.reordered())
-        .tcp(r.tcpSurvived(m.tUp()), r.tcpResets())
-        .build();
   }
 }
