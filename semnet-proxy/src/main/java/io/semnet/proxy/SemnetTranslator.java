@@ -76,6 +76,8 @@ public final class SemnetTranslator implements PacketTranslator {
   private static final int UDP = PacketView.PROTO_UDP;
   private static final int ICMP = PacketView.PROTO_ICMP;
   private static final int ICMPV6 = PacketView.PROTO_ICMPV6;
+  /** Held packets replayed per millisecond after a release. */
+  private static final int REPLAY_BATCH = 64;
   /** Longest a release waits for the tunnel link to the new place before replaying anyway. */
   private static final long READY_WAIT_NANOS = 2_000_000_000L;
 
@@ -1345,16 +1347,42 @@ public final class SemnetTranslator implements PacketTranslator {
       // Back home: new packets take the normal path again, the held ones follow them.
       dropHold(h, false);
     }
+    replay(h);
+  }
+
+  /**
+   * Replays up to {@link #REPLAY_BATCH} held packets, in order, then comes back a millisecond
+   * later for the next batch: a whole freeze's worth of packets at once would overflow the queues
+   * on the way (a tunnel link's, a device's transmit queue, the instance's socket). Packets that
+   * arrive meanwhile queue behind the held ones. Control thread.
+   */
+  private void replay(Hold h) {
     Worker w = worker.get();
     ByteBuffer buf = parkBuffer(w);
-    int len;
-    while ((len = h.take(buf, System.nanoTime())) >= 0) {
+    int len = 0;
+    for (int n = 0; n < REPLAY_BATCH && (len = h.take(buf, System.nanoTime())) >= 0; n++) {
       if (w.pv.parse(buf, 0, len) != 0) {
         continue;
       }
       h.replayed.incrementAndGet();
       w.counts[Counter.MIGRATION_REPLAYED.ordinal()]++;
       sendOn(w, h, w.pv);
+    }
+    flush(w);
+    if (len >= 0) {
+      ScheduledExecutorService c = control;
+      if (c != null && !c.isShutdown()) {
+        c.schedule(() -> {
+          try {
+            replay(h);
+          } catch (RuntimeException e) {
+            log.warn("replaying the held packets of {} failed", h.key, e);
+          }
+        }, 1, TimeUnit.MILLISECONDS);
+      } else {
+        replay(h);
+      }
+      return;
     }
     ByteBuffer store = h.releaseStore();
     if (store != null) {
@@ -1363,8 +1391,7 @@ public final class SemnetTranslator implements PacketTranslator {
         holdPool.push(store);
       }
     }
-    flush(w);
-    log.debug("{} released to {}: {} held packets replayed", h.key, to, h.replayed.get());
+    log.debug("{} released to {}: {} held packets replayed", h.key, h.to, h.replayed.get());
   }
 
   /**
