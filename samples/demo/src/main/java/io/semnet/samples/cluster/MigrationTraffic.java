@@ -43,11 +43,15 @@ public final class MigrationTraffic {
       this.timeoutMs = timeoutMs;
     }
 
-    /** Waits until the first UDP echo came back (the route is resolved and the stream flows). */
+    /**
+     * Waits until the first UDP echo and the first TCP response came back (the route is resolved,
+     * the tunnel links are up, the stream flows and the connection is established).
+     */
     public Client awaitFlowing() {
       LocalCluster.waitFor(() -> {
         try {
-          return Files.exists(log) && Files.readString(log, StandardCharsets.UTF_8).contains("\nE ");
+          String out = Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+          return out.contains("\nE ") && out.contains("\nC ");
         } catch (IOException e) {
           return false;
         }

@@ -65,6 +65,9 @@ public final class StatefulMigrationBenchmark {
       LocalCluster.Instance client = cluster.startInstance("w3", users, 0);
       MigrationTraffic.serve(server, UDP, TCP);
       InetAddress target = server.record().instanceIpv4().address();
+      // One move first, not counted: the first contacts (tunnel handshakes, route queries) of a
+      // fresh cluster are not what a migration costs.
+      System.out.println("warm-up " + move(cluster, server, client, target, Duration.ofMillis(freezeMs), true));
       for (int k = 0; k < 2 * reps; k++) {
         boolean buffering = k < reps;
         MigrationReport r = move(cluster, server, client, target, Duration.ofMillis(freezeMs), buffering);
@@ -85,6 +88,7 @@ public final class StatefulMigrationBenchmark {
   static MigrationReport move(LocalCluster cluster, LocalCluster.Instance server, LocalCluster.Instance client,
       InetAddress target, Duration freeze, boolean buffering) throws Exception {
     String to = server.node().name().equals("w1") ? "w2" : "w1";
+    java.util.Map<String, Long> tunnelDrops = tunnelDrops(cluster);
     MigrationTraffic.Client c = MigrationTraffic.start(client, target, UDP, TCP, freeze.plusMillis(1900), Duration.ofMillis(1))
         .awaitFlowing();
     Thread.sleep(300);
@@ -95,8 +99,24 @@ public final class StatefulMigrationBenchmark {
         System.out.printf("TCP did not survive: %s, %d responses, last %.1f ms after t_up, longest wait %.1f ms%n",
             r.tcpError(), r.tcpResponses(), (r.tcpLastNanos() - m.tUp()) / 1e6, r.tcpMaxGapNanos() / 1e6);
       }
-      return m.report(r);
+      MigrationReport report = m.report(r);
+      java.util.Map<String, Long> after = tunnelDrops(cluster);
+      after.replaceAll((w, n) -> n - tunnelDrops.getOrDefault(w, 0L));
+      after.values().removeIf(n -> n == 0);
+      if (!after.isEmpty() || report.udpLost() > report.udpSent() / 20) {
+        System.out.println("tunnel drops during this move (per node): " + after + ", links opened "
+            + cluster.workers().stream().map(w -> w.name() + "=" + w.tunnel().stats().linksOpened()).toList());
+      }
+      return report;
     }
+  }
+
+  private static java.util.Map<String, Long> tunnelDrops(LocalCluster cluster) {
+    java.util.Map<String, Long> m = new java.util.TreeMap<>();
+    for (WorkerNode w : cluster.workers()) {
+      m.put(w.name(), w.tunnel().stats().drops().values().stream().mapToLong(Long::longValue).sum());
+    }
+    return m;
   }
 
   static ObjectNode summary(List<MigrationReport> buffered, List<MigrationReport> unbuffered, int reps, long freezeMs) {

@@ -57,6 +57,8 @@ def tcp_loop():
             now = time.monotonic_ns()
             tcp["gap"] = max(tcp["gap"], now - prev)
             prev = now
+            if tcp["ok"] == 0:
+                print("C %d" % now, flush=True)
             tcp["ok"] += 1
             tcp["last"] = now
             n += 1
