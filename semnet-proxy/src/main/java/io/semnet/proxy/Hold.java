@@ -23,6 +23,7 @@ final class Hold {
   static final int DRAINING = 1;
   static final int FORWARDING = 2;
 
+  final InstanceRecord instance;
   final InstanceKey key;
   final Locator from;
   final boolean hasV4;
@@ -65,6 +66,7 @@ final class Hold {
   final AtomicLong relayed = new AtomicLong();
 
   Hold(InstanceRecord instance, ByteBuffer store, int maxPackets, long now) {
+    this.instance = instance;
     this.key = instance.key();
     this.from = instance.locator();
     InetAddress v4 = from.namespaceIpv4();

@@ -542,7 +542,7 @@ public final class SemnetTranslator implements PacketTranslator {
       return;
     }
     Hold[] hs = holds;
-    if (hs.length != 0 && held(w, w.pv, hs)) {
+    if (hs.length != 0 && held(w, w.pv, hs, found == MISS ? peer : null)) {
       return;
     }
     if (found == FOUND) {
@@ -620,6 +620,15 @@ public final class SemnetTranslator implements PacketTranslator {
       w.counts[Counter.DROP_NO_INSTANCE_IP.ordinal()]++;
       return;
     }
+    Flow f = learnFlow(w, pv, peer, own);
+    if (f != null) {
+      deliverIn(w, pv, f.in);
+    }
+  }
+
+  /** Records a learned flow for a packet from {@code peer} to a local instance whose InstanceIP is {@code own}; null on a collision. */
+  private Flow learnFlow(Worker w, PacketView pv, WorkerEndpoint peer, InstanceIp own) {
+    boolean v6 = pv.isIpv6();
     int proto = pv.protocol();
     long t = now;
     Flow f = new Flow(false, proto, null, null, t);
@@ -629,10 +638,10 @@ public final class SemnetTranslator implements PacketTranslator {
         hi(own.address()), lo(own.address()), pv.srcHi(), pv.srcLo(), peer, f, t);
     if (!insertFlow(w, f)) {
       w.counts[Counter.DROP_FLOW_COLLISION.ordinal()]++;
-      return;
+      return null;
     }
     w.counts[Counter.FLOWS_LEARNED.ordinal()]++;
-    deliverIn(w, pv, f.in);
+    return f;
   }
 
   private boolean isLocalInstanceIp(InetAddress a) {
@@ -1203,15 +1212,21 @@ public final class SemnetTranslator implements PacketTranslator {
 
   /**
    * A packet for a held instance's old namespace IP: held, dropped (counted) or forwarded.
-   * Returns false for every other packet.
+   * Returns false for every other packet. A first packet of a flow this node has not seen yet
+   * ({@code newFrom}, its peer) is learned as if delivered, so the new node's replies to it, which
+   * come back through here, can be relayed to that peer.
    */
-  private boolean held(Worker w, PacketView pv, Hold[] hs) {
+  private boolean held(Worker w, PacketView pv, Hold[] hs, WorkerEndpoint newFrom) {
     boolean v6 = pv.isIpv6();
     long hi = pv.dstHi();
     long lo = pv.dstLo();
     for (Hold h : hs) {
       if (!h.isOldNamespaceIp(v6, hi, lo)) {
         continue;
+      }
+      InstanceIp own = newFrom == null ? null : v6 ? h.instance.instanceIpv6() : h.instance.instanceIpv4();
+      if (own != null) {
+        learnFlow(w, pv, newFrom, own);
       }
       if (h.state != Hold.FORWARDING) {
         int r = h.append(pv.buffer(), pv.start(), pv.length());
