@@ -1321,13 +1321,13 @@ public final class SemnetTranslator implements PacketTranslator {
    */
   private void moved(Hold h, Locator to, boolean home) {
     try {
-      release(h, to, home);
+      releaseHold(h, to, home);
     } catch (RuntimeException e) {
       log.warn("releasing {} to {} failed", h.key, to, e);
     }
   }
 
-  private void release(Hold h, Locator to, boolean home) {
+  private void releaseHold(Hold h, Locator to, boolean home) {
     if (!started || !home && (!to.isNewerThan(h.from) || (h.to != null && !to.isNewerThan(h.to)))) {
       return;
     }
