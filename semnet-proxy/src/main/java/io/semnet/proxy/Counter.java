@@ -24,6 +24,19 @@ public enum Counter {
   FLOWS_SUPERSEDED,
   /** Flows re-pointed after a route-not-found notice or a pushed record change. */
   FLOWS_REPOINTED,
+  /**
+   * Learned flows whose way back moved to another peer because the flow's packets now arrive from
+   * it (a sender re-pointed to this node after a migration, or the old node forwarding for it).
+   */
+  FLOWS_ROAMED,
+  /** Packets for a frozen (migrating) local instance held in its FIFO. */
+  MIGRATION_BUFFERED,
+  /** Held packets sent on, in order, to the migrated instance's new place. */
+  MIGRATION_REPLAYED,
+  /** Packets for a migrated instance that reached this node after its release and were forwarded. */
+  MIGRATION_FORWARDED_LATE,
+  /** Replies of a migrated instance relayed to the sender of a flow that still reached it through this node. */
+  MIGRATION_RELAYED,
   /** Packets parked while their route was being resolved. */
   PARKED,
   /** Parked packets translated after their route arrived. */
@@ -70,6 +83,10 @@ public enum Counter {
   DROP_NO_LOCAL_INSTANCE,
   /** A remote destination but no tunnel. */
   DROP_NO_TUNNEL,
+  /** The FIFO of a frozen (migrating) instance was full (packet or byte cap). */
+  DROP_MIGRATION_OVERFLOW,
+  /** A packet for a frozen instance while migration buffering is off. */
+  DROP_MIGRATION_FROZEN,
   /** A new flow whose key collides with an existing flow of another conversation. */
   DROP_FLOW_COLLISION;
 

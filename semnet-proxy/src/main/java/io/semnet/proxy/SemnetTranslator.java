@@ -12,7 +12,9 @@ import io.semnet.core.policy.CandidateSet;
 import io.semnet.core.policy.InstanceSelector;
 import io.semnet.core.policy.LocalNodeView;
 import io.semnet.core.policy.RoutingPolicyRegistry;
+import io.semnet.core.record.InstanceKey;
 import io.semnet.core.record.InstanceRecord;
+import io.semnet.core.record.Locator;
 import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.route.Resolution;
 import io.semnet.core.route.Route;
@@ -25,6 +27,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -73,6 +76,10 @@ public final class SemnetTranslator implements PacketTranslator {
   private static final int UDP = PacketView.PROTO_UDP;
   private static final int ICMP = PacketView.PROTO_ICMP;
   private static final int ICMPV6 = PacketView.PROTO_ICMPV6;
+  /** Held packets replayed per millisecond after a release. */
+  private static final int REPLAY_BATCH = 64;
+  /** Longest a release waits for the tunnel link to the new place before replaying anyway. */
+  private static final long READY_WAIT_NANOS = 2_000_000_000L;
 
   private final int maxFlows;
   private final int parkedPerFlow;
@@ -89,6 +96,10 @@ public final class SemnetTranslator implements PacketTranslator {
   private final int tunnelOverheadOverride;
   private final boolean ipv6Underlay;
   private final boolean clampMss;
+  private final int holdPackets;
+  private final int holdBytes;
+  private final boolean holdBuffering;
+  private final long holdLingerNanos;
 
   private final FlowTable table;
   private final CopyOnWriteArrayList<Worker> workers = new CopyOnWriteArrayList<>();
@@ -98,9 +109,14 @@ public final class SemnetTranslator implements PacketTranslator {
   private final AtomicInteger parkedTotal = new AtomicInteger();
   private final AtomicLong generations = new AtomicLong();
   private final RouteListener listener = new Listener();
+  private final LocalInstances.Listener homeListener = new HomeListener();
   private final Worker noWorker = new Worker(null);
   private volatile Worker lastTunWorker = noWorker;
   private volatile Worker lastTunnelWorker = noWorker;
+  /** Instances migrating away from this node; copy-on-write, empty in the common case. */
+  private volatile Hold[] holds = new Hold[0];
+  /** FIFO buffers of finished holds, reused by the next freeze (guarded by itself). */
+  private final ArrayDeque<ByteBuffer> holdPool = new ArrayDeque<>();
   private int flowCount;
   private int evictCursor;
 
@@ -114,6 +130,7 @@ public final class SemnetTranslator implements PacketTranslator {
   private RoutingPolicyRegistry policies;
   private int maxInner = Integer.MAX_VALUE;
   private ScheduledExecutorService control;
+  private String nodeId;
 
   private SemnetTranslator(Builder b) {
     this.maxFlows = b.maxFlows;
@@ -131,6 +148,10 @@ public final class SemnetTranslator implements PacketTranslator {
     this.tunnelOverheadOverride = b.tunnelOverhead;
     this.ipv6Underlay = b.ipv6Underlay;
     this.clampMss = b.clampMss;
+    this.holdPackets = b.holdPackets;
+    this.holdBytes = b.holdBytes;
+    this.holdBuffering = b.holdBuffering;
+    this.holdLingerNanos = b.holdLinger.toNanos();
     this.table = new FlowTable(maxFlows * 2);
   }
 
@@ -150,6 +171,7 @@ public final class SemnetTranslator implements PacketTranslator {
       throw new IllegalStateException("the translator needs a route resolver");
     }
     this.io = context.packetIo();
+    this.nodeId = context.nodeId();
     this.tunnel = context.tunnel();
     this.resolver = context.resolver();
     this.locals = context.localInstances();
@@ -159,6 +181,7 @@ public final class SemnetTranslator implements PacketTranslator {
         : tunnel != null ? tunnel.overheadBytes(ipv6Underlay) : 0;
     this.maxInner = underlayMtu - overhead;
     resolver.addListener(listener);
+    locals.addListener(homeListener);
     control = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "semnet-translator-" + context.nodeId());
       t.setDaemon(true);
@@ -176,6 +199,7 @@ public final class SemnetTranslator implements PacketTranslator {
     }
     started = false;
     resolver.removeListener(listener);
+    locals.removeListener(homeListener);
     control.shutdownNow();
     clearFlows();
   }
@@ -445,7 +469,7 @@ public final class SemnetTranslator implements PacketTranslator {
       return;
     }
     InetAddress target = chosen.locator().namespaceIp(!v6);
-    WorkerEndpoint hop = locals.byNamespaceIp(target) != null ? null : chosen.locator().worker();
+    WorkerEndpoint hop = nextHop(target, chosen.locator());
     int proto = pv.protocol();
     long t = now;
     Flow f = new Flow(true, proto, chosen.key(), dst, t);
@@ -465,6 +489,16 @@ public final class SemnetTranslator implements PacketTranslator {
     view.flowOpened(chosen.key());
     w.counts[Counter.FLOWS_CREATED.ordinal()]++;
     forwardOut(w, pv, f.out);
+  }
+
+  /**
+   * Where packets for an instance at {@code target} go: nowhere (this node) if it is a local
+   * instance, or if its locator still names this node (it is frozen here, migrating away: the hold
+   * takes its packets), else its worker.
+   */
+  private WorkerEndpoint nextHop(InetAddress target, Locator at) {
+    WorkerEndpoint w = at.worker();
+    return locals.byNamespaceIp(target) != null || w.nodeId().equals(nodeId) ? null : w;
   }
 
   private InstanceRecord choose(Route route, InetAddress dst, boolean v6, PacketView pv) {
@@ -503,16 +537,46 @@ public final class SemnetTranslator implements PacketTranslator {
   // ---------------------------------------------------------------- ingress: from peers or looped back
 
   private void ingress(Worker w, ByteBuffer b, int from, int to, WorkerEndpoint peer) {
-    switch (lookup(w, b, from, to, Half.INGRESS, peer)) {
-      case FOUND:
-        deliverIn(w, w.pv, w.found);
-        break;
-      case MISS:
-        learn(w, w.pv, peer);
-        break;
-      default:
-        break;
+    int found = lookup(w, b, from, to, Half.INGRESS, peer);
+    if (found == CONSUMED) {
+      return;
     }
+    Hold[] hs = holds;
+    if (hs.length != 0 && held(w, w.pv, hs, found == MISS ? peer : null)) {
+      return;
+    }
+    if (found == FOUND) {
+      Half h = w.found;
+      if (peer != null && !h.flow.client) {
+        roam(w, h.flow, peer);
+      }
+      deliverIn(w, w.pv, h);
+    } else if (peer == null || hs.length == 0 || !relayed(w, w.pv, peer, hs)) {
+      learn(w, w.pv, peer);
+    }
+  }
+
+  /**
+   * A learned flow's way back follows the peer its packets now come from: after a migration the
+   * first packets of a flow may reach the new node through the old one (held and replayed), later
+   * ones straight from the sender once it applied the new locator, and replies must go where the
+   * conversation currently comes from. Peers are authenticated by the tunnel.
+   */
+  private void roam(Worker w, Flow f, WorkerEndpoint peer) {
+    Half out = f.out;
+    WorkerEndpoint hop = out.nextHop;
+    if (hop == peer || hop == null || hop.equals(peer)) {
+      return;
+    }
+    synchronized (table) {
+      if (f.removed || f.out != out) {
+        return;
+      }
+      Half n = out.withTarget(out.nDstHi, out.nDstLo, peer);
+      table.replace(out, n);
+      f.out = n;
+    }
+    w.counts[Counter.FLOWS_ROAMED.ordinal()]++;
   }
 
   private void deliverIn(Worker w, PacketView pv, Half h) {
@@ -556,6 +620,15 @@ public final class SemnetTranslator implements PacketTranslator {
       w.counts[Counter.DROP_NO_INSTANCE_IP.ordinal()]++;
       return;
     }
+    Flow f = learnFlow(w, pv, peer, own);
+    if (f != null) {
+      deliverIn(w, pv, f.in);
+    }
+  }
+
+  /** Records a learned flow for a packet from {@code peer} to a local instance whose InstanceIP is {@code own}; null on a collision. */
+  private Flow learnFlow(Worker w, PacketView pv, WorkerEndpoint peer, InstanceIp own) {
+    boolean v6 = pv.isIpv6();
     int proto = pv.protocol();
     long t = now;
     Flow f = new Flow(false, proto, null, null, t);
@@ -565,10 +638,10 @@ public final class SemnetTranslator implements PacketTranslator {
         hi(own.address()), lo(own.address()), pv.srcHi(), pv.srcLo(), peer, f, t);
     if (!insertFlow(w, f)) {
       w.counts[Counter.DROP_FLOW_COLLISION.ordinal()]++;
-      return;
+      return null;
     }
     w.counts[Counter.FLOWS_LEARNED.ordinal()]++;
-    deliverIn(w, pv, f.in);
+    return f;
   }
 
   private boolean isLocalInstanceIp(InetAddress a) {
@@ -584,12 +657,17 @@ public final class SemnetTranslator implements PacketTranslator {
   // ---------------------------------------------------------------- rewriting
 
   private static void rewrite(PacketView pv, Half h, boolean decrementTtl) {
+    rewrite(pv, h.v6, h.proto, h.nSrcHi, h.nSrcLo, h.nDstHi, h.nDstLo, h.delta, decrementTtl);
+  }
+
+  /** Writes new addresses into a parsed packet and adjusts its checksums by {@code d} (their difference). */
+  private static void rewrite(PacketView pv, boolean v6, int proto, long nSrcHi, long nSrcLo, long nDstHi, long nDstLo,
+      int d, boolean decrementTtl) {
     ByteBuffer b = pv.buffer();
     int s = pv.start();
-    int d = h.delta;
-    if (!h.v6) {
-      b.putInt(s + 12, (int) h.nSrcLo);
-      b.putInt(s + 16, (int) h.nDstLo);
+    if (!v6) {
+      b.putInt(s + 12, (int) nSrcLo);
+      b.putInt(s + 16, (int) nDstLo);
       int ipd = d;
       if (decrementTtl) {
         b.put(s + 8, (byte) (b.get(s + 8) - 1));
@@ -597,17 +675,14 @@ public final class SemnetTranslator implements PacketTranslator {
       }
       Checksums.adjustAt(b, s + 10, ipd);
     } else {
-      b.putLong(s + 8, h.nSrcHi);
-      b.putLong(s + 16, h.nSrcLo);
-      b.putLong(s + 24, h.nDstHi);
-      b.putLong(s + 32, h.nDstLo);
+      putAddresses(b, s, true, nSrcHi, nSrcLo, nDstHi, nDstLo);
       if (decrementTtl) {
         b.put(s + 7, (byte) (b.get(s + 7) - 1));
       }
     }
     if (pv.isFirstFragment()) {
       int l4 = pv.l4Offset();
-      switch (h.proto) {
+      switch (proto) {
         case TCP:
           Checksums.adjustAt(b, l4 + 16, d);
           break;
@@ -973,6 +1048,9 @@ public final class SemnetTranslator implements PacketTranslator {
           w.counts[Counter.DROP_PARK_TIMEOUT.ordinal()] += n;
         }
       }
+      if (holds.length != 0) {
+        sweepHolds();
+      }
     } catch (RuntimeException e) {
       log.warn("flow sweep failed", e);
     }
@@ -1019,10 +1097,7 @@ public final class SemnetTranslator implements PacketTranslator {
       w.counts[Counter.DROP_RESOLVER_UNAVAILABLE.ordinal()] += packets.size();
       return;
     }
-    if (w.park == null) {
-      w.park = ByteBuffer.allocateDirect(65536);
-    }
-    ByteBuffer buf = w.park;
+    ByteBuffer buf = parkBuffer(w);
     for (byte[] packet : packets) {
       buf.clear();
       buf.put(packet).flip();
@@ -1034,6 +1109,388 @@ public final class SemnetTranslator implements PacketTranslator {
       }
     }
     flush(w);
+  }
+
+  // ---------------------------------------------------------------- make-before-break migration
+
+  /**
+   * The {@code freeze} phase of a migration away from this node: instance {@code instance} (a
+   * local instance, with its current locator) stops here. From now on packets for its namespace
+   * IPs, from the tunnel and from local senders, are held in a bounded FIFO of its own (or dropped
+   * and counted when buffering is off); none reach this node's bridge any more. When this node
+   * learns a newer locator for the instance (pushed by the root after the {@code restored} phase,
+   * or handed to {@link #release}), the held packets are replayed in order to the new place, and
+   * later packets that still arrive here are forwarded there, with the replies of such flows
+   * relayed back: no black hole while senders converge.
+   *
+   * <p>Why at the source: the freeze needs no control message (only this node's orchestrator
+   * agent knows about it), and until a sender applies the new locator its packets arrive here
+   * anyway, so this is the one place that sees every sender's packets; the senders need no state.
+   * The freeze also registers this node's interest in the instance's service (a table query unless
+   * the route is cached), so the root's push of the new locator reaches it.
+   *
+   * <p>Called by the orchestrator's node agent before it removes the instance from
+   * {@link LocalInstances}; replaces an earlier hold of the same instance. Never blocks the data path.
+   * Buffers as the builder's {@link Builder#migrationBuffering} says.
+   */
+  public void freeze(InstanceRecord instance) {
+    freeze(instance, holdBuffering, null);
+  }
+
+  /**
+   * {@link #freeze(InstanceRecord)}, choosing for this migration whether packets are held
+   * ({@code buffering}) or dropped and counted until the release (e.g. a cold move whose sockets
+   * are gone anyway, or to measure what buffering saves). When the orchestrator already knows the
+   * destination it may name it ({@code destination}, else null): the tunnel link there is set up
+   * during the freeze, so the release does not wait for a handshake.
+   */
+  public void freeze(InstanceRecord instance, boolean buffering, WorkerEndpoint destination) {
+    Objects.requireNonNull(instance, "instance");
+    if (instance.locator() == null) {
+      throw new IllegalArgumentException(instance.key() + " has no locator");
+    }
+    ByteBuffer store = null;
+    if (buffering) {
+      synchronized (holdPool) {
+        store = holdPool.poll();
+      }
+      if (store == null) {
+        store = ByteBuffer.allocateDirect(holdBytes);
+      }
+    }
+    Hold h = new Hold(instance, store, holdPackets, System.nanoTime());
+    synchronized (holdPool) {
+      List<Hold> next = new ArrayList<>();
+      for (Hold o : holds) {
+        if (!o.key.equals(h.key)) {
+          next.add(o);
+        }
+      }
+      next.add(h);
+      holds = next.toArray(new Hold[0]);
+    }
+    InstanceIp iip = instance.instanceIpv4() != null ? instance.instanceIpv4() : instance.instanceIpv6();
+    if (started && iip != null && resolver.cached(iip.address()) == null) {
+      resolver.resolve(iip.address());
+    }
+    if (started && destination != null && tunnel != null && !destination.nodeId().equals(nodeId)) {
+      tunnel.isReady(destination);
+    }
+    log.debug("{} frozen at {}: holding its packets", instance.key(), instance.locator());
+  }
+
+  /**
+   * Releases a frozen instance to {@code to} (the {@code restored} phase as this node learns it):
+   * replays the held packets in order, then forwards late ones. Normally called by the translator
+   * itself when a record with a newer locator is pushed; an orchestrator agent may call it directly.
+   * A locator on this node (the migration was called off) delivers the held packets here. Ignored
+   * for an instance that is not frozen or a locator that is not newer than the one it froze at.
+   */
+  public void release(InstanceKey instance, Locator to) {
+    Objects.requireNonNull(to, "to");
+    for (Hold h : holds) {
+      if (h.key.equals(instance)) {
+        ScheduledExecutorService c = control;
+        if (c != null && !c.isShutdown()) {
+          c.execute(() -> moved(h, to, false));
+        } else {
+          moved(h, to, false);
+        }
+      }
+    }
+  }
+
+  /** What this node did with the packets of an instance migrating away, or null if it holds none. */
+  public MigrationHoldStats holdStats(InstanceKey instance) {
+    for (Hold h : holds) {
+      if (h.key.equals(instance)) {
+        return h.stats();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A packet for a held instance's old namespace IP: held, dropped (counted) or forwarded.
+   * Returns false for every other packet. A first packet of a flow this node has not seen yet
+   * ({@code newFrom}, its peer) is learned as if delivered, so the new node's replies to it, which
+   * come back through here, can be relayed to that peer.
+   */
+  private boolean held(Worker w, PacketView pv, Hold[] hs, WorkerEndpoint newFrom) {
+    boolean v6 = pv.isIpv6();
+    long hi = pv.dstHi();
+    long lo = pv.dstLo();
+    for (Hold h : hs) {
+      if (!h.isOldNamespaceIp(v6, hi, lo)) {
+        continue;
+      }
+      InstanceIp own = newFrom == null ? null : v6 ? h.instance.instanceIpv6() : h.instance.instanceIpv4();
+      if (own != null) {
+        learnFlow(w, pv, newFrom, own);
+      }
+      if (h.state != Hold.FORWARDING) {
+        int r = h.append(pv.buffer(), pv.start(), pv.length());
+        if (r > 0) {
+          h.buffered.incrementAndGet();
+          w.counts[Counter.MIGRATION_BUFFERED.ordinal()]++;
+          return true;
+        }
+        if (r == 0) {
+          if (h.buffers) {
+            h.overflowed.incrementAndGet();
+            w.counts[Counter.DROP_MIGRATION_OVERFLOW.ordinal()]++;
+          } else {
+            h.droppedFrozen.incrementAndGet();
+            w.counts[Counter.DROP_MIGRATION_FROZEN.ordinal()]++;
+          }
+          return true;
+        }
+      }
+      h.forwardedLate.incrementAndGet();
+      h.lastLateNanos = System.nanoTime();
+      w.counts[Counter.MIGRATION_FORWARDED_LATE.ordinal()]++;
+      sendOn(w, h, pv);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * A reply of a moved instance reaching this node from its new node for a flow that came through
+   * here (the new node learned this node as the flow's way back from replayed or forwarded
+   * packets): sent on to the peer this node's own flow answered, already translated.
+   */
+  private boolean relayed(Worker w, PacketView pv, WorkerEndpoint peer, Hold[] hs) {
+    boolean v6 = pv.isIpv6();
+    for (Hold h : hs) {
+      if (!h.isInstanceIp(v6, pv.srcHi(), pv.srcLo())) {
+        continue;
+      }
+      Half back = table.find(Half.EGRESS, v6, pv.protocol(), v6 ? h.oldV6Hi : 0, v6 ? h.oldV6Lo : h.oldV4,
+          pv.dstHi(), pv.dstLo(), pv.srcPort(), pv.dstPort());
+      if (back == null || back.nextHop == null || back.nextHop.equals(peer) || tunnel == null) {
+        return false;
+      }
+      ByteBuffer b = pv.buffer();
+      b.limit(pv.end()).position(pv.start());
+      tunnel.send(back.nextHop, b);
+      w.tunnelDirty = true;
+      w.counts[Counter.SENT_TUNNEL.ordinal()]++;
+      w.counts[Counter.MIGRATION_RELAYED.ordinal()]++;
+      h.relayed.incrementAndGet();
+      return true;
+    }
+    return false;
+  }
+
+  /** Sends a parsed packet of a released hold to the instance's new place (new namespace IP on a cold move). */
+  private void sendOn(Worker w, Hold h, PacketView pv) {
+    Locator to = h.to;
+    boolean v6 = pv.isIpv6();
+    InetAddress target = to.namespaceIp(!v6);
+    if (target == null) {
+      w.counts[Counter.DROP_NO_LOCAL_INSTANCE.ordinal()]++;
+      return;
+    }
+    long tHi = hi(target);
+    long tLo = lo(target);
+    if (tHi != pv.dstHi() || tLo != pv.dstLo()) {
+      int d = Half.addressDelta(v6, pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), pv.srcHi(), pv.srcLo(), tHi, tLo);
+      rewrite(pv, v6, pv.protocol(), pv.srcHi(), pv.srcLo(), tHi, tLo, d, false);
+    }
+    ByteBuffer b = pv.buffer();
+    WorkerEndpoint hop = h.hop;
+    if (hop == null) {
+      ingress(w, b, pv.start(), pv.end(), null);
+      return;
+    }
+    if (tunnel == null) {
+      w.counts[Counter.DROP_NO_TUNNEL.ordinal()]++;
+      return;
+    }
+    b.limit(pv.end()).position(pv.start());
+    tunnel.send(hop, b);
+    w.tunnelDirty = true;
+    w.counts[Counter.SENT_TUNNEL.ordinal()]++;
+  }
+
+  /**
+   * A newer locator for a held instance: release it, or follow a further move. With {@code home}
+   * the instance was attached on this node again (the move was called off, or it came back), so
+   * whatever its version says, packets are delivered here. Control thread.
+   */
+  private void moved(Hold h, Locator to, boolean home) {
+    try {
+      releaseHold(h, to, home);
+    } catch (RuntimeException e) {
+      log.warn("releasing {} to {} failed", h.key, to, e);
+    }
+  }
+
+  private void releaseHold(Hold h, Locator to, boolean home) {
+    if (!started || !home && (!to.isNewerThan(h.from) || (h.to != null && !to.isNewerThan(h.to)))) {
+      return;
+    }
+    InetAddress t = to.namespaceIpv4() != null ? to.namespaceIpv4() : to.namespaceIpv6();
+    WorkerEndpoint hop = home ? null : nextHop(t, to);
+    if (h.state == Hold.FORWARDING) {
+      if (hop == null) {
+        dropHold(h, false);
+      } else {
+        h.to = to;
+        h.hop = hop;
+      }
+      return;
+    }
+    if (hop != null && tunnel != null && !tunnel.isReady(hop)) {
+      // A burst into a link still being set up would overflow its small waiting queue: keep
+      // holding (the FIFO is bounded) and try again shortly, for at most the ready wait.
+      long now = System.nanoTime();
+      if (h.readyWaitSince == 0) {
+        h.readyWaitSince = now;
+      }
+      ScheduledExecutorService c = control;
+      if (now - h.readyWaitSince < READY_WAIT_NANOS && c != null && !c.isShutdown()) {
+        c.schedule(() -> moved(h, to, home), 1, TimeUnit.MILLISECONDS);
+        return;
+      }
+    }
+    if (!h.startDraining(to, hop, System.nanoTime())) {
+      return;
+    }
+    if (hop == null) {
+      // Back home: new packets take the normal path again, the held ones follow them.
+      dropHold(h, false);
+    }
+    replay(h);
+  }
+
+  /**
+   * Replays up to {@link #REPLAY_BATCH} held packets, in order, then comes back a millisecond
+   * later for the next batch: a whole freeze's worth of packets at once would overflow the queues
+   * on the way (a tunnel link's, a device's transmit queue, the instance's socket). Packets that
+   * arrive meanwhile queue behind the held ones. Control thread.
+   */
+  private void replay(Hold h) {
+    Worker w = worker.get();
+    ByteBuffer buf = parkBuffer(w);
+    int len = 0;
+    for (int n = 0; n < REPLAY_BATCH && (len = h.take(buf, System.nanoTime())) >= 0; n++) {
+      if (w.pv.parse(buf, 0, len) != 0) {
+        continue;
+      }
+      h.replayed.incrementAndGet();
+      w.counts[Counter.MIGRATION_REPLAYED.ordinal()]++;
+      sendOn(w, h, w.pv);
+    }
+    flush(w);
+    if (len >= 0) {
+      ScheduledExecutorService c = control;
+      if (c != null && !c.isShutdown()) {
+        c.schedule(() -> {
+          try {
+            replay(h);
+          } catch (RuntimeException e) {
+            log.warn("replaying the held packets of {} failed", h.key, e);
+          }
+        }, 1, TimeUnit.MILLISECONDS);
+      } else {
+        replay(h);
+      }
+      return;
+    }
+    ByteBuffer store = h.releaseStore();
+    if (store != null) {
+      store.clear();
+      synchronized (holdPool) {
+        holdPool.push(store);
+      }
+    }
+    log.debug("{} released to {}: {} held packets replayed", h.key, h.to, h.replayed.get());
+  }
+
+  /**
+   * Forgets a hold. Once its linger is over, this node's learned flows to the old namespace IP go
+   * too, so a straggler is answered with route-not-found instead of reaching the bridge.
+   */
+  private void dropHold(Hold h, boolean forgetFlows) {
+    synchronized (holdPool) {
+      List<Hold> next = new ArrayList<>();
+      for (Hold o : holds) {
+        if (o != h) {
+          next.add(o);
+        }
+      }
+      holds = next.toArray(new Hold[0]);
+    }
+    if (!forgetFlows) {
+      return;
+    }
+    List<Flow> stale = new ArrayList<>();
+    for (int i = 0; i < table.bucketCount(); i++) {
+      table.forEachIn(i, x -> {
+        if (x.dir == Half.INGRESS && !x.flow.client && h.isOldNamespaceIp(x.v6, x.dHi, x.dLo)) {
+          stale.add(x.flow);
+        }
+      });
+    }
+    stale.forEach(this::removeFlow);
+  }
+
+  /** Releases holds whose instance the pushed record shows at a newer place. */
+  private void checkHolds(ServiceRecord current) {
+    for (Hold h : holds) {
+      if (h.key.service().equals(current.service())) {
+        InstanceRecord i = current.instance(h.key.ordinal());
+        if (i != null && i.locator() != null) {
+          moved(h, i.locator(), false);
+        }
+      }
+    }
+  }
+
+  /** The instance of a hold is attached here again: deliver its packets here. */
+  private final class HomeListener implements LocalInstances.Listener {
+    @Override
+    public void onAttached(InstanceRecord instance) {
+      ScheduledExecutorService c = control;
+      for (Hold h : holds) {
+        if (h.key.equals(instance.key()) && c != null && !c.isShutdown()) {
+          c.execute(() -> moved(h, instance.locator(), true));
+        }
+      }
+    }
+
+    @Override
+    public void onDetached(InstanceRecord instance) {}
+  }
+
+  /**
+   * Forgets forwarding holds nobody has sent a late packet to for the linger time, and frozen ones
+   * never released within it (the move failed and nobody said so): their packets are dropped and
+   * counted as overflow rather than held for ever. Control thread.
+   */
+  private void sweepHolds() {
+    long t = System.nanoTime();
+    for (Hold h : holds) {
+      if (h.state == Hold.FORWARDING && t - Math.max(h.drainedAtNanos, h.lastLateNanos) > holdLingerNanos) {
+        dropHold(h, true);
+      } else if (h.state == Hold.FROZEN && t - h.frozenAtNanos > holdLingerNanos) {
+        int n = h.heldPackets();
+        h.overflowed.addAndGet(n);
+        worker.get().counts[Counter.DROP_MIGRATION_OVERFLOW.ordinal()] += n;
+        dropHold(h, true);
+        log.warn("{} stayed frozen for {} ms without a new locator: {} held packets dropped", h.key,
+            (t - h.frozenAtNanos) / 1_000_000, n);
+      }
+    }
+  }
+
+  private static ByteBuffer parkBuffer(Worker w) {
+    if (w.park == null) {
+      w.park = ByteBuffer.allocateDirect(65536);
+    }
+    return w.park;
   }
 
   // ---------------------------------------------------------------- re-pointing
@@ -1078,7 +1535,7 @@ public final class SemnetTranslator implements PacketTranslator {
       return;
     }
     InetAddress target = inst.locator().namespaceIp(!old.v6);
-    WorkerEndpoint hop = locals.byNamespaceIp(target) != null ? null : inst.locator().worker();
+    WorkerEndpoint hop = nextHop(target, inst.locator());
     long tHi = hi(target);
     long tLo = lo(target);
     if (tHi == old.nDstHi && tLo == old.nDstLo && Objects.equals(hop, old.nextHop)) {
@@ -1122,7 +1579,10 @@ public final class SemnetTranslator implements PacketTranslator {
     public void onRecordUpdated(ServiceRecord previous, ServiceRecord current) {
       ScheduledExecutorService c = control;
       if (c != null && !c.isShutdown()) {
-        c.execute(() -> repointService(current));
+        c.execute(() -> {
+          checkHolds(current);
+          repointService(current);
+        });
       }
     }
 
@@ -1284,6 +1744,10 @@ public final class SemnetTranslator implements PacketTranslator {
     private int tunnelOverhead = -1;
     private boolean ipv6Underlay;
     private boolean clampMss = true;
+    private int holdPackets = 4096;
+    private int holdBytes = 4 << 20;
+    private boolean holdBuffering = true;
+    private Duration holdLinger = Duration.ofSeconds(30);
 
     private Builder() {}
 
@@ -1375,6 +1839,38 @@ public final class SemnetTranslator implements PacketTranslator {
     /** Clamp the MSS of SYNs sent through the tunnel (default true). */
     public Builder clampMss(boolean clamp) {
       this.clampMss = clamp;
+      return this;
+    }
+
+    /**
+     * Caps of the FIFO that holds a frozen (migrating) instance's packets (default 4096 packets,
+     * 4 MiB); the bytes are one direct buffer allocated at the first freeze and reused. Packets past
+     * either cap are dropped and counted ({@link Counter#DROP_MIGRATION_OVERFLOW}).
+     */
+    public Builder migrationBuffer(int packets, int bytes) {
+      this.holdPackets = positive(packets, "packets");
+      if (bytes < 2 + 1280) {
+        throw new IllegalArgumentException("bytes must hold at least one packet, got " + bytes);
+      }
+      this.holdBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Whether a frozen instance's packets are held (default true). Off, they are dropped and counted
+     * ({@link Counter#DROP_MIGRATION_FROZEN}) until the release; late packets are still forwarded.
+     */
+    public Builder migrationBuffering(boolean on) {
+      this.holdBuffering = on;
+      return this;
+    }
+
+    /**
+     * How long after the last late packet a migrated instance's old namespace IP is still forwarded
+     * to its new place (default 30 s); afterwards stragglers get route-not-found.
+     */
+    public Builder migrationLinger(Duration d) {
+      this.holdLinger = Objects.requireNonNull(d);
       return this;
     }
 

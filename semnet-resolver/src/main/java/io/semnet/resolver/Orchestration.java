@@ -545,8 +545,17 @@ public final class Orchestration {
   }
 
   /**
-   * Moves a placed instance to a new place. Its InstanceIP stays; interested nodes are told the new
-   * locator (with a higher version than the old one).
+   * Moves a placed instance to a new place: the {@code restored} phase of a migration, called once
+   * the instance runs at the destination. Its InstanceIP stays; every interested node is pushed the
+   * new locator (with a higher version than the old one).
+   *
+   * <p>A stateful restore (checkpoint/restore with its sockets) keeps the instance's namespace IP,
+   * which lies in the source node's subnet: the new locator may carry the instance's current
+   * namespace IP(s) on another node, which then routes it as a host route (/32, /128) on its
+   * bridge. That address stays the instance's wherever it moves next, and is not given to another
+   * instance on the node whose subnet holds it while the instance lives elsewhere. A cold move
+   * takes a namespace IP of the destination's subnet. (The {@code freeze} phase needs no call here:
+   * see the source node's {@code SemnetTranslator.freeze}.)
    */
   public synchronized ServiceRecord migrate(ServiceId service, int ordinal, Locator newLocator) {
     ServiceRecord r = require(service);
@@ -609,8 +618,9 @@ public final class Orchestration {
     if (locator.namespaceIpv4() != null && node.subnetV4() == null || locator.namespaceIpv6() != null && node.subnetV6() == null) {
       throw new OrchestrationException("locator of " + i.key() + " has an address family node '" + nodeId + "' has no subnet for");
     }
-    checkNamespaceIp(node, locator.namespaceIpv4(), node.subnetV4(), i.key());
-    checkNamespaceIp(node, locator.namespaceIpv6(), node.subnetV6(), i.key());
+    Locator current = i.locator();
+    checkNamespaceIp(node, locator.namespaceIpv4(), node.subnetV4(), i.key(), current == null ? null : current.namespaceIpv4());
+    checkNamespaceIp(node, locator.namespaceIpv6(), node.subnetV6(), i.key(), current == null ? null : current.namespaceIpv6());
     return node;
   }
 
@@ -627,18 +637,22 @@ public final class Orchestration {
     return n;
   }
 
-  private void checkNamespaceIp(NodeRegistration node, InetAddress ns, IpPrefix subnet, InstanceKey who) {
+  private void checkNamespaceIp(NodeRegistration node, InetAddress ns, IpPrefix subnet, InstanceKey who, InetAddress kept) {
     if (ns == null) {
       return;
     }
-    if (subnet == null || !subnet.contains(ns)) {
+    boolean hostRoute = ns.equals(kept) && (subnet == null || !subnet.contains(ns));
+    if (!hostRoute && (subnet == null || !subnet.contains(ns))) {
       throw new OrchestrationException("namespace IP " + Addresses.format(ns) + " of " + who + " is outside the subnet "
           + subnet + " of node '" + node.nodeId() + "'");
     }
-    InstanceKey holder = namespaceIps.getOrDefault(node.nodeId(), Map.of()).get(ns);
-    if (holder != null && !holder.equals(who)) {
-      throw new OrchestrationException("namespace IP " + Addresses.format(ns) + " on node '" + node.nodeId()
-          + "' is already used by " + holder);
+    // A kept address lives on as a host route elsewhere: look at every node, not only this one.
+    for (Map.Entry<String, Map<InetAddress, InstanceKey>> e : namespaceIps.entrySet()) {
+      InstanceKey holder = e.getValue().get(ns);
+      if (holder != null && !holder.equals(who)) {
+        throw new OrchestrationException("namespace IP " + Addresses.format(ns) + " on node '" + node.nodeId()
+            + "' is already used by " + holder + (e.getKey().equals(node.nodeId()) ? "" : " on node '" + e.getKey() + "'"));
+      }
     }
   }
 

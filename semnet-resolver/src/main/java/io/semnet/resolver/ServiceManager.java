@@ -514,8 +514,9 @@ public final class ServiceManager implements AutoCloseable {
   void applyRecord(SignedRecord sr) {
     ServiceId sid = sr.record().service();
     Set<String> targets;
+    SignedRecord old;
     synchronized (lock) {
-      SignedRecord old = records.get(sid);
+      old = records.get(sid);
       if (old != null && old.record().version() >= sr.record().version()) {
         return;
       }
@@ -524,10 +525,28 @@ public final class ServiceManager implements AutoCloseable {
       targets = pushTargets(sid);
     }
     for (String c : targets) {
-      if (visible(c, sid)) {
+      if (visible(c, sid) || hosted(c, old)) {
         binding.push(c, new RecordPush(pruneFor(c, sr, -1)));
       }
     }
+  }
+
+  /**
+   * True if an instance of the record was placed on a node of the client: the node an instance
+   * just moved away from must learn where it went (it forwards the instance's late packets there),
+   * even if nothing left on it may reach the service.
+   */
+  private boolean hosted(String clientId, SignedRecord previous) {
+    if (previous == null) {
+      return false;
+    }
+    Set<String> nodes = nodesOf(clientId);
+    for (InstanceRecord i : previous.record().instances()) {
+      if (i.locator() != null && nodes.contains(i.locator().worker().nodeId())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Removes a service and tells every client that knew it. */

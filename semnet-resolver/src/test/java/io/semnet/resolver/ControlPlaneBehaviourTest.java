@@ -380,6 +380,21 @@ abstract class ControlPlaneBehaviourTest {
   }
 
   @Test
+  void theNodeAnInstanceLeftIsToldWhereItWentThoughNothingLeftThereMaySeeIt() throws Exception {
+    cluster("c1", 0);
+    WorkerResolver w = worker("w1", "c1", GeoPoint.of(48.1, 11.6));
+    registerNode("n3", "c1", GeoPoint.of(40.4, -3.7));
+    ServiceId lone = sid("solo", "state");
+    deploy(lone, 1);
+    ServiceRecord placed = place(lone, 0, "w1");
+    InetAddress iip = placed.instance(0).instanceIpv4().address();
+    assertEquals("w1", get(w.resolve(iip)).route().instance().locator().worker().nodeId());
+    root.orchestration().migrate(lone, 0, locatorOn("n3"));
+    // w1 forwards the instance's late packets: it must learn the new place (a make-before-break hold).
+    await(() -> w.cached(iip).instance().locator().worker().nodeId().equals("n3"), "the former host saw the move");
+  }
+
+  @Test
   void pushedUpdatesAreAppliedInVersionOrder() throws Exception {
     ServiceRecord api = standard();
     WorkerResolver w = workers.get("w1");

@@ -140,6 +140,31 @@ class OrchestrationTest {
     assertEquals(n1, o.registerNode("c1", ControlPlaneBehaviourTest.endpoint("n1"), GeoPoint.of(1, 1)), "re-registration is idempotent");
   }
 
+  @Test
+  void aStatefulRestoreKeepsItsNamespaceIpOnAnotherNodeAndNobodyElseTakesIt() {
+    root = root(RootStore.inMemory());
+    Orchestration o = root.orchestration();
+    NodeRegistration n1 = o.registerNode("c1", ControlPlaneBehaviourTest.endpoint("n1"), null);
+    NodeRegistration n2 = o.registerNode("c1", ControlPlaneBehaviourTest.endpoint("n2"), null);
+    NodeRegistration n3 = o.registerNode("c1", ControlPlaneBehaviourTest.endpoint("n3"), null);
+    o.deploy(ServiceDescriptor.builder(sid("api")).instances(2).build());
+    InetAddress kept = n1.subnetV4().addressAt(2);
+    ServiceRecord placed = o.placeInstance(sid("api"), 0, at(n1, 2));
+
+    ServiceRecord moved = o.migrate(sid("api"), 0, Locator.of(kept, null, n2.endpoint(), 0));
+    Locator l = moved.instance(0).locator();
+    assertEquals(kept, l.namespaceIpv4(), "the namespace IP from n1's subnet is kept on n2 (a host route there)");
+    assertEquals("n2", l.worker().nodeId());
+    assertTrue(l.isNewerThan(placed.instance(0).locator()));
+    assertError("already used by", () -> o.placeInstance(sid("api"), 1, at(n1, 2)));
+    assertError("outside the subnet", () -> o.placeInstance(sid("api"), 1, Locator.of(kept, null, n3.endpoint(), 0)));
+    // it moves on keeping it, and may come home
+    assertEquals(kept, o.migrate(sid("api"), 0, Locator.of(kept, null, n3.endpoint(), 0)).instance(0).locator().namespaceIpv4());
+    assertEquals(kept, o.migrate(sid("api"), 0, at(n1, 2)).instance(0).locator().namespaceIpv4());
+    // a foreign address that is not the instance's own is refused
+    assertError("outside the subnet", () -> o.migrate(sid("api"), 0, Locator.of(n3.subnetV4().addressAt(5), null, n2.endpoint(), 0)));
+  }
+
   private static void assertError(String fragment, Runnable r) {
     OrchestrationException e = assertThrows(OrchestrationException.class, r::run);
     assertTrue(e.getMessage().contains(fragment), "'" + e.getMessage() + "' should mention '" + fragment + "'");

@@ -311,6 +311,15 @@ public final class UdpTunnel implements Tunnel {
   }
 
   @Override
+  public boolean isReady(WorkerEndpoint peer) {
+    if (!running || peer.nodeId().equals(nodeId)) {
+      return false;
+    }
+    Link link = linkFor(peer);
+    return link != null && link.sendSession() != null;
+  }
+
+  @Override
   public void sendRouteNotFound(WorkerEndpoint peer, InetAddress namespaceIp) {
     if (!running) {
       drop(DropReason.CLOSED);

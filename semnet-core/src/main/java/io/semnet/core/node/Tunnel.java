@@ -22,6 +22,15 @@ public interface Tunnel extends NodeComponent {
    */
   void sendRouteNotFound(WorkerEndpoint peer, InetAddress namespaceIp);
 
+  /**
+   * True if a packet sent to {@code peer} now goes out at once rather than waiting (bounded) for
+   * the link to be set up. Asking starts the set-up, so a sender with a burst to deliver (e.g. the
+   * packets held for a migrated instance) can ask, and send once the link is ready. Never blocks.
+   */
+  default boolean isReady(WorkerEndpoint peer) {
+    return true;
+  }
+
   /** Pushes out batched sends. */
   default void flush() {}
 

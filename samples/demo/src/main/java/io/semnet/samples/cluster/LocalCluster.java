@@ -7,6 +7,8 @@ import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.service.ServiceId;
 import io.semnet.proxy.tun.NetworkPlumbing;
 import io.semnet.resolver.InProcessControlPlane;
+import io.semnet.resolver.MigrationWatch;
+import io.semnet.resolver.WorkerResolver;
 import io.semnet.resolver.Orchestration;
 import io.semnet.resolver.ServiceDescriptor;
 import java.io.IOException;
@@ -49,6 +51,7 @@ public final class LocalCluster implements AutoCloseable {
   private final boolean plaintext;
   private final Thread hook = new Thread(this::closeQuietly, "local-cluster-cleanup");
   private int nextInstanceNs;
+  private volatile boolean migrationBuffering = true;
   private boolean closed;
 
   public LocalCluster(boolean plaintextTunnels) {
@@ -89,6 +92,19 @@ public final class LocalCluster implements AutoCloseable {
 
   public Underlay underlay() {
     return underlay;
+  }
+
+  /**
+   * Whether workers started from now on hold a frozen instance's packets by default (true); each
+   * {@link #migrateStateful} may choose otherwise.
+   */
+  public LocalCluster migrationBuffering(boolean on) {
+    this.migrationBuffering = on;
+    return this;
+  }
+
+  boolean migrationBuffering() {
+    return migrationBuffering;
   }
 
   /** The underlay MTU (veth default). */
@@ -246,6 +262,16 @@ public final class LocalCluster implements AutoCloseable {
       }
     }
 
+    /** Starts a background process in this instance's namespace (output to {@code logName} in {@link #dir()}); killed with the instance. */
+    public Process start(String logName, String... cmd) {
+      synchronized (LocalCluster.this) {
+        requireOpen();
+        Process p = Shell.start(namespace(), dir.resolve(logName), cmd);
+        processes.add(p);
+        return p;
+      }
+    }
+
     /** Runs a command inside this instance's namespace. */
     public Shell.Result run(int timeoutSeconds, String... cmd) {
       return Shell.run(namespace(), timeoutSeconds, cmd);
@@ -314,6 +340,51 @@ public final class LocalCluster implements AutoCloseable {
     i.record = to.attach(orchestration(), i.service, i.ordinal, i.attachment, true);
     i.writeIndex();
     return published;
+  }
+
+  /**
+   * Moves an instance statefully, as checkpoint/restore of a container would: its network
+   * namespace, processes and sockets live on and keep their namespace IP, only the attachment
+   * moves. Phases: {@code freeze} (the source node starts holding the instance's packets, the veth
+   * to its bridge goes away), {@code freeze} time passes (the checkpoint's transfer), the same
+   * namespace is wired to the destination's bridge with its old addresses as host routes, and
+   * {@code restored} is announced (the root pushes the new locator; the source releases what it held).
+   *
+   * @param buffering whether the source holds packets during the freeze (else drops and counts them)
+   */
+  public Migration migrateStateful(Instance i, String toWorker, Duration freeze, boolean buffering) throws InterruptedException {
+    WorkerNode from;
+    WorkerNode to;
+    InstanceRecord before;
+    long tFreeze;
+    MigrationWatch watch;
+    synchronized (this) {
+      requireOpen();
+      from = i.node;
+      to = worker(toWorker);
+      before = i.record;
+      Map<String, WorkerResolver> resolvers = new LinkedHashMap<>();
+      workers.forEach((name, w) -> resolvers.put(name, w.resolver()));
+      watch = MigrationWatch.start(before.key(), before.locator(), resolvers);
+      tFreeze = System.nanoTime();
+      from.translator().freeze(before, buffering, to.endpoint());
+      from.detach(before, i.attachment);
+    }
+    Thread.sleep(freeze.toMillis());
+    long[] up = new long[1];
+    synchronized (this) {
+      requireOpen();
+      i.attachment = to.wireKeeping(i.namespace(), before.locator().namespaceIpv4(), before.locator().namespaceIpv6());
+      i.node = to;
+      try {
+        Files.writeString(Path.of("/etc/netns", i.namespace(), "resolv.conf"), "nameserver " + to.bridgeIpv4() + "\n");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      i.record = to.restore(orchestration(), before, i.attachment, up);
+    }
+    long tPub = System.nanoTime();
+    return new Migration(before.key(), from, to, buffering, watch, tFreeze, up[0], tPub);
   }
 
   public List<Instance> instances() {

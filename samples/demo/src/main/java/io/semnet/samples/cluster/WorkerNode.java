@@ -86,7 +86,8 @@ public final class WorkerNode implements AutoCloseable {
         .plaintext(spec.plaintext())
         .keepaliveInterval(java.time.Duration.ofSeconds(1))
         .build();
-    this.translator = SemnetTranslator.builder().underlayMtu(LocalCluster.UNDERLAY_MTU).build();
+    this.translator = SemnetTranslator.builder().underlayMtu(LocalCluster.UNDERLAY_MTU)
+        .migrationBuffering(cluster.migrationBuffering()).build();
     this.responder = SemanticNameResponder.builder()
         .bridgeInterface(BRIDGE)
         .bridgeAddresses(gw4 + "/" + registration.subnetV4().length(), gw6 + "/" + registration.subnetV6().length())
@@ -145,8 +146,11 @@ public final class WorkerNode implements AutoCloseable {
     return Addresses.format(registration.subnetV4().addressAt(1));
   }
 
-  /** A network namespace wired to this node's bridge, with addresses from the node's subnets. */
-  public record Attachment(String namespace, InetAddress ipv4, InetAddress ipv6, String hostVeth) {}
+  /**
+   * A network namespace wired to this node's bridge, with addresses from the node's subnets, or
+   * addresses it kept from another node routed here as host routes ({@code hostRoutes}).
+   */
+  public record Attachment(String namespace, InetAddress ipv4, InetAddress ipv6, String hostVeth, boolean hostRoutes) {}
 
   /** Wires an existing namespace to the bridge and points its resolver at the bridge. */
   public synchronized Attachment wire(String instanceNs) {
@@ -159,7 +163,45 @@ public final class WorkerNode implements AutoCloseable {
     plumbing.vethToNamespace(veth, BRIDGE, instanceNs, "eth0",
         List.of(Addresses.format(a4) + "/" + s4.length(), Addresses.format(a6) + "/" + s6.length()),
         bridgeIpv4(), Addresses.format(s6.addressAt(1)));
-    return new Attachment(instanceNs, a4, a6, veth);
+    return new Attachment(instanceNs, a4, a6, veth, false);
+  }
+
+  /**
+   * Wires an existing namespace to the bridge keeping addresses it brought from another node (a
+   * stateful restore): the namespace gets them as /32 and /128 with on-link default routes via
+   * this bridge, and this node routes them to the bridge as host routes (more specific than its
+   * routes of the platform range into the TUN).
+   */
+  public synchronized Attachment wireKeeping(String instanceNs, InetAddress ipv4, InetAddress ipv6) {
+    String veth = "vi" + (nextVeth++);
+    plumbing.vethToNamespace(veth, BRIDGE, instanceNs, "eth0",
+        List.of(Addresses.format(ipv4) + "/32", Addresses.format(ipv6) + "/128"), null, null);
+    Shell.check(instanceNs, "ip", "route", "replace", "default", "via", bridgeIpv4(), "dev", "eth0", "onlink");
+    Shell.check(instanceNs, "ip", "-6", "route", "replace", "default", "via",
+        Addresses.format(registration.subnetV6().addressAt(1)), "dev", "eth0", "onlink");
+    plumbing.route(Addresses.format(ipv4) + "/32", BRIDGE);
+    plumbing.route(Addresses.format(ipv6) + "/128", BRIDGE);
+    // A restored container announces itself (CRIU restores, then the runtime sends gratuitous ARP):
+    // resolve the neighbours both ways now, so the first burst is not queued behind ARP.
+    Shell.run(instanceNs, 5, "ping", "-c", "1", "-W", "1", bridgeIpv4());
+    return new Attachment(instanceNs, ipv4, ipv6, veth, true);
+  }
+
+  /**
+   * The {@code restored} phase at this node: the instance runs in wired namespace {@code a}. It is
+   * attached locally first (so packets the root's push attracts are delivered at once), then the
+   * root is told, which pushes the new locator to every interested node.
+   *
+   * @param restoredNanos receives {@link System#nanoTime()} just before the root is told (t_up)
+   */
+  public InstanceRecord restore(Orchestration orchestration, InstanceRecord current, Attachment a, long[] restoredNanos) {
+    Locator loc = Locator.of(a.ipv4(), a.ipv6(), endpoint(), 0);
+    node.localInstances().attach(current.withLocator(loc));
+    restoredNanos[0] = System.nanoTime();
+    var record = orchestration.migrate(current.service(), current.ordinal(), loc);
+    InstanceRecord placed = Objects.requireNonNull(record.instance(current.ordinal()));
+    node.localInstances().attach(placed);
+    return placed;
   }
 
   /** Tells the node that instance {@code ordinal} of {@code service} runs in a wired namespace. */
@@ -173,10 +215,14 @@ public final class WorkerNode implements AutoCloseable {
     return placed;
   }
 
-  /** Forgets a local instance (it died or moved away) and removes its veth. */
+  /** Forgets a local instance (it died or moved away) and removes its veth (and host routes, if it had any). */
   public void detach(InstanceRecord instance, Attachment a) {
     node.localInstances().detach(instance.key());
     Shell.run(ns, 10, "ip", "link", "del", a.hostVeth());
+    if (a.hostRoutes()) {
+      plumbing.removeRoute(Addresses.format(a.ipv4()) + "/32", BRIDGE);
+      plumbing.removeRoute(Addresses.format(a.ipv6()) + "/128", BRIDGE);
+    }
   }
 
   @Override

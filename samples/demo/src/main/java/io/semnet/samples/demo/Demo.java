@@ -6,9 +6,13 @@ import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.route.RouteListener;
 import io.semnet.core.service.SemanticName;
 import io.semnet.core.service.ServiceId;
+import io.semnet.resolver.MigrationReport;
 import io.semnet.resolver.ServiceDescriptor;
 import io.semnet.samples.cluster.LocalCluster;
+import io.semnet.samples.cluster.Migration;
+import io.semnet.samples.cluster.MigrationTraffic;
 import io.semnet.samples.cluster.Shell;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +22,9 @@ import java.util.Map;
  * The main demo: a root and a cluster manager, three workers on a simulated underlay (w2 with 25 ms
  * of added delay, w3 behind NAT, reachable only on its tunnel port), a web service with instances on
  * w1 and w2 and a client on w3. Real clients (curl, glibc's resolver) exercise round-robin, closest,
- * one instance by number, failover and migration, then a summary table is printed. Everything is
+ * one instance by number, failover, a cold migration and a stateful make-before-break migration
+ * (with and without buffering, under a 1 ms UDP stream and a TCP connection, printing its KPIs),
+ * then a summary table is printed. Everything is
  * torn down at the end, also on failure or Ctrl-C. Run as root.
  */
 public final class Demo {
@@ -147,11 +153,63 @@ public final class Demo {
       record("migration keeps the InstanceIP", before + " reaches w1", afterIp + " -> " + moved.get(0) + " after " + ms + " ms",
           before.equals(afterIp) && moved.get(0).equals("hello#1@w1"));
 
+      statefulMigration(cluster, i1, c);
+
       step("summary");
       printSummary();
     }
     step(allPassed ? "all scenarios passed; everything torn down" : "SOME SCENARIOS FAILED; everything torn down");
     return allPassed;
+  }
+
+  /**
+   * Stateful make-before-break migration: the instance's namespace (processes, sockets) lives on
+   * and keeps its namespace IP; the source node holds its packets during the freeze and replays
+   * them to the new place. Once with buffering, once without, under a 1 ms UDP stream and a TCP
+   * connection from the client.
+   */
+  private void statefulMigration(LocalCluster cluster, LocalCluster.Instance server, LocalCluster.Instance client)
+      throws Exception {
+    int udp = 9100;
+    int tcp = 9101;
+    Duration freeze = Duration.ofMillis(300);
+    MigrationTraffic.serve(server, udp, tcp);
+    var target = server.record().instanceIpv4().address();
+    String ns = Addresses.format(server.record().locator().namespaceIpv4());
+    for (boolean buffering : new boolean[] {true, false}) {
+      String to = server.node().name().equals("w1") ? "w2" : "w1";
+      step("stateful migration " + (buffering ? "with" : "without") + " buffering at the source: " + server.label() + " -> " + to
+          + ", same namespace IP " + ns + ", freeze " + freeze.toMillis() + " ms, while the client streams UDP every 1 ms"
+          + " and keeps one TCP connection busy");
+      MigrationTraffic.Client t = MigrationTraffic.start(client, target, udp, tcp, freeze.plusMillis(1900), Duration.ofMillis(1))
+          .awaitFlowing();
+      Thread.sleep(300);
+      MigrationReport r;
+      try (Migration m = cluster.migrateStateful(server, to, freeze, buffering)) {
+        m.awaitReleased();
+        r = m.report(t.await());
+        r.tApply().forEach((node, at) -> info(String.format("%s applied the new locator %.1f ms after it was published", node,
+            (at - m.tPub()) / 1e6)));
+      }
+      info(String.format("network share of downtime (t_first - t_up) %.1f ms; whole freeze as the client felt it "
+          + "(t_first - t_freeze) %.1f ms", r.networkDowntimeNanos() / 1e6, r.totalDowntimeNanos() / 1e6));
+      info(String.format("convergence p50 %.1f ms, p99 %.1f ms over %d interested node(s), %d record pushes",
+          r.convergencePercentile(50) / 1e6, r.convergencePercentile(99) / 1e6, r.tApply().size(), r.controlMessages()));
+      info(String.format("UDP from the freeze on: %d sent, %d lost, %d duplicated, %d reordered; source held %d, replayed %d, "
+          + "overflowed %d, dropped (buffering off) %d; %d late packets forwarded, %d replies relayed; TCP survived %s, resets %d",
+          r.udpSent(), r.udpLost(), r.udpDuplicated(), r.udpReordered(), r.buffered(), r.replayed(), r.overflowed(),
+          r.droppedFrozen(), r.sentToOldAfterApply(), r.relayed(), r.tcpSurvived(), r.tcpResets()));
+      boolean kept = ns.equals(Addresses.format(server.record().locator().namespaceIpv4()));
+      String observed = String.format("lost %d of %d UDP, TCP %s, t_first-t_up %.1f ms", r.udpLost(), r.udpSent(),
+          Boolean.TRUE.equals(r.tcpSurvived()) ? "survived" : "broke", r.networkDowntimeNanos() / 1e6);
+      if (buffering) {
+        record("stateful migration, buffered", "same ns IP, TCP survives, UDP loss ~0", observed,
+            kept && Boolean.TRUE.equals(r.tcpSurvived()) && r.udpLost() <= Math.max(1, r.udpSent() / 100));
+      } else {
+        record("stateful migration, unbuffered", "freeze drops counted, none unseen", observed + ", counted " + r.droppedFrozen(),
+            kept && r.droppedFrozen() > 0 && r.droppedFrozen() >= r.udpLost() * 9 / 10);
+      }
+    }
   }
 
   /** Runs curl by name {@code times} times; each entry is the body or "ERR". */

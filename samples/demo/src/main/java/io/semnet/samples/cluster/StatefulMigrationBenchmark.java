@@ -1,0 +1,172 @@
+package io.semnet.samples.cluster;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.semnet.core.record.GeoPoint;
+import io.semnet.core.service.ServiceId;
+import io.semnet.resolver.MigrationReport;
+import io.semnet.resolver.ServiceDescriptor;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.ToLongFunction;
+
+/**
+ * The data-path KPIs of stateful migration, end to end in network namespaces (needs root): an
+ * instance moves back and forth between w1 and w2 while a client on w3 streams UDP at 1 ms
+ * intervals and keeps a TCP connection busy ({@link MigrationTraffic}); {@code --reps} moves with
+ * the source node buffering, then as many without. Prints one {@link MigrationReport} per move and
+ * the summary, and writes it as JSON with {@code --json FILE}:
+ * {@code network_downtime_ms_p50/p99} (t_first − t_up), {@code total_downtime_ms_p50} (t_first −
+ * t_freeze, freeze time included), {@code udp_lost_with_buffer}, {@code udp_lost_without_buffer},
+ * {@code tcp_survived}, convergence over the interested nodes, the hold counters.
+ *
+ * <pre>
+ * java -cp samples/demo/target/classes:$(cat samples/demo/target/classpath.txt) \
+ *     io.semnet.samples.cluster.StatefulMigrationBenchmark [--reps 5] [--freeze-ms 300] [--json FILE]
+ * </pre>
+ */
+public final class StatefulMigrationBenchmark {
+  private static final int UDP = 9200;
+  private static final int TCP = 9201;
+
+  private StatefulMigrationBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    int reps = 5;
+    long freezeMs = 300;
+    Path json = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--reps" -> reps = Integer.parseInt(args[++i]);
+        case "--freeze-ms" -> freezeMs = Long.parseLong(args[++i]);
+        case "--json" -> json = Path.of(args[++i]);
+        default -> {
+          System.err.println("unknown argument " + args[i]);
+          System.exit(2);
+        }
+      }
+    }
+    List<MigrationReport> buffered = new ArrayList<>();
+    List<MigrationReport> unbuffered = new ArrayList<>();
+    try (LocalCluster cluster = new LocalCluster()) {
+      cluster.addWorker("w1", GeoPoint.of(48.14, 11.58));
+      cluster.addWorker("w2", GeoPoint.of(52.52, 13.40));
+      cluster.addWorker("w3", GeoPoint.of(53.55, 9.99));
+      ServiceId svc = ServiceId.of("game", "tum", "state", "prod");
+      ServiceId users = ServiceId.of("game", "tum", "player", "prod");
+      cluster.deploy(ServiceDescriptor.builder(svc).instances(1).build());
+      cluster.deploy(ServiceDescriptor.builder(users).instances(1).build());
+      LocalCluster.Instance server = cluster.startInstance("w1", svc, 0);
+      LocalCluster.Instance client = cluster.startInstance("w3", users, 0);
+      MigrationTraffic.serve(server, UDP, TCP);
+      InetAddress target = server.record().instanceIpv4().address();
+      // One move first, not counted: the first contacts (tunnel handshakes, route queries) of a
+      // fresh cluster are not what a migration costs.
+      System.out.println("warm-up " + move(cluster, server, client, target, Duration.ofMillis(freezeMs), true));
+      for (int k = 0; k < 2 * reps; k++) {
+        boolean buffering = k < reps;
+        MigrationReport r = move(cluster, server, client, target, Duration.ofMillis(freezeMs), buffering);
+        System.out.println((buffering ? "buffered   " : "unbuffered ") + r);
+        (buffering ? buffered : unbuffered).add(r);
+      }
+    }
+    ObjectNode out = summary(buffered, unbuffered, reps, freezeMs);
+    String text = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out);
+    System.out.println(text);
+    if (json != null) {
+      Files.writeString(json, text + "\n");
+      System.out.println("wrote " + json);
+    }
+  }
+
+  /** One move of {@code server} to the other of w1/w2 under traffic from {@code client}. */
+  static MigrationReport move(LocalCluster cluster, LocalCluster.Instance server, LocalCluster.Instance client,
+      InetAddress target, Duration freeze, boolean buffering) throws Exception {
+    String to = server.node().name().equals("w1") ? "w2" : "w1";
+    java.util.Map<String, Long> tunnelDrops = tunnelDrops(cluster);
+    MigrationTraffic.Client c = MigrationTraffic.start(client, target, UDP, TCP, freeze.plusMillis(1900), Duration.ofMillis(1))
+        .awaitFlowing();
+    Thread.sleep(300);
+    try (Migration m = cluster.migrateStateful(server, to, freeze, buffering)) {
+      m.awaitReleased();
+      MigrationTraffic.Result r = c.await();
+      if (!r.tcpSurvived(m.tUp())) {
+        System.out.printf("TCP did not survive: %s, %d responses, last %.1f ms after t_up, longest wait %.1f ms%n",
+            r.tcpError(), r.tcpResponses(), (r.tcpLastNanos() - m.tUp()) / 1e6, r.tcpMaxGapNanos() / 1e6);
+      }
+      MigrationReport report = m.report(r);
+      java.util.Map<String, Long> after = tunnelDrops(cluster);
+      after.replaceAll((w, n) -> n - tunnelDrops.getOrDefault(w, 0L));
+      after.values().removeIf(n -> n == 0);
+      if (!after.isEmpty() || buffering && report.udpLost() > report.udpSent() / 20) {
+        System.out.println("tunnel drops during this move (per node): " + after + ", links opened "
+            + cluster.workers().stream().map(w -> w.name() + "=" + w.tunnel().stats().linksOpened()).toList());
+      }
+      return report;
+    }
+  }
+
+  private static java.util.Map<String, Long> tunnelDrops(LocalCluster cluster) {
+    java.util.Map<String, Long> m = new java.util.TreeMap<>();
+    for (WorkerNode w : cluster.workers()) {
+      m.put(w.name(), w.tunnel().stats().drops().values().stream().mapToLong(Long::longValue).sum());
+    }
+    return m;
+  }
+
+  static ObjectNode summary(List<MigrationReport> buffered, List<MigrationReport> unbuffered, int reps, long freezeMs) {
+    ObjectNode o = new ObjectMapper().createObjectNode();
+    o.put("e2e_repetitions", reps);
+    o.put("e2e_freeze_ms", freezeMs);
+    o.put("network_downtime_ms_p50", ms(pct(buffered, MigrationReport::networkDowntimeNanos, 50)));
+    o.put("network_downtime_ms_p99", ms(pct(buffered, MigrationReport::networkDowntimeNanos, 99)));
+    o.put("total_downtime_ms_p50", ms(pct(buffered, MigrationReport::totalDowntimeNanos, 50)));
+    o.put("network_downtime_ms_p50_without_buffer", ms(pct(unbuffered, MigrationReport::networkDowntimeNanos, 50)));
+    o.put("udp_sent_with_buffer", sum(buffered, MigrationReport::udpSent));
+    o.put("udp_lost_with_buffer", sum(buffered, MigrationReport::udpLost));
+    o.put("udp_duplicated_with_buffer", sum(buffered, MigrationReport::udpDuplicated));
+    o.put("udp_reordered_with_buffer", sum(buffered, MigrationReport::udpReordered));
+    o.put("udp_buffered", sum(buffered, MigrationReport::buffered));
+    o.put("udp_replayed", sum(buffered, MigrationReport::replayed));
+    o.put("buffer_overflowed", sum(buffered, MigrationReport::overflowed));
+    o.put("udp_sent_without_buffer", sum(unbuffered, MigrationReport::udpSent));
+    o.put("udp_lost_without_buffer", sum(unbuffered, MigrationReport::udpLost));
+    o.put("dropped_counted_without_buffer", sum(unbuffered, MigrationReport::droppedFrozen));
+    o.put("sent_to_old_locator_after_release", sum(buffered, MigrationReport::sentToOldAfterApply)
+        + sum(unbuffered, MigrationReport::sentToOldAfterApply));
+    o.put("relayed_by_old_node", sum(buffered, MigrationReport::relayed) + sum(unbuffered, MigrationReport::relayed));
+    o.put("tcp_survived", buffered.stream().allMatch(r -> Boolean.TRUE.equals(r.tcpSurvived())));
+    o.put("tcp_survived_without_buffer", unbuffered.stream().allMatch(r -> Boolean.TRUE.equals(r.tcpSurvived())));
+    o.put("tcp_resets", sum(buffered, MigrationReport::tcpResets) + sum(unbuffered, MigrationReport::tcpResets));
+    List<MigrationReport> all = new ArrayList<>(buffered);
+    all.addAll(unbuffered);
+    ObjectNode conv = o.putObject("e2e_convergence_ms");
+    conv.put("p50", ms(pct(all, r -> r.convergencePercentile(50), 50)));
+    conv.put("p99", ms(pct(all, MigrationReport::convergenceNanos, 99)));
+    conv.put("interested_nodes", all.isEmpty() ? 0 : all.get(0).tApply().size());
+    o.put("e2e_pushes_per_migration", all.isEmpty() ? 0 : (double) sum(all, MigrationReport::controlMessages) / all.size());
+    return o;
+  }
+
+  private static long sum(List<MigrationReport> rs, ToLongFunction<MigrationReport> f) {
+    return rs.stream().mapToLong(f).filter(v -> v != MigrationReport.NOT_MEASURED).sum();
+  }
+
+  /** Nearest-rank percentile over the reports that measured the value, or NOT_MEASURED. */
+  private static long pct(List<MigrationReport> rs, ToLongFunction<MigrationReport> f, int p) {
+    long[] v = rs.stream().mapToLong(f).filter(x -> x != MigrationReport.NOT_MEASURED).sorted().toArray();
+    if (v.length == 0) {
+      return MigrationReport.NOT_MEASURED;
+    }
+    return v[Math.max(0, (int) Math.ceil(p / 100.0 * v.length) - 1)];
+  }
+
+  private static Double ms(long nanos) {
+    return nanos == MigrationReport.NOT_MEASURED ? null : Math.round(nanos / 1e4) / 100.0;
+  }
+}

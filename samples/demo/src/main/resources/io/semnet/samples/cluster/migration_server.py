@@ -1,0 +1,33 @@
+# Echo server of an instance that migrates: UDP datagrams and TCP lines are sent straight back.
+# Bound to the wildcard so it answers on whatever namespace IP the instance has.
+import socket, sys, threading
+
+udp_port, tcp_port = int(sys.argv[1]), int(sys.argv[2])
+
+def udp():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # Room for a whole replayed burst (root may exceed rmem_max), so the socket is not what loses it.
+    s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
+    s.bind(("0.0.0.0", udp_port))
+    while True:
+        try:
+            d, a = s.recvfrom(2048)
+            s.sendto(d, a)
+        except OSError:
+            pass  # no route while frozen: the datagram is lost like any other
+
+def conn(c):
+    with c:
+        f = c.makefile("rb")
+        for line in f:
+            c.sendall(line)
+
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("0.0.0.0", tcp_port))
+t.listen(16)
+threading.Thread(target=udp, daemon=True).start()
+print("ready", flush=True)
+while True:
+    c, _ = t.accept()
+    threading.Thread(target=conn, args=(c,), daemon=True).start()

@@ -1,0 +1,191 @@
+package io.semnet.proxy;
+
+import static io.semnet.proxy.Harness.N2;
+import static io.semnet.proxy.Harness.N3;
+import static io.semnet.proxy.Harness.ip;
+import static io.semnet.proxy.Pkt.assertAddresses;
+import static io.semnet.proxy.Pkt.assertChecksums;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.semnet.core.address.WorkerEndpoint;
+import io.semnet.core.record.InstanceRecord;
+import io.semnet.core.record.Locator;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The source node's side of a make-before-break migration: local server #1 (namespace IP 10.1.0.3
+ * on n1) is frozen, moves to n3, and the packets meant for it are held, replayed in order,
+ * forwarded late, and its replies relayed; never delivered to n1's bridge.
+ */
+class MigrationHoldTest {
+  private Harness h;
+
+  @AfterEach
+  void tearDown() {
+    if (h != null) {
+      h.close();
+    }
+  }
+
+  private static byte[] req(int seq, int payload) {
+    return Pkt.v4("172.30.9.9", "10.1.0.3", 17, Pkt.udp(5555, 7000 + seq, payload));
+  }
+
+  private InstanceRecord movedTo(Locator at) {
+    InstanceRecord moved = h.server1.withLocator(at);
+    h.setServerRecord(h.serverRecord.withInstance(moved, at.version()));
+    return moved;
+  }
+
+  private void freeze(boolean buffering) {
+    h.translator.freeze(h.server1, buffering, null);
+    h.locals.detach(h.server1.key());
+  }
+
+  private static void await(BooleanSupplier c) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!c.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out");
+      }
+      Thread.sleep(2);
+    }
+  }
+
+  @Test
+  void heldPacketsAreReplayedInOrderThenLateOnesForwardedAndNothingReachesTheBridge() throws Exception {
+    h = new Harness();
+    h.fromPeer(N2, req(0, 8));
+    h.io.take();
+    freeze(true);
+    List<byte[]> held = new ArrayList<>();
+    for (int i = 1; i <= 5; i++) {
+      byte[] p = req(i, 10 * i);
+      held.add(p);
+      h.fromPeer(N2, p);
+    }
+    // a local sender's new flow to the frozen instance is held too, not tunnelled to ourselves
+    h.fromTun(Pkt.v4("10.1.0.2", "172.30.2.2", 17, Pkt.udp(4444, 9, 4)));
+    assertEquals(0, h.io.written.size(), "nothing reaches the bridge while frozen");
+    assertEquals(0, h.tunnel.sent.size());
+    assertEquals(6, h.count(Counter.MIGRATION_BUFFERED));
+
+    movedTo(Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), N3, 5));
+    await(() -> h.tunnel.sent.size() == 6);
+    assertEquals(6, h.count(Counter.MIGRATION_REPLAYED));
+    for (int i = 0; i < 5; i++) {
+      Map.Entry<WorkerEndpoint, byte[]> e = h.tunnel.take();
+      assertEquals(N3, e.getKey());
+      assertArrayEquals(held.get(i), e.getValue(), "replayed unchanged and in order");
+    }
+    Map.Entry<WorkerEndpoint, byte[]> local = h.tunnel.take();
+    assertEquals(N3, local.getKey());
+    assertAddresses(local.getValue(), "172.30.1.1", "10.1.0.3");
+
+    h.fromPeer(N2, req(9, 4));
+    Map.Entry<WorkerEndpoint, byte[]> late = h.tunnel.take();
+    assertEquals(N3, late.getKey(), "a late packet follows the instance");
+    assertEquals(1, h.count(Counter.MIGRATION_FORWARDED_LATE));
+    assertEquals(0, h.io.written.size());
+
+    // the new node answers through us (it learned the flow from our replay): relayed to the client's node
+    h.fromPeer(N3, Pkt.v4("172.30.2.2", "172.30.9.9", 17, Pkt.udp(7000, 5555, 4)));
+    Map.Entry<WorkerEndpoint, byte[]> relayed = h.tunnel.take();
+    assertEquals(N2, relayed.getKey());
+    assertEquals(1, h.count(Counter.MIGRATION_RELAYED));
+
+    MigrationHoldStats s = h.translator.holdStats(h.server1.key());
+    assertEquals("forwarding", s.phase());
+    assertEquals(6, s.buffered());
+    assertEquals(6, s.replayed());
+    assertEquals(1, s.forwardedLate());
+    assertEquals(1, s.relayed());
+    assertEquals(0, s.lost());
+    assertTrue(s.releasedAtNanos() >= s.frozenAtNanos());
+  }
+
+  @Test
+  void aFlowFirstSeenWhileFrozenHasItsRepliesRelayedToo() throws Exception {
+    h = new Harness();
+    freeze(true);
+    byte[] syn = Pkt.v4("172.30.9.9", "10.1.0.3", 6, Pkt.tcp(6000, 8080, SemnetTranslatorTest.SYN, 1400, 0));
+    h.fromPeer(N2, syn);
+    movedTo(Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), N3, 5));
+    await(() -> h.tunnel.sent.size() == 1);
+    assertEquals(N3, h.tunnel.take().getKey());
+    h.fromPeer(N3, Pkt.v4("172.30.2.2", "172.30.9.9", 6,
+        Pkt.tcp(8080, 6000, SemnetTranslatorTest.SYN | SemnetTranslatorTest.ACK, 1400, 0)));
+    assertEquals(N2, h.tunnel.take().getKey(), "the SYN-ACK goes to the client's node, not into route-not-found");
+    assertEquals(0, h.count(Counter.ROUTE_NOT_FOUND_SENT));
+  }
+
+  @Test
+  void aFullHoldCountsOverflowAndBufferingOffCountsDrops() throws Exception {
+    h = new Harness(SemnetTranslator.builder().tunnelOverhead(60).migrationBuffer(2, 4096));
+    freeze(true);
+    for (int i = 0; i < 4; i++) {
+      h.fromPeer(N2, req(i, 8));
+    }
+    assertEquals(2, h.count(Counter.MIGRATION_BUFFERED));
+    assertEquals(2, h.count(Counter.DROP_MIGRATION_OVERFLOW));
+    h.close();
+
+    h = new Harness();
+    freeze(false);
+    for (int i = 0; i < 3; i++) {
+      h.fromPeer(N2, req(i, 8));
+    }
+    assertEquals(0, h.count(Counter.MIGRATION_BUFFERED));
+    assertEquals(3, h.count(Counter.DROP_MIGRATION_FROZEN));
+    assertEquals(3, h.translator.holdStats(h.server1.key()).lost());
+    movedTo(Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), N3, 5));
+    await(() -> "forwarding".equals(h.translator.holdStats(h.server1.key()).phase()));
+    h.fromPeer(N2, req(7, 8));
+    assertEquals(N3, h.tunnel.take().getKey(), "late packets are forwarded with buffering off too");
+  }
+
+  @Test
+  void aColdRestoreRewritesTheHeldPacketsToTheNewNamespaceIp() throws Exception {
+    h = new Harness();
+    freeze(true);
+    h.fromPeer(N2, Pkt.v4("172.30.9.9", "10.1.0.3", 6, Pkt.tcp(5555, 8080, SemnetTranslatorTest.SYN, 1400, 0)));
+    movedTo(Locator.of(ip("10.3.0.7"), ip("fd00:3::7"), N3, 5));
+    await(() -> h.tunnel.sent.size() == 1);
+    Map.Entry<WorkerEndpoint, byte[]> e = h.tunnel.take();
+    assertEquals(N3, e.getKey());
+    assertAddresses(e.getValue(), "172.30.9.9", "10.3.0.7");
+    assertChecksums(e.getValue());
+  }
+
+  @Test
+  void anInstanceAttachedHereAgainGetsItsHeldPacketsLocally() throws Exception {
+    h = new Harness();
+    freeze(true);
+    h.fromPeer(N2, req(1, 8));
+    h.locals.attach(h.server1);
+    await(() -> h.io.written.size() == 1);
+    assertArrayEquals(req(1, 8), h.io.take());
+    h.fromPeer(N2, req(2, 8));
+    assertArrayEquals(req(2, 8), h.io.take(), "no hold any more");
+  }
+
+  @Test
+  void aLearnedFlowAnswersThePeerItsPacketsNowComeFrom() throws Exception {
+    h = new Harness();
+    h.fromPeer(N2, Pkt.v4("172.30.9.9", "10.1.0.3", 17, Pkt.udp(5555, 53, 4)));
+    h.io.take();
+    h.fromPeer(N3, Pkt.v4("172.30.9.9", "10.1.0.3", 17, Pkt.udp(5555, 53, 4)));
+    h.io.take();
+    h.fromTun(Pkt.v4("10.1.0.3", "172.30.9.9", 17, Pkt.udp(53, 5555, 4)));
+    assertEquals(N3, h.tunnel.take().getKey());
+    assertEquals(1, h.count(Counter.FLOWS_ROAMED));
+  }
+}
