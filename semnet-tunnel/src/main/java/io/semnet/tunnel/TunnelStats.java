@@ -14,6 +14,8 @@ import java.util.Map;
  * @param linksEvicted links closed to stay within the link limit (least recently used)
  * @param linksIdleClosed links closed by the idle sweep
  * @param segmentedSends sends that carried a run of several datagrams to one peer with UDP GSO
+ * @param directSends lone datagrams the sending thread wrote to the socket itself (nothing earlier
+ *     was still queued), sparing the hand-over to the event loop
  * @param links per-link counters of the links open now
  */
 public record TunnelStats(
@@ -23,6 +25,7 @@ public record TunnelStats(
     long linksEvicted,
     long linksIdleClosed,
     long segmentedSends,
+    long directSends,
     List<LinkStats> links) {
 
   public TunnelStats {

@@ -31,6 +31,7 @@ import io.semnet.tunnel.internal.Epochs;
 import io.semnet.tunnel.internal.Kdf;
 import io.semnet.tunnel.internal.ProcNetUdp;
 import io.semnet.tunnel.internal.X25519;
+import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -51,6 +52,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import javax.crypto.SecretKey;
@@ -133,6 +135,8 @@ public final class UdpTunnel implements Tunnel {
   private final java.util.Queue<DatagramPacket> outbound = io.netty.util.internal.PlatformDependent.newFixedMpscQueue(OUTBOUND_CAPACITY);
   private final java.util.concurrent.atomic.AtomicBoolean drainScheduled = new java.util.concurrent.atomic.AtomicBoolean();
   private final Runnable drainTask = this::drainOutbound;
+  /** Datagrams handed to the outbound queue that the channel has not yet taken. */
+  private final AtomicInteger handoffs = new AtomicInteger();
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
   private final ThreadLocal<GsoRun> gsoRuns = ThreadLocal.withInitial(GsoRun::new);
   private final AtomicLongArray dropCounts = new AtomicLongArray(DropReason.values().length);
@@ -140,6 +144,7 @@ public final class UdpTunnel implements Tunnel {
   private final AtomicLong linksEvicted = new AtomicLong();
   private final AtomicLong linksIdleClosed = new AtomicLong();
   private final AtomicLong segmentedSends = new AtomicLong();
+  private final AtomicLong directSends = new AtomicLong();
   private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
 
   private volatile boolean running;
@@ -341,14 +346,52 @@ public final class UdpTunnel implements Tunnel {
     if (ch == null || !running) {
       return;
     }
+    boolean inLoop = ch.eventLoop().inEventLoop();
     if (udpGso) {
-      pushRun(gsoRuns.get());
+      GsoRun run = gsoRuns.get();
+      if (!inLoop && run.segments == 1 && sendDirect(ch, run)) {
+        run.reset();
+      } else {
+        pushRun(run);
+      }
     }
-    if (ch.eventLoop().inEventLoop()) {
+    if (inLoop) {
       ch.flush();
     } else if (!outbound.isEmpty()) {
       scheduleDrain();
     }
+  }
+
+  /**
+   * Sends a lone datagram from the calling thread straight to the socket, sparing the hand-over
+   * to the event loop and its wake-up (a request/response exchange pays that twice per round
+   * trip). Only when nothing sent earlier is still queued or unwritten, so datagrams never
+   * overtake each other; otherwise, or if the socket is full, the caller queues as usual.
+   *
+   * @return true if sent (the run's buffer is released)
+   */
+  private boolean sendDirect(EpollDatagramChannel ch, GsoRun run) {
+    io.netty.channel.ChannelOutboundBuffer pending = ch.unsafe().outboundBuffer();
+    if (handoffs.get() != 0 || pending == null || pending.totalPendingWriteBytes() != 0) {
+      return false;
+    }
+    ByteBuf b = run.buf;
+    if (!b.hasMemoryAddress()) {
+      return false;
+    }
+    InetSocketAddress to = run.link.endpoint.address();
+    try {
+      int n = ((io.netty.channel.unix.Socket) ch.fd()).sendToAddress(
+          b.memoryAddress(), b.readerIndex(), b.writerIndex(), to.getAddress(), to.getPort());
+      if (n <= 0) {
+        return false;
+      }
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+    b.release();
+    directSends.incrementAndGet();
+    return true;
   }
 
   /** A snapshot of the counters; reads the kernel's receive-buffer drops for this socket. */
@@ -361,7 +404,7 @@ public final class UdpTunnel implements Tunnel {
     for (Link l : links.values()) {
       ls.add(l.stats());
     }
-    return new TunnelStats(d, receiveBufferDrops(), linksOpened.get(), linksEvicted.get(), linksIdleClosed.get(), segmentedSends.get(), ls);
+    return new TunnelStats(d, receiveBufferDrops(), linksOpened.get(), linksEvicted.get(), linksIdleClosed.get(), segmentedSends.get(), directSends.get(), ls);
   }
 
   /** Datagrams the kernel dropped for want of receive-buffer space, or -1 if unknown. */
@@ -628,7 +671,9 @@ public final class UdpTunnel implements Tunnel {
     } else {
       // Other threads hand datagrams over through one queue and one task per flush, instead of a
       // Netty write task (and event-loop wake-up) per datagram.
+      handoffs.incrementAndGet();
       if (!outbound.offer(p)) {
+        handoffs.decrementAndGet();
         p.release();
         drop(DropReason.BACKPRESSURE, link);
         return;
@@ -709,6 +754,8 @@ public final class UdpTunnel implements Tunnel {
     int n = 0;
     while ((p = outbound.poll()) != null) {
       ch.write(p, ch.voidPromise());
+      // Counted down only once the channel holds it, so a direct send never overtakes it.
+      handoffs.decrementAndGet();
       if (++n % 64 == 0) {
         ch.flush();
       }

@@ -200,6 +200,33 @@ class UdpTunnelTest {
   }
 
   @Test
+  void loneDatagramsSentDirectlyNeverOvertakeQueuedRuns() throws Exception {
+    try (Harness h = new Harness()) {
+      Node a = h.node("a");
+      Node b = h.node("b");
+      a.send(b.endpoint(), packet(100, 0));
+      assertNotNull(b.received.next());
+      int seq = 0;
+      for (int round = 0; round < 200; round++) {
+        int n = round % 4 == 0 ? 12 : 1;
+        for (int k = 0; k < n; k++) {
+          java.nio.ByteBuffer p = java.nio.ByteBuffer.wrap(packet(1200, 0));
+          p.putInt(0, ++seq);
+          a.tunnel.send(b.endpoint(), p);
+        }
+        a.tunnel.flush();
+      }
+      for (int expected = 1; expected <= seq; expected++) {
+        Delivery d = b.received.next();
+        assertNotNull(d, "datagram " + expected);
+        assertEquals(expected, java.nio.ByteBuffer.wrap(d.bytes()).getInt(0), "in the order sent");
+      }
+      assertTrue(a.tunnel.stats().directSends() > 0, "lone datagrams went out directly");
+      assertTrue(a.tunnel.stats().segmentedSends() > 0, "runs went through the event loop");
+    }
+  }
+
+  @Test
   void receiveBufferOverflowIsVisibleInTheCounters() throws Exception {
     try (Harness h = new Harness()) {
       java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
