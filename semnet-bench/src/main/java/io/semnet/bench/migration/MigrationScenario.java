@@ -5,7 +5,7 @@ import io.semnet.core.address.IpPrefix;
 import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.core.plan.AddressPlan;
 import io.semnet.core.policy.RoutingPolicyRegistry;
-import io.semnet.core.policy.builtin.RoundRobinPolicy;
+import io.semnet.core.policy.internal.RoundRobinPolicy;
 import io.semnet.core.record.GeoPoint;
 import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.record.Locator;

@@ -3,6 +3,6 @@
  * {@link io.semnet.core.policy.RoutingPolicyProvider}, discovered through
  * {@link io.semnet.core.policy.RoutingPolicyRegistry}, and the node-local measurements policies
  * read ({@link io.semnet.core.policy.NodeView}). Built-in policies live in
- * {@code io.semnet.core.policy.builtin}.
+ * {@code io.semnet.core.policy.internal}.
  */
 package io.semnet.core.policy;

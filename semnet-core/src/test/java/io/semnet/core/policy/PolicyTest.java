@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.semnet.core.policy.builtin.ClosestHighestCapacityPolicy;
+import io.semnet.core.policy.internal.ClosestHighestCapacityPolicy;
 import io.semnet.core.record.GeoPoint;
 import io.semnet.core.record.InstanceRecord;
 import java.util.ArrayList;

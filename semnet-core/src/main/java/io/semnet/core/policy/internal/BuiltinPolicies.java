@@ -1,4 +1,4 @@
-package io.semnet.core.policy.builtin;
+package io.semnet.core.policy.internal;
 
 import io.semnet.core.policy.RoutingPolicy;
 import io.semnet.core.policy.RoutingPolicyProvider;

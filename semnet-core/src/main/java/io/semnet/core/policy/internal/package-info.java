@@ -3,4 +3,4 @@
  * thesis), {@code fastest} (power of two choices over set-up latency) and {@code sticky} (Maglev
  * consistent hashing). All choose without allocating.
  */
-package io.semnet.core.policy.builtin;
+package io.semnet.core.policy.internal;

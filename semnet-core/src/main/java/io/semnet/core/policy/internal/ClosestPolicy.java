@@ -1,4 +1,4 @@
-package io.semnet.core.policy.builtin;
+package io.semnet.core.policy.internal;
 
 import io.semnet.core.policy.CandidateSet;
 import io.semnet.core.policy.InstanceSelector;
