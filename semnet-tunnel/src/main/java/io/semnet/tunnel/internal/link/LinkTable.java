@@ -169,14 +169,17 @@ public final class LinkTable {
     }
   }
 
+  /** Links opened so far (outbound and inbound). */
   public long opened() {
     return opened.get();
   }
 
+  /** Links closed to make room at {@code maxLinks}. */
   public long evicted() {
     return evicted.get();
   }
 
+  /** Links closed by the idle sweep. */
   public long idleClosed() {
     return idleClosed.get();
   }
