@@ -1,4 +1,4 @@
-package io.semnet.tunnel;
+package io.semnet.tunnel.internal.link;
 
 import io.semnet.tunnel.internal.ReplayWindow;
 import javax.crypto.SecretKey;
@@ -8,18 +8,18 @@ import javax.crypto.SecretKey;
  * confirmed flag are touched only by the receiving event loop; sessions are published to senders
  * through volatile fields of {@link Link}.
  */
-final class Session {
-  final int keyId;
-  final int peerEpoch;
-  final SecretKey sendKey;
-  final SecretKey recvKey;
-  final boolean initiator;
-  final long createdNanos;
-  final ReplayWindow window = new ReplayWindow();
+public final class Session {
+  public final int keyId;
+  public final int peerEpoch;
+  public final SecretKey sendKey;
+  public final SecretKey recvKey;
+  public final boolean initiator;
+  public final long createdNanos;
+  public final ReplayWindow window = new ReplayWindow();
   /** Responder side: false until the initiator used the new keys (until then it still sends under the previous session). */
-  volatile boolean confirmed;
+  public volatile boolean confirmed;
 
-  Session(int keyId, int peerEpoch, SecretKey sendKey, SecretKey recvKey, boolean initiator, long createdNanos, boolean confirmed) {
+  public Session(int keyId, int peerEpoch, SecretKey sendKey, SecretKey recvKey, boolean initiator, long createdNanos, boolean confirmed) {
     this.keyId = keyId;
     this.peerEpoch = peerEpoch;
     this.sendKey = sendKey;

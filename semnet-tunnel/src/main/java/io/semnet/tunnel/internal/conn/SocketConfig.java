@@ -1,0 +1,25 @@
+package io.semnet.tunnel.internal.conn;
+
+import java.net.InetSocketAddress;
+
+/**
+ * Settings of a {@link BatchedUdpSocket}. Immutable.
+ *
+ * @param name used in the event-loop thread name and in log lines
+ * @param bind local address and port
+ * @param receiveBufferBytes SO_RCVBUF request
+ * @param sendBufferBytes SO_SNDBUF request
+ * @param batching recvmmsg and batched sendmmsg; off: one datagram per system call
+ * @param udpGro UDP GRO on the socket
+ * @param udpGso UDP GSO runs for coalescable datagrams (effective only with batching and kernel support)
+ * @param maxDatagramBytes largest datagram without GRO
+ */
+public record SocketConfig(
+    String name,
+    InetSocketAddress bind,
+    int receiveBufferBytes,
+    int sendBufferBytes,
+    boolean batching,
+    boolean udpGro,
+    boolean udpGso,
+    int maxDatagramBytes) {}

@@ -1,0 +1,153 @@
+package io.semnet.tunnel.internal.device;
+
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.semnet.core.policy.LocalNodeView;
+import io.semnet.tunnel.internal.conn.SendPath;
+import io.semnet.tunnel.internal.handshake.Handshake;
+import io.semnet.tunnel.internal.link.Link;
+import io.semnet.tunnel.internal.link.LinkTable;
+import io.semnet.tunnel.internal.link.Session;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The tunnel's periodic sweep on the event loop: closes idle links, resends unanswered first
+ * contacts, sends keepalive probes (early, at max(1 s, 4 RTT), while data flows), marks peers
+ * down after {@code probesBeforeDown} misses and starts a new handshake, rekeys after
+ * {@code rekeyAfter} and retires the previous session after {@code keyGrace}. An exception in one
+ * sweep is logged and the timer keeps running.
+ */
+public final class Timers {
+  private static final Logger log = LoggerFactory.getLogger(Timers.class);
+  private static final long FAST_PROBE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  /** The timer settings, in nanoseconds. */
+  public record Settings(long idleNanos, long keepaliveNanos, long handshakeRetryNanos, long rekeyNanos, long keyGraceNanos,
+      int probesBeforeDown) {
+    /** The sweep period: a quarter of the shortest timer, at least 10 ms. */
+    public long tickNanos() {
+      return Math.max(TimeUnit.MILLISECONDS.toNanos(10),
+          Math.min(Math.min(keepaliveNanos, handshakeRetryNanos), Math.min(idleNanos, keyGraceNanos)) / 4);
+    }
+  }
+
+  private final String name;
+  private final Settings t;
+  private final LinkTable links;
+  private final Handshake handshake;
+  private final Consumer<Link> startHandshake;
+  private final Transmitter tx;
+  private final SendPath<Link> out;
+  private final LocalNodeView view;
+  private final BooleanSupplier running;
+  private ScheduledFuture<?> ticker;
+
+  /**
+   * @param startHandshake starts a new handshake on a link (on the event loop)
+   * @param view told when peers go down; may be null
+   * @param running false once the tunnel is closing: the sweep does nothing
+   */
+  public Timers(String name, Settings t, LinkTable links, Handshake handshake, Consumer<Link> startHandshake, Transmitter tx,
+      SendPath<Link> out, LocalNodeView view, BooleanSupplier running) {
+    this.name = name;
+    this.t = t;
+    this.links = links;
+    this.handshake = handshake;
+    this.startHandshake = startHandshake;
+    this.tx = tx;
+    this.out = out;
+    this.view = view;
+    this.running = running;
+  }
+
+  /** Schedules the sweep on {@code loop}. */
+  public void start(EventLoop loop) {
+    long tick = t.tickNanos();
+    ticker = loop.scheduleAtFixedRate(this::tick, tick, tick, TimeUnit.NANOSECONDS);
+  }
+
+  /** Cancels the sweep. */
+  public void stop() {
+    if (ticker != null) {
+      ticker.cancel(false);
+    }
+  }
+
+  private void tick() {
+    if (!running.getAsBoolean()) {
+      return;
+    }
+    try {
+      tickLinks();
+    } catch (RuntimeException e) {
+      // A periodic task that throws is never run again: keep the timers alive whatever happens.
+      log.warn("tunnel {}: timer error", name, e);
+    }
+  }
+
+  private void tickLinks() {
+    long now = System.nanoTime();
+    for (Link l : links.all()) {
+      if (l.closed) {
+        continue;
+      }
+      if (now - l.lastUsedNanos > t.idleNanos()) {
+        links.closeIdle(l);
+        continue;
+      }
+      if (l.handshakePending() && now - l.helloSentNanos >= t.handshakeRetryNanos()) {
+        if (l.helloAttempts >= t.probesBeforeDown() && l.up) {
+          markDown(l);
+        }
+        handshake.sendHello(l);
+      }
+      Session c = l.current;
+      if (c == null) {
+        continue;
+      }
+      probe(l, now);
+      if (c.initiator && !l.handshakePending() && now - c.createdNanos >= t.rekeyNanos()) {
+        startHandshake.accept(l);
+      }
+      if (l.previous != null && now - c.createdNanos >= t.keyGraceNanos()) {
+        l.previous = null;
+      }
+    }
+    out.flushChannel();
+  }
+
+  private void probe(Link l, long now) {
+    long keepaliveNanos = t.keepaliveNanos();
+    long sinceProbe = now - l.probeSentNanos;
+    boolean due;
+    if (l.probeOutstanding && now - l.lastUsedNanos < keepaliveNanos) {
+      // Data is flowing: do not wait a whole keepalive interval to notice a dead or restarted
+      // peer; an echo overdue by max(1 s, 4 RTT) counts as missed and the next probe goes now.
+      long rtt = l.lastRttNanos;
+      due = sinceProbe >= Math.min(keepaliveNanos, Math.max(FAST_PROBE_TIMEOUT_NANOS, rtt > 0 ? 4 * rtt : 0));
+    } else {
+      due = sinceProbe >= keepaliveNanos;
+    }
+    if (due) {
+      if (l.probeOutstanding && ++l.missedProbes >= t.probesBeforeDown() && l.up) {
+        markDown(l);
+        if (!l.handshakePending()) {
+          // The peer may have restarted and lost our session: a new handshake recovers it.
+          startHandshake.accept(l);
+        }
+      }
+      tx.sendProbe(l);
+    }
+  }
+
+  private void markDown(Link l) {
+    l.up = false;
+    if (view != null) {
+      view.setPeerUp(l.nodeId, false);
+    }
+  }
+}
