@@ -20,8 +20,17 @@ public final class ResponderCounters {
     MDNS_PACKETS,
     /** Unicast answers with at least one address record. */
     ANSWERED,
-    /** Unicast answers NOERROR without records (name exists, not with that type; or the zone apex). */
+    /**
+     * Unicast answers NOERROR without records (name exists, not with that type; the zone apex; or an
+     * ancestor of possible names, see {@link #ANCESTOR_NODATA}).
+     */
     NODATA,
+    /**
+     * NODATA answers (also counted in {@link #NODATA}) for names shorter than a semantic name whose
+     * labels could all continue into a valid one, e.g. {@code prod.any.rr.local}: empty
+     * non-terminals, answered without a table query.
+     */
+    ANCESTOR_NODATA,
     /** NXDOMAIN: impossible, unknown-policy or not-found semantic names. */
     NXDOMAIN,
     /** Impossible names (syntax) among {@link #NXDOMAIN}. */
@@ -74,8 +83,23 @@ public final class ResponderCounters {
     FORWARD_RELAYED,
     /** Upstream attempts that timed out. */
     FORWARD_TIMEOUTS,
-    /** Packets from upstream sockets that matched no pending query; dropped. */
+    /**
+     * Packets on an upstream socket that are not a well-formed DNS response (or came after their
+     * attempt ended); dropped.
+     */
     FORWARD_UNMATCHED,
+    /** Packets on an upstream socket from an address or port other than the upstream asked; dropped. */
+    FORWARD_WRONG_SOURCE,
+    /** Upstream responses with an id other than the one sent (e.g. spoofing guesses); dropped. */
+    FORWARD_WRONG_ID,
+    /** Upstream responses with the right id but another question (name, type or class); dropped. */
+    FORWARD_WRONG_QUESTION,
+    /** Truncated (TC) upstream answers retried over TCP. */
+    FORWARD_TCP_RETRIES,
+    /** Upstream attempts that failed at the socket (bind, connect, send, connection closed early). */
+    FORWARD_ERRORS,
+    /** Out-of-zone queries answered SERVFAIL at once because too many were already being forwarded. */
+    FORWARD_OVERLOAD,
     /** TCP connections accepted. */
     TCP_CONNECTIONS,
     /** TCP connections closed for exceeding limits (count, idle time, frame size). */

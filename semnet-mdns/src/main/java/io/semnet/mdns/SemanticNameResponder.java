@@ -19,6 +19,7 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
@@ -27,6 +28,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.codec.TooLongFrameException;
@@ -53,6 +55,7 @@ import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.net.UnknownHostException;
+import java.nio.channels.spi.SelectorProvider;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,8 +78,15 @@ import org.slf4j.LoggerFactory;
  *   <li>Unicast DNS: valid names answer with the InstanceIP or ServiceIP(s); impossible names, names
  *       with an unknown policy and names the resolver reports not found get NXDOMAIN; the resolver
  *       being unavailable gives SERVFAIL; malformed queries get FORMERR (or are dropped when not
- *       even a header is present); {@code local.} itself has no records at all (never an SOA);
- *       out-of-zone names are relayed to the configured upstreams or REFUSED.</li>
+ *       even a header is present); {@code local.} itself has no records at all (never an SOA), and
+ *       neither do ancestors of possible names such as {@code prod.any.rr.local} (NOERROR, so RFC
+ *       8020 resolvers do not conclude that nothing exists below them; see
+ *       {@link io.semnet.core.service.SemanticName#isValidAncestor});
+ *       out-of-zone names are relayed to the configured upstreams or REFUSED. Each relayed query
+ *       leaves from its own ephemeral port with a fresh {@code SecureRandom} id; only an answer from
+ *       the upstream's address and port with that id and the same question is accepted (others are
+ *       counted and dropped); truncated answers are fetched again over TCP; at most
+ *       {@link Builder#maxForwardedQueries} are relayed at once, the rest get SERVFAIL.</li>
  *   <li>mDNS: answers only names it owns, stays silent otherwise (also for errors); honours the QU
  *       bit; answers legacy unicast queries (source port other than 5353) by unicast with the id and
  *       question repeated, TTL at most 10 s and no cache-flush bit; multicasts a record at most once
@@ -123,6 +133,7 @@ public final class SemanticNameResponder implements NameResponder {
   private final boolean unicastEnabled;
   private final boolean mdnsEnabled;
   private final int maxTcpConnections;
+  private final int maxForwardedQueries;
   private final RouteResolver resolverOverride;
   private final RoutingPolicyRegistry policiesOverride;
   private final ResponderCounters counters = new ResponderCounters();
@@ -155,6 +166,7 @@ public final class SemanticNameResponder implements NameResponder {
     this.unicastEnabled = b.unicast;
     this.mdnsEnabled = b.mdns;
     this.maxTcpConnections = b.maxTcpConnections;
+    this.maxForwardedQueries = b.maxForwardedQueries;
     this.resolverOverride = b.resolver;
     this.policiesOverride = b.policies;
   }
@@ -207,13 +219,22 @@ public final class SemanticNameResponder implements NameResponder {
         resolveTimeout.toMillis(), 1024, 64, 10_000, 512, 9000, !upstreams.isEmpty() && !refuseOutOfZone,
         refuseOutOfZone);
     if (!upstreams.isEmpty() && !refuseOutOfZone) {
-      forwarder = new UpstreamForwarder(upstreams, forwardTimeout.toMillis(), 1024, loop, counters);
+      forwarder = new UpstreamForwarder(upstreams, forwardTimeout.toMillis(), maxForwardedQueries, loop, counters,
+          new UpstreamForwarder.Transport() {
+            @Override
+            public ChannelFactory<? extends Channel> udp(boolean v4) {
+              return SemanticNameResponder.this.udp(v4);
+            }
+
+            @Override
+            public ChannelFactory<? extends Channel> tcp(boolean v4) {
+              SocketProtocolFamily f = v4 ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
+              return epoll ? () -> new EpollSocketChannel(f) : () -> new NioSocketChannel(SelectorProvider.provider(), f);
+            }
+          });
     }
     engine = new QueryEngine(cfg, resolver, knownPolicy, loop, counters, forwarder);
     try {
-      if (forwarder != null) {
-        bindForwarder();
-      }
       if (unicastEnabled) {
         for (InetAddress a : bridgeAddresses) {
           bindUnicast(a);
@@ -336,21 +357,6 @@ public final class SemanticNameResponder implements NameResponder {
         new InetSocketAddress(v4 ? MDNS_V4_GROUP : MDNS_V6_GROUP, mdnsPort));
   }
 
-  private void bindForwarder() throws InterruptedException {
-    Channel v4 = null;
-    Channel v6 = null;
-    ForwarderHandler h = new ForwarderHandler();
-    if (upstreams.stream().anyMatch(u -> u.getAddress() instanceof Inet4Address)) {
-      v4 = keep(new Bootstrap().group(loop).channelFactory(udp(true)).handler(h)
-          .bind(new InetSocketAddress(0)).sync().channel());
-    }
-    if (upstreams.stream().anyMatch(u -> u.getAddress() instanceof Inet6Address)) {
-      v6 = keep(new Bootstrap().group(loop).channelFactory(udp(false)).handler(h)
-          .bind(new InetSocketAddress(Addresses.parseLiteral("::"), 0)).sync().channel());
-    }
-    forwarder.channels(v4, v6);
-  }
-
   /** Replies on a datagram channel. */
   private final class UdpSink implements ReplySink {
     private final Channel ch;
@@ -447,6 +453,11 @@ public final class SemanticNameResponder implements NameResponder {
     }
 
     @Override
+    public boolean isStream() {
+      return true;
+    }
+
+    @Override
     public void send(Object dest, ByteBuf msg) {
       if (!ctx.channel().isActive()) {
         msg.release();
@@ -512,23 +523,6 @@ public final class SemanticNameResponder implements NameResponder {
     }
   }
 
-  private final class ForwarderHandler extends SimpleChannelInboundHandler<DatagramPacket> {
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket p) {
-      forwarder.onUpstreamPacket(p.content(), p.sender());
-    }
-
-    @Override
-    public boolean isSharable() {
-      return true;
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      LOG.debug("upstream socket error", cause);
-    }
-  }
-
   @Override
   public synchronized void close() {
     if (closed) {
@@ -571,6 +565,7 @@ public final class SemanticNameResponder implements NameResponder {
     private boolean unicast = true;
     private boolean mdns = true;
     private int maxTcpConnections = 64;
+    private int maxForwardedQueries = 256;
     private RouteResolver resolver;
     private RoutingPolicyRegistry policies;
 
@@ -674,6 +669,18 @@ public final class SemanticNameResponder implements NameResponder {
     /** Concurrent TCP connections accepted (default 64). */
     public Builder maxTcpConnections(int n) {
       this.maxTcpConnections = n;
+      return this;
+    }
+
+    /**
+     * Out-of-zone queries forwarded at the same time (default 256; each holds one socket while its
+     * upstream is asked); beyond that a query is answered SERVFAIL at once.
+     */
+    public Builder maxForwardedQueries(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxForwardedQueries must be at least 1");
+      }
+      this.maxForwardedQueries = n;
       return this;
     }
 

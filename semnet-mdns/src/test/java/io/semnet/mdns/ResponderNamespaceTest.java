@@ -38,6 +38,10 @@ class ResponderNamespaceTest {
   static final String UNKNOWN = "shop.prod.nothing.backend.0.none.local";
   static final String BRIDGE_V4 = "10.77.0.1";
   static final String CLIENT_V4 = "10.77.0.2";
+  static final String ANCESTOR = "backend.any.rr.local";
+  /** Six 250-byte strings: a TXT answer too big for dig's 1232-byte EDNS buffer, so UDP truncates. */
+  static final List<String> BIG_TXT = java.util.stream.IntStream.range(0, 6)
+      .mapToObj(i -> String.valueOf((char) ('a' + i)).repeat(249) + i).toList();
 
   TestNetwork net;
   String node;
@@ -72,7 +76,8 @@ class ResponderNamespaceTest {
       net.exec(node, "sysctl", "-qw", "net.ipv4.ip_forward=1");
       net.start(upstream, "dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts", "--bind-interfaces",
           "--listen-address=10.77.9.2", "--pid-file=", "--user=root",
-          "--address=/example.test/192.0.2.55", "--log-facility=-");
+          "--address=/example.test/192.0.2.55", "--log-facility=-",
+          "--txt-record=big.example.test," + String.join(",", BIG_TXT));
       net.resolvConf(client, BRIDGE_V4);
       // Wait for the bridge port to forward (no STP by default, but give the link a moment).
       waitFor(() -> net.tryExec(client, 5, "ping", "-c", "1", "-W", "1", BRIDGE_V4).exitCode == 0, "bridge up");
@@ -258,6 +263,31 @@ class ResponderNamespaceTest {
     assertTrue(responder.counters().get(Counter.FORWARD_RELAYED) >= 1);
     TestNetwork.Result glibc = net.tryExec(client, 10, "getent", "ahostsv4", "api.example.test");
     assertTrue(glibc.output.startsWith("192.0.2.55"), glibc.output);
+  }
+
+  /** dig (EDNS 1232) gets the truncated answer, retries over TCP, and the forwarder fetches it over TCP. */
+  @Test
+  void aTruncatedUpstreamAnswerIsFetchedOverTcp() {
+    long before = responder.counters().get(Counter.FORWARD_TCP_RETRIES);
+    String r = dig("@" + BRIDGE_V4, "big.example.test", "TXT").output;
+    assertTrue(r.contains("status: NOERROR"), r);
+    for (String chunk : BIG_TXT) {
+      assertTrue(r.contains(chunk), r);
+    }
+    assertTrue(responder.counters().get(Counter.FORWARD_TCP_RETRIES) >= before + 1, responder.counters().toString());
+  }
+
+  /** RFC 8020: an ancestor of semantic names is NODATA for dig, and mDNS does not answer it. */
+  @Test
+  void digGetsNodataForAncestorsAndMdnsStaysSilent() {
+    String r = dig("@" + BRIDGE_V4, ANCESTOR, "A").output;
+    assertTrue(r.contains("status: NOERROR") && r.contains("ANSWER: 0") && r.contains("AUTHORITY: 0"), r);
+    String tcp = dig("+tcp", "@" + BRIDGE_V4, "0.none.local", "AAAA").output;
+    assertTrue(tcp.contains("status: NOERROR") && tcp.contains("ANSWER: 0"), tcp);
+    TestNetwork.Result mdns = dig("-p", "5353", "@" + BRIDGE_V4, ANCESTOR, "A");
+    assertNotEquals(0, mdns.exitCode, mdns.output);
+    assertFalse(mdns.output.contains("status:"), mdns.output);
+    assertEquals(List.of(), mdnsQuery(ANCESTOR, 1, "qm"), "silent for names it does not own");
   }
 
   @Test

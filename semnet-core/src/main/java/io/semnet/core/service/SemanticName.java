@@ -80,47 +80,84 @@ public final class SemanticName {
     if (name == null) {
       return Result.rejected("name is missing");
     }
-    String n = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
-    String[] labels = n.split("\\.", -1);
+    String[] labels = labels(name);
     if (labels.length != LABELS) {
       return Result.rejected(
           "expected 7 labels app.appns.service.servicens.<instance|any>.<policy|none>.local, got "
               + labels.length);
     }
-    if (!labels[6].equalsIgnoreCase(ZONE)) {
-      return Result.rejected("name must end in ." + ZONE);
-    }
-    String[] what = {"app", "app namespace", "service", "service namespace", "instance", "policy"};
-    for (int i = 0; i < 6; i++) {
-      String reason = ServiceId.Labels.invalidLabelReason(labels[i]);
-      if (reason != null) {
-        return Result.rejected(what[i] + " '" + labels[i] + "' is not a valid label: " + reason);
-      }
+    String reason = shapeReason(labels, knownPolicy);
+    if (reason != null) {
+      return Result.rejected(reason);
     }
     ServiceId service = ServiceId.of(labels[0], labels[1], labels[2], labels[3]);
     String instance = labels[4].toLowerCase(Locale.ROOT);
-    String policy = labels[5].toLowerCase(Locale.ROOT);
     if (instance.equals(ANY)) {
+      return Result.of(new SemanticName(service, -1, labels[5].toLowerCase(Locale.ROOT)));
+    }
+    return Result.of(new SemanticName(service, parseOrdinal(instance), null));
+  }
+
+  /**
+   * True if {@code name} is a proper suffix (an ancestor) of at least one name {@link #tryParse}
+   * accepts with {@code knownPolicy}: 1 to 6 labels, the last {@code local}, and every label legal
+   * in the position it takes when aligned to the right of
+   * {@code app.appns.service.servicens.<instance|any>.<policy|none>.local} (policy: {@code none} or
+   * a known policy; instance: an ordinal with {@code none} or {@code any} with a known policy; the
+   * service labels: DNS labels). Case-insensitive; a trailing dot is allowed. Such a name is an
+   * empty non-terminal of the zone, never a name of its own.
+   */
+  public static boolean isValidAncestor(String name, Predicate<String> knownPolicy) {
+    if (name == null) {
+      return false;
+    }
+    String[] labels = labels(name);
+    return labels.length < LABELS && shapeReason(labels, knownPolicy) == null;
+  }
+
+  private static String[] labels(String name) {
+    String n = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+    return n.split("\\.", -1);
+  }
+
+  /**
+   * Why the labels, taken as the last {@code labels.length} labels of a seven-label name, cannot be
+   * there; null if they can.
+   */
+  private static String shapeReason(String[] labels, Predicate<String> knownPolicy) {
+    int n = labels.length;
+    if (!labels[n - 1].equalsIgnoreCase(ZONE)) {
+      return "name must end in ." + ZONE;
+    }
+    String[] what = {"app", "app namespace", "service", "service namespace", "instance", "policy"};
+    int skip = LABELS - n;
+    for (int i = 0; i < n - 1; i++) {
+      String reason = ServiceId.Labels.invalidLabelReason(labels[i]);
+      if (reason != null) {
+        return what[skip + i] + " '" + labels[i] + "' is not a valid label: " + reason;
+      }
+    }
+    if (n < 2) {
+      return null;
+    }
+    String policy = labels[n - 2].toLowerCase(Locale.ROOT);
+    String instance = n < 3 ? null : labels[n - 3].toLowerCase(Locale.ROOT);
+    if (instance == null || instance.equals(ANY)) {
       if (policy.equals(NONE)) {
-        return Result.rejected("'any.none' names no address: use any.<policy> or <n>.none");
+        return instance == null ? null : "'any.none' names no address: use any.<policy> or <n>.none";
       }
       if (policy.equals(ANY)) {
-        return Result.rejected("'any' is not a policy");
+        return "'any' is not a policy";
       }
-      if (!knownPolicy.test(policy)) {
-        return Result.rejected("unknown routing policy '" + policy + "'");
-      }
-      return Result.of(new SemanticName(service, -1, policy));
+      return knownPolicy.test(policy) ? null : "unknown routing policy '" + policy + "'";
     }
-    int ordinal = parseOrdinal(instance);
-    if (ordinal < 0) {
-      return Result.rejected("instance must be 'any' or a non-negative integer, got '" + instance + "'");
+    if (parseOrdinal(instance) < 0) {
+      return "instance must be 'any' or a non-negative integer, got '" + instance + "'";
     }
     if (!policy.equals(NONE)) {
-      return Result.rejected(
-          "an instance number selects one instance; its policy must be 'none', got '" + policy + "'");
+      return "an instance number selects one instance; its policy must be 'none', got '" + policy + "'";
     }
-    return Result.of(new SemanticName(service, ordinal, null));
+    return null;
   }
 
   private static int parseOrdinal(String s) {

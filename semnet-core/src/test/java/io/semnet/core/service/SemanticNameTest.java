@@ -97,6 +97,26 @@ class SemanticNameTest {
     assertThrows(IllegalArgumentException.class, () -> SemanticName.ofInstance(s, -1));
   }
 
+  /** Every proper suffix of a valid name, and only those, is a valid ancestor (RFC 8020). */
+  @ParameterizedTest
+  @ValueSource(strings = {
+    "local", "LOCAL.", "none.local", "rr.local", "0.none.local", "any.rr.local", "17.None.Local",
+    "dev.any.closest.local", "login.dev.0.none.local", "tum.login.dev.any.hc.local", "prod.any.rr.local",
+  })
+  void suffixesOfValidNamesAreValidAncestors(String text) {
+    assertTrue(SemanticName.isValidAncestor(text, POLICIES::contains), text);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+    "", "example", "none.example", "any.local", "nosuch.local", "any.none.local", "0.rr.local", "01.none.local",
+    "x.none.local", "any.any.local", "any.nosuch.local", "d_v.0.none.local", "-x.any.rr.local",
+    "tum.login.dev..none.local", "test.tum.login.dev.0.none.local", "x.test.tum.login.dev.any.rr.local",
+  })
+  void otherNamesAreNotValidAncestors(String text) {
+    assertFalse(SemanticName.isValidAncestor(text, POLICIES::contains), text);
+  }
+
   @Test
   void serviceIdParsesItsOwnFormat() {
     ServiceId id = ServiceId.parse("Pipeline.tum.capture.prod");

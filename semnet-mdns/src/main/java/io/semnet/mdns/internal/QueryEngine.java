@@ -161,12 +161,21 @@ public final class QueryEngine {
       counters.increment(Counter.CACHE_HITS);
       return unicastAnswer(q, e, sink);
     }
-    SemanticName name = parseName(q, 0);
-    if (name == null) {
+    String text = q.nameString(0);
+    SemanticName.Result parsed = SemanticName.tryParse(text, knownPolicy);
+    if (!parsed.isValid()) {
+      if (SemanticName.isValidAncestor(text, knownPolicy)) {
+        // An empty non-terminal above possible names: NXDOMAIN here would tell RFC 8020 resolvers
+        // that nothing exists below it. Like the apex, it holds no records (and no SOA).
+        counters.increment(Counter.ANCESTOR_NODATA);
+        counters.increment(Counter.NODATA);
+        return errorWithQuestion(q, RCODE_NOERROR, sink);
+      }
       counters.increment(Counter.INVALID_NAMES);
       counters.increment(Counter.NXDOMAIN);
       return errorWithQuestion(q, RCODE_NXDOMAIN, sink);
     }
+    SemanticName name = parsed.name();
     startResolve(probe.probe(q, 0).copy(), name, new Waiter(Mode.UNICAST, q.copy(), 0, sink, dest));
     return null;
   }

@@ -31,6 +31,18 @@ public final class QueryParser {
    *     header fields of {@code q} are set and the message can be answered with FORMERR
    */
   public static int parse(ByteBuf msg, ParsedQuery q) {
+    return parse(msg, q, false);
+  }
+
+  /**
+   * Parses the header and questions of a DNS <em>response</em> the same way (for checking an
+   * upstream's answer against the query): {@link #NOT_A_QUERY} here means the message is a query.
+   */
+  public static int parseResponse(ByteBuf msg, ParsedQuery q) {
+    return parse(msg, q, true);
+  }
+
+  private static int parse(ByteBuf msg, ParsedQuery q, boolean response) {
     int base = msg.readerIndex();
     int len = msg.readableBytes();
     q.decoded = 0;
@@ -45,7 +57,7 @@ public final class QueryParser {
     q.answerCount = msg.getUnsignedShort(base + 6);
     q.authorityCount = msg.getUnsignedShort(base + 8);
     q.additionalCount = msg.getUnsignedShort(base + 10);
-    if ((q.flags & 0x8000) != 0) {
+    if (((q.flags & 0x8000) != 0) != response) {
       return NOT_A_QUERY;
     }
     int pos = HEADER;

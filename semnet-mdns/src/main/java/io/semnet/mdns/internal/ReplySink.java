@@ -9,4 +9,9 @@ public interface ReplySink {
 
   /** Sends {@code msg} (ownership passes) to {@code dest} (an InetSocketAddress for UDP; ignored for TCP). */
   void send(Object dest, ByteBuf msg);
+
+  /** True for a stream (TCP) connection, which carries messages up to 64 KiB; false for UDP. */
+  default boolean isStream() {
+    return false;
+  }
 }

@@ -110,7 +110,7 @@ class QueryEngineTest {
   void impossibleAndUnknownPolicyNamesAreNxdomainWithoutATableQuery() {
     for (String name : new String[] {
         "shop.prod.api.backend.0.rr.local", "shop.prod.api.backend.any.none.local",
-        "api.backend.0.none.local", "shop.prod.api.backend.any.nosuchpolicy.local",
+        "x.shop.prod.api.backend.0.none.local", "shop.prod.api.backend.any.nosuchpolicy.local",
         "shop.prod.api.backend.01.none.local", "sh_p.prod.api.backend.0.none.local"}) {
       DatagramDnsResponse r = decode(h.ask(Wire.query(9, name, 1)));
       assertEquals(DnsResponseCode.NXDOMAIN, r.code(), name);
@@ -119,6 +119,54 @@ class QueryEngineTest {
     }
     assertEquals(0, h.resolver.totalCalls());
     assertEquals(6, h.counters.get(Counter.INVALID_NAMES));
+  }
+
+  /** RFC 8020: NXDOMAIN for a name would deny every name below it, so ancestors are NODATA. */
+  @Test
+  void ancestorsOfPossibleNamesAreNodataWithoutATableQuery() {
+    String[] ancestors = {
+        "prod.api.backend.0.none.local", "api.backend.0.none.local", "backend.0.none.local", "0.none.local",
+        "none.local", "Prod.API.backend.ANY.rr.local", "api.backend.any.rr.local", "backend.any.closest.local",
+        "any.rr.local", "rr.local", "prod.any.rr.local", "tum.hello.prod.any.rr.local"};
+    for (String name : ancestors) {
+      for (int type : new int[] {1, 28, 255, 6}) {
+        DatagramDnsResponse r = decode(h.ask(Wire.query(11, name, type)));
+        assertEquals(DnsResponseCode.NOERROR, r.code(), name);
+        assertTrue(r.isAuthoritativeAnswer(), name);
+        assertEquals(name + ".", r.recordAt(DnsSection.QUESTION).name(), name);
+        assertEquals(0, r.count(DnsSection.ANSWER), name);
+        assertEquals(0, r.count(DnsSection.AUTHORITY), name + ": no SOA, as at the apex");
+        r.release();
+      }
+    }
+    assertEquals(0, h.resolver.totalCalls());
+    assertEquals(ancestors.length * 4, h.counters.get(Counter.ANCESTOR_NODATA));
+    assertEquals(0, h.counters.get(Counter.NXDOMAIN));
+  }
+
+  @Test
+  void suffixesNoValidNameCanEndInStayNxdomain() {
+    for (String name : new String[] {
+        "any.nosuchpolicy.local", "nosuchpolicy.local", "any.local", "any.none.local", "0.rr.local",
+        "01.none.local", "x.none.local", "b_d.any.rr.local", "printer.local", "a.b.c.d.e.f.g.local"}) {
+      DatagramDnsResponse r = decode(h.ask(Wire.query(12, name, 1)));
+      assertEquals(DnsResponseCode.NXDOMAIN, r.code(), name);
+      r.release();
+    }
+    assertEquals(0, h.counters.get(Counter.ANCESTOR_NODATA));
+    assertEquals(0, h.resolver.totalCalls());
+  }
+
+  @Test
+  void mdnsIsSilentForAncestors() {
+    for (String name : new String[] {"prod.any.rr.local", "0.none.local", "rr.local", "api.backend.0.none.local"}) {
+      h.mdns(Wire.query(0, 0, name, 1, 1), MDNS_PEER);
+      h.mdns(Wire.query(0, 0, name, 255, 0x8001), MDNS_PEER);
+      h.mdns(Wire.query(0x99, 0, name, 1, 1), LEGACY_PEER);
+    }
+    assertNull(h.next(500), "mDNS answers only names it owns (RFC 6762 §6)");
+    assertEquals(12, h.counters.get(Counter.MDNS_NOT_OWNED));
+    assertEquals(0, h.counters.get(Counter.ANCESTOR_NODATA));
   }
 
   @Test
