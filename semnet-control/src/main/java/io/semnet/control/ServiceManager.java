@@ -1,0 +1,951 @@
+package io.semnet.control;
+
+import io.semnet.resolver.RecordVerifier;
+
+import io.semnet.core.address.ServiceIp;
+import io.semnet.core.isolation.IsolationRules;
+import io.semnet.core.plan.AddressPlan;
+import io.semnet.core.policy.PruningContext;
+import io.semnet.core.policy.RoutingPolicy;
+import io.semnet.core.policy.RoutingPolicyRegistry;
+import io.semnet.core.record.GeoPoint;
+import io.semnet.core.record.InstanceRecord;
+import io.semnet.core.record.ServiceRecord;
+import io.semnet.core.service.SemanticName;
+import io.semnet.core.service.ServiceId;
+import io.semnet.core.trust.RootAuthority;
+import io.semnet.core.trust.RootTrust;
+import io.semnet.resolver.internal.UpstreamLink;
+import io.semnet.resolver.protocol.Ack;
+import io.semnet.resolver.protocol.ControlMessage;
+import io.semnet.resolver.protocol.Drop;
+import io.semnet.resolver.protocol.ErrorReply;
+import io.semnet.resolver.protocol.Hello;
+import io.semnet.resolver.protocol.HelloReply;
+import io.semnet.resolver.protocol.Query;
+import io.semnet.resolver.protocol.QueryKey;
+import io.semnet.resolver.protocol.QueryReply;
+import io.semnet.resolver.protocol.RecordPush;
+import io.semnet.resolver.protocol.RemovalPush;
+import io.semnet.resolver.protocol.Renew;
+import io.semnet.resolver.protocol.RenewReply;
+import io.semnet.resolver.protocol.Role;
+import io.semnet.resolver.protocol.RulesPush;
+import io.semnet.resolver.protocol.ServiceVersion;
+import io.semnet.resolver.protocol.SignedRecord;
+import io.semnet.resolver.protocol.SignedRemoval;
+import io.semnet.resolver.protocol.SignedRules;
+import io.semnet.control.store.RootStore;
+import io.semnet.resolver.transport.ControlTransport;
+import io.semnet.resolver.transport.ServerBinding;
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A service manager: answers table queries of its clients (workers, or cluster managers when it is
+ * the root), registers their interests and pushes them every later change of the services they are
+ * interested in. One implementation serves both roles of the thesis:
+ *
+ * <ul>
+ *   <li><b>root</b> ({@link #root()}): no upstream, authoritative. It alone allocates addresses and
+ *       subnets and stamps record versions, through its {@link Orchestration}; it signs every record,
+ *       removal and rule set with the {@link RootAuthority}; it can always answer or say "route not
+ *       found".
+ *   <li><b>cluster</b> ({@link #cluster()}): serves workers; on a miss it asks its upstream (the root)
+ *       the same way and registers its own interest there. It verifies everything it receives with
+ *       the root's public key.
+ * </ul>
+ *
+ * <p>Rules implemented (thesis §3.3, §3.6.6–3.6.9): fast resolution then interest registration in one
+ * round trip; a cluster that already holds an interest but lacks the asked part of the record
+ * forwards without registering again; route-not-found registers nothing; a cluster is interested in
+ * every service deployed in it (deployment interest, held by the root on its behalf); answers to a
+ * worker keep only the k most relevant instances per policy ({@link RoutingPolicy#rankForPruning});
+ * interests expire unless renewed (a worker renews while it uses the route, a cluster while some
+ * worker interest lives or the service is deployed in it); no answer or push ever shows a service to
+ * a client none of whose hosted services may reach it under the {@link IsolationRules}.
+ *
+ * <p>Thread-safe. Close it to unbind from the transport and stop its maintenance thread.
+ */
+public final class ServiceManager implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ServiceManager.class);
+
+  private final String id;
+  private final RecordVerifier verifier;
+  private final RootAuthority authority;
+  private final RoutingPolicyRegistry registry;
+  private final int pruneK;
+  private final Duration interestTtl;
+  private final Clock clock;
+  private final Object lock = new Object();
+  private final Map<ServiceId, SignedRecord> records = new ConcurrentHashMap<>();
+  private final Map<InetAddress, ServiceId> byAddress = new ConcurrentHashMap<>();
+  private final Map<String, Set<ServiceId>> servicesOnNode = new ConcurrentHashMap<>();
+  private final Map<ServiceId, Map<String, Interest>> interests = new ConcurrentHashMap<>();
+  private final Map<String, ClientInfo> clients = new ConcurrentHashMap<>();
+  private final Map<String, RoutingPolicy> policies = new ConcurrentHashMap<>();
+  private volatile SignedRules rules;
+  private final ServerBinding binding;
+  private final UpstreamLink upstream;
+  private final Set<ServiceId> upstreamInterests = ConcurrentHashMap.newKeySet();
+  private final Orchestration orchestration;
+  private final ScheduledExecutorService scheduler;
+
+  private ServiceManager(Builder b, boolean root) {
+    this.id = Objects.requireNonNull(b.id, "id");
+    Objects.requireNonNull(b.transport, "transport");
+    this.registry = b.registry != null ? b.registry : RoutingPolicyRegistry.getDefaultRegistry();
+    this.pruneK = b.pruneK;
+    this.interestTtl = b.interestTtl;
+    this.clock = b.clock;
+    if (root) {
+      this.authority = Objects.requireNonNull(b.authority, "a root needs its RootAuthority");
+      this.verifier = b.verifier != null ? b.verifier : RecordVerifier.of(authority.trust());
+      this.upstream = null;
+      this.orchestration = new Orchestration(this, authority, b.plan, b.platformPolicies, registry,
+          b.store != null ? b.store : RootStore.inMemory(), clock);
+      this.rules = orchestration.currentRules();
+      this.orchestration.republishAll();
+    } else {
+      this.authority = null;
+      if (b.verifier == null && b.trust == null) {
+        throw new IllegalArgumentException("a cluster manager needs the root's public key (rootTrust)");
+      }
+      this.verifier = b.verifier != null ? b.verifier : RecordVerifier.of(b.trust);
+      this.orchestration = null;
+      this.rules = SignedRules.of(0, IsolationRules.DEFAULT, null);
+      this.upstream = new UpstreamLink(b.transport, Objects.requireNonNull(b.upstream, "upstream"), id, Role.CLUSTER,
+          b.location, b.requestTimeout, this::onUpstreamPush, r -> applyRules(r.rules()));
+    }
+    this.binding = b.transport.bind(id, this::onRequest);
+    if (b.maintenanceInterval.isZero()) {
+      this.scheduler = null;
+    } else {
+      this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "semnet-manager-" + id);
+        t.setDaemon(true);
+        return t;
+      });
+      long ms = b.maintenanceInterval.toMillis();
+      scheduler.scheduleWithFixedDelay(this::maintenanceQuietly, ms, ms, TimeUnit.MILLISECONDS);
+    }
+    if (upstream != null) {
+      upstream.hello();
+    }
+  }
+
+  /** Builder for the root (authoritative) manager. */
+  public static Builder root() {
+    return new Builder(true);
+  }
+
+  /** Builder for a cluster manager below an upstream manager. */
+  public static Builder cluster() {
+    return new Builder(false);
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public boolean isRoot() {
+    return orchestration != null;
+  }
+
+  /**
+   * The orchestrator's API (register nodes, deploy, scale, place, migrate, remove, grant).
+   *
+   * @throws IllegalStateException on a cluster manager: only the root allocates and stamps versions
+   */
+  public Orchestration orchestration() {
+    if (orchestration == null) {
+      throw new IllegalStateException("only the root manager takes orchestration requests");
+    }
+    return orchestration;
+  }
+
+  /** For a cluster: whether the upstream answered the last request. The root is always online. */
+  public boolean isUpstreamOnline() {
+    return upstream == null || upstream.isOnline();
+  }
+
+  /** The record this manager holds for a service (whole, unpruned), or null. */
+  public ServiceRecord record(ServiceId service) {
+    SignedRecord r = records.get(service);
+    return r == null ? null : r.record();
+  }
+
+  /** Clients with a live registered interest in a service (not counting deployment interest). */
+  public Set<String> interestedClients(ServiceId service) {
+    Map<String, Interest> m = interests.get(service);
+    if (m == null) {
+      return Set.of();
+    }
+    long now = clock.millis();
+    Set<String> out = new HashSet<>();
+    m.forEach((c, i) -> {
+      if (i.expiresAt > now) {
+        out.add(c);
+      }
+    });
+    return out;
+  }
+
+  /** For a cluster: services it holds an interest in at its upstream. */
+  public Set<ServiceId> upstreamInterests() {
+    return Set.copyOf(upstreamInterests);
+  }
+
+  /** The isolation rules this manager enforces. */
+  public IsolationRules isolationRules() {
+    return rules.rules();
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  private CompletionStage<ControlMessage> onRequest(String clientId, ControlMessage m) {
+    try {
+      if (m instanceof Hello) {
+        Hello h = (Hello) m;
+        if (!h.nodeId().equals(clientId)) {
+          return done(new ErrorReply("hello names '" + h.nodeId() + "' but the transport authenticated '" + clientId + "'"));
+        }
+        clients.put(clientId, new ClientInfo(h.role(), h.location()));
+        HelloReply reply = new HelloReply(rules);
+        if (h.role() == Role.CLUSTER && orchestration != null) {
+          // Deployment interest: a (re)connecting cluster gets every service deployed in it.
+          Set<String> nodes = orchestration.nodesOfCluster(clientId);
+          for (SignedRecord sr : records.values()) {
+            for (InstanceRecord i : sr.record().instances()) {
+              if (i.locator() != null && nodes.contains(i.locator().worker().nodeId())) {
+                binding.push(clientId, new RecordPush(sr));
+                break;
+              }
+            }
+          }
+        }
+        return done(reply);
+      }
+      if (!clients.containsKey(clientId)) {
+        return done(new ErrorReply(ErrorReply.HELLO_REQUIRED));
+      }
+      if (m instanceof Query) {
+        return query(clientId, (Query) m);
+      }
+      if (m instanceof Renew) {
+        return renew(clientId, (Renew) m);
+      }
+      if (m instanceof Drop) {
+        for (ServiceId s : ((Drop) m).services()) {
+          removeInterest(s, clientId);
+        }
+        return done(new Ack());
+      }
+      return done(new ErrorReply("unexpected request type '" + m.type() + "'"));
+    } catch (RuntimeException e) {
+      log.warn("manager {}: request {} from {} failed", id, m.type(), clientId, e);
+      return done(new ErrorReply("internal error: " + e.getMessage()));
+    }
+  }
+
+  private static CompletionStage<ControlMessage> done(ControlMessage m) {
+    return CompletableFuture.completedFuture(m);
+  }
+
+  /** The service a key belongs to (null if unknown here) and whether the held record answers it. */
+  private ServiceId serviceOf(QueryKey key) {
+    if (key.service() != null) {
+      return key.service();
+    }
+    if (key.name() != null) {
+      return key.name().service();
+    }
+    return byAddress.get(key.address());
+  }
+
+  private static boolean answers(SignedRecord sr, QueryKey key) {
+    if (sr == null) {
+      return false;
+    }
+    ServiceRecord r = sr.record();
+    if (key.service() != null) {
+      return true;
+    }
+    if (key.address() != null) {
+      return r.serviceIpFor(key.address()) != null || r.instanceFor(key.address()) != null;
+    }
+    SemanticName n = key.name();
+    if (n.isInstance()) {
+      return r.instance(n.instance()) != null;
+    }
+    return r.serviceIp(n.policy(), true) != null || r.serviceIp(n.policy(), false) != null;
+  }
+
+  private static int ordinalAsked(SignedRecord sr, QueryKey key) {
+    if (key.name() != null && key.name().isInstance()) {
+      return key.name().instance();
+    }
+    if (key.address() != null) {
+      InstanceRecord i = sr.record().instanceFor(key.address());
+      return i == null ? -1 : i.ordinal();
+    }
+    return -1;
+  }
+
+  private CompletionStage<ControlMessage> query(String clientId, Query q) {
+    QueryKey key = q.key();
+    ServiceId sid = serviceOf(key);
+    SignedRecord held = sid == null ? null : records.get(sid);
+    if (answers(held, key)) {
+      return done(answer(clientId, sid, key, q.register()));
+    }
+    if (sid != null && !visible(clientId, sid)) {
+      return done(QueryReply.notFound("no route for " + key));
+    }
+    if (upstream == null) {
+      return done(QueryReply.notFound("no route for " + key));
+    }
+    // Holding the record means holding an interest (registered, or deployment interest kept by the
+    // root): updates come anyway, so ask without registering again.
+    boolean register = held == null;
+    return upstream.request(new Query(key, register)).handle((reply, e) -> {
+      if (e != null) {
+        return QueryReply.unavailable("upstream unreachable: " + e.getMessage());
+      }
+      if (!(reply instanceof QueryReply)) {
+        return QueryReply.unavailable("upstream answered " + reply.type());
+      }
+      QueryReply r = (QueryReply) reply;
+      if (r.status() != QueryReply.Status.FOUND) {
+        return r;
+      }
+      if (!verifier.verify(r.record())) {
+        log.warn("manager {}: dropping record of {} with a bad root signature", id, r.record().record().service());
+        return QueryReply.unavailable("upstream sent a record without a valid root signature");
+      }
+      ServiceId got = r.record().record().service();
+      if (register) {
+        upstreamInterests.add(got);
+      }
+      applyRecord(r.record());
+      SignedRecord now = records.get(got);
+      if (!answers(now, key)) {
+        return QueryReply.notFound("no route for " + key);
+      }
+      return answer(clientId, got, key, q.register());
+    });
+  }
+
+  private ControlMessage answer(String clientId, ServiceId sid, QueryKey key, boolean register) {
+    synchronized (lock) {
+      SignedRecord sr = records.get(sid);
+      if (sr == null || !visible(clientId, sid)) {
+        return QueryReply.notFound("no route for " + key);
+      }
+      int ordinal = ordinalAsked(sr, key);
+      if (register) {
+        Interest i = interests.computeIfAbsent(sid, k -> new ConcurrentHashMap<>()).computeIfAbsent(clientId, k -> new Interest());
+        i.expiresAt = clock.millis() + interestTtl.toMillis();
+        if (ordinal >= 0) {
+          i.ordinals.add(ordinal);
+        }
+      }
+      return QueryReply.found(pruneFor(clientId, sr, ordinal));
+    }
+  }
+
+  private CompletionStage<ControlMessage> renew(String clientId, Renew r) {
+    List<CompletableFuture<?>> fetches = new ArrayList<>();
+    if (upstream != null) {
+      for (ServiceVersion sv : r.services()) {
+        if (!records.containsKey(sv.service()) && visibleOrUnknown(clientId, sv.service())) {
+          // After a restart of this cluster: fetch (and register upstream) what the worker still uses.
+          fetches.add(upstream.request(new Query(QueryKey.of(sv.service()), true)).thenAccept(reply -> {
+            if (reply instanceof QueryReply && ((QueryReply) reply).status() == QueryReply.Status.FOUND
+                && verifier.verify(((QueryReply) reply).record())) {
+              upstreamInterests.add(sv.service());
+              applyRecord(((QueryReply) reply).record());
+            }
+          }).toCompletableFuture().exceptionally(e -> null));
+        }
+      }
+    }
+    return CompletableFuture.allOf(fetches.toArray(new CompletableFuture<?>[0])).thenApply(x -> {
+      List<SignedRecord> newer = new ArrayList<>();
+      List<SignedRemoval> gone = new ArrayList<>();
+      long expires = clock.millis() + interestTtl.toMillis();
+      synchronized (lock) {
+        for (ServiceVersion sv : r.services()) {
+          SignedRecord sr = records.get(sv.service());
+          if (sr == null) {
+            if (upstream == null || upstream.isOnline()) {
+              gone.add(SignedRemoval.withdrawn(sv.service(), sv.version()));
+            }
+            continue;
+          }
+          if (!visible(clientId, sv.service())) {
+            gone.add(SignedRemoval.withdrawn(sv.service(), sv.version()));
+            removeInterest(sv.service(), clientId);
+            continue;
+          }
+          Interest i = interests.computeIfAbsent(sv.service(), k -> new ConcurrentHashMap<>()).computeIfAbsent(clientId, k -> new Interest());
+          i.expiresAt = expires;
+          if (sr.record().version() > sv.version()) {
+            newer.add(pruneFor(clientId, sr, -1));
+          }
+        }
+      }
+      return new RenewReply(newer, gone);
+    });
+  }
+
+  private boolean visibleOrUnknown(String clientId, ServiceId s) {
+    return visible(clientId, s) || !hostsAnything(clientId);
+  }
+
+  private void removeInterest(ServiceId s, String clientId) {
+    Map<String, Interest> m = interests.get(s);
+    if (m != null) {
+      m.remove(clientId);
+    }
+  }
+
+  // ---------------------------------------------------------------- visibility and pruning
+
+  private Set<String> nodesOf(String clientId) {
+    ClientInfo c = clients.get(clientId);
+    if (c != null && c.role == Role.CLUSTER) {
+      return orchestration != null ? orchestration.nodesOfCluster(clientId) : Set.of();
+    }
+    return Set.of(clientId);
+  }
+
+  private boolean hostsAnything(String clientId) {
+    for (String n : nodesOf(clientId)) {
+      Set<ServiceId> s = servicesOnNode.get(n);
+      if (s != null && !s.isEmpty()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** True if some service hosted behind the client may reach {@code target}. */
+  boolean visible(String clientId, ServiceId target) {
+    IsolationRules r = rules.rules();
+    for (String n : nodesOf(clientId)) {
+      Set<ServiceId> hosted = servicesOnNode.get(n);
+      if (hosted == null) {
+        continue;
+      }
+      for (ServiceId s : hosted) {
+        if (r.mayReach(s, target)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private SignedRecord pruneFor(String clientId, SignedRecord sr, int mustKeep) {
+    ClientInfo c = clients.get(clientId);
+    List<InstanceRecord> all = sr.record().instances();
+    if (c == null || c.role != Role.WORKER || pruneK <= 0 || all.size() <= pruneK) {
+      return sr;
+    }
+    Interest interest = interests.getOrDefault(sr.record().service(), Map.of()).get(clientId);
+    PruningContext ctx = PruningContext.of(clientId, c.location);
+    Map<Integer, InstanceRecord> keep = new LinkedHashMap<>();
+    Set<String> seen = new HashSet<>();
+    for (ServiceIp ip : sr.record().serviceIps()) {
+      if (!seen.add(ip.policy())) {
+        continue;
+      }
+      RoutingPolicy p = policy(ip.policy());
+      List<InstanceRecord> ranked = p == null ? all : p.rankForPruning(all, ctx);
+      for (int i = 0; i < Math.min(pruneK, ranked.size()); i++) {
+        keep.put(ranked.get(i).ordinal(), ranked.get(i));
+      }
+    }
+    if (mustKeep >= 0 && sr.record().instance(mustKeep) != null) {
+      keep.put(mustKeep, sr.record().instance(mustKeep));
+    }
+    if (interest != null) {
+      for (int o : interest.ordinals) {
+        InstanceRecord r = sr.record().instance(o);
+        if (r != null) {
+          keep.put(o, r);
+        }
+      }
+    }
+    return sr.pruned(new ArrayList<>(keep.values()));
+  }
+
+  private RoutingPolicy policy(String name) {
+    RoutingPolicy p = policies.get(name);
+    if (p == null && registry.contains(name)) {
+      p = registry.policy(name);
+      policies.put(name, p);
+    }
+    return p;
+  }
+
+  // ---------------------------------------------------------------- applying and publishing
+
+  /**
+   * Takes a record (the root: one it just stamped; a cluster: one verified from upstream) if it is
+   * newer than the held one, and pushes it to every interested client that may see it.
+   */
+  void applyRecord(SignedRecord sr) {
+    ServiceId sid = sr.record().service();
+    Set<String> targets;
+    SignedRecord old;
+    synchronized (lock) {
+      old = records.get(sid);
+      if (old != null && old.record().version() >= sr.record().version()) {
+        return;
+      }
+      records.put(sid, sr);
+      reindex(old == null ? null : old.record(), sr.record());
+      targets = pushTargets(sid);
+    }
+    for (String c : targets) {
+      if (visible(c, sid) || hosted(c, old)) {
+        binding.push(c, new RecordPush(pruneFor(c, sr, -1)));
+      }
+    }
+  }
+
+  /**
+   * True if an instance of the record was placed on a node of the client: the node an instance
+   * just moved away from must learn where it went (it forwards the instance's late packets there),
+   * even if nothing left on it may reach the service.
+   */
+  private boolean hosted(String clientId, SignedRecord previous) {
+    if (previous == null) {
+      return false;
+    }
+    Set<String> nodes = nodesOf(clientId);
+    for (InstanceRecord i : previous.record().instances()) {
+      if (i.locator() != null && nodes.contains(i.locator().worker().nodeId())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Removes a service and tells every client that knew it. */
+  void applyRemoval(SignedRemoval removal) {
+    ServiceId sid = removal.service();
+    Set<String> targets;
+    synchronized (lock) {
+      SignedRecord old = records.get(sid);
+      if (old == null || old.record().version() > removal.version()) {
+        return;
+      }
+      targets = pushTargets(sid);
+      records.remove(sid);
+      reindex(old.record(), null);
+      interests.remove(sid);
+      upstreamInterests.remove(sid);
+    }
+    for (String c : targets) {
+      binding.push(c, new RemovalPush(removal));
+    }
+  }
+
+  /** Takes new isolation rules, forwards them to every client and withdraws what became invisible. */
+  void applyRules(SignedRules r) {
+    if (r.version() <= rules.version() && rules.signature() != null) {
+      return;
+    }
+    if (authority == null && !verifier.verify(r)) {
+      log.warn("manager {}: ignoring isolation rules without a valid root signature", id);
+      return;
+    }
+    List<Map.Entry<String, ServiceId>> withdrawn = new ArrayList<>();
+    synchronized (lock) {
+      if (r.version() <= rules.version()) {
+        return;
+      }
+      rules = r;
+      interests.forEach((sid, m) -> m.keySet().removeIf(c -> {
+        if (!visible(c, sid)) {
+          withdrawn.add(Map.entry(c, sid));
+          return true;
+        }
+        return false;
+      }));
+    }
+    for (String c : clients.keySet()) {
+      binding.push(c, new RulesPush(r));
+    }
+    for (Map.Entry<String, ServiceId> w : withdrawn) {
+      SignedRecord sr = records.get(w.getValue());
+      binding.push(w.getKey(), new RemovalPush(SignedRemoval.withdrawn(w.getValue(), sr == null ? 0 : sr.record().version())));
+    }
+  }
+
+  /** Clients to push a change of {@code sid} to: live interests, plus (root) clusters hosting it. */
+  private Set<String> pushTargets(ServiceId sid) {
+    Set<String> out = new HashSet<>(interestedClients(sid));
+    if (orchestration != null) {
+      SignedRecord sr = records.get(sid);
+      if (sr != null) {
+        for (InstanceRecord i : sr.record().instances()) {
+          if (i.locator() != null) {
+            String cluster = orchestration.clusterOfNode(i.locator().worker().nodeId());
+            if (cluster != null && clients.containsKey(cluster)) {
+              out.add(cluster);
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private void reindex(ServiceRecord old, ServiceRecord now) {
+    if (old != null) {
+      for (ServiceIp ip : old.serviceIps()) {
+        byAddress.remove(ip.address(), old.service());
+      }
+      for (InstanceRecord i : old.instances()) {
+        if (i.instanceIpv4() != null) {
+          byAddress.remove(i.instanceIpv4().address(), old.service());
+        }
+        if (i.instanceIpv6() != null) {
+          byAddress.remove(i.instanceIpv6().address(), old.service());
+        }
+        if (i.locator() != null) {
+          Set<ServiceId> s = servicesOnNode.get(i.locator().worker().nodeId());
+          if (s != null) {
+            s.remove(old.service());
+          }
+        }
+      }
+    }
+    if (now != null) {
+      for (ServiceIp ip : now.serviceIps()) {
+        byAddress.put(ip.address(), now.service());
+      }
+      for (InstanceRecord i : now.instances()) {
+        if (i.instanceIpv4() != null) {
+          byAddress.put(i.instanceIpv4().address(), now.service());
+        }
+        if (i.instanceIpv6() != null) {
+          byAddress.put(i.instanceIpv6().address(), now.service());
+        }
+        if (i.locator() != null) {
+          servicesOnNode.computeIfAbsent(i.locator().worker().nodeId(), k -> ConcurrentHashMap.newKeySet()).add(now.service());
+        }
+      }
+    }
+  }
+
+  /** True if an instance of the service is placed on a node of this cluster (deployment interest). */
+  private boolean deployedHere(SignedRecord sr) {
+    for (InstanceRecord i : sr.record().instances()) {
+      if (i.locator() != null && clients.containsKey(i.locator().worker().nodeId())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------- upstream pushes (cluster)
+
+  private void onUpstreamPush(ControlMessage m) {
+    if (m instanceof RecordPush) {
+      SignedRecord sr = ((RecordPush) m).record();
+      if (!verifier.verify(sr)) {
+        log.warn("manager {}: rejected pushed record of {}: bad or missing root signature", id, sr.record().service());
+        return;
+      }
+      applyRecord(sr);
+    } else if (m instanceof RemovalPush) {
+      SignedRemoval r = ((RemovalPush) m).removal();
+      if (r.isSigned() && !verifier.verify(r)) {
+        log.warn("manager {}: rejected removal of {}: bad root signature", id, r.service());
+        return;
+      }
+      applyRemoval(r);
+    } else if (m instanceof RulesPush) {
+      applyRules(((RulesPush) m).rules());
+    } else {
+      log.warn("manager {}: ignoring unexpected push '{}'", id, m.type());
+    }
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  private void maintenanceQuietly() {
+    try {
+      runMaintenance();
+    } catch (RuntimeException e) {
+      log.warn("manager {}: maintenance failed", id, e);
+    }
+  }
+
+  /**
+   * One round of housekeeping (runs periodically; tests may call it directly): expires interests
+   * not renewed in time; a cluster renews its upstream interests in services some worker still uses
+   * or that are deployed in it, drops the rest and forgets their records, and resynchronises after
+   * an upstream outage.
+   */
+  public void runMaintenance() {
+    long now = clock.millis();
+    interests.forEach((sid, m) -> m.values().removeIf(i -> i.expiresAt <= now));
+    interests.entrySet().removeIf(e -> e.getValue().isEmpty());
+    if (upstream == null) {
+      return;
+    }
+    List<ServiceVersion> keep = new ArrayList<>();
+    List<ServiceId> drop = new ArrayList<>();
+    Set<ServiceId> candidates = new HashSet<>(upstreamInterests);
+    candidates.addAll(records.keySet());
+    for (ServiceId sid : candidates) {
+      SignedRecord sr = records.get(sid);
+      boolean used = interests.containsKey(sid) || (sr != null && deployedHere(sr));
+      if (used) {
+        keep.add(new ServiceVersion(sid, sr == null ? 0 : sr.record().version()));
+      } else {
+        drop.add(sid);
+      }
+    }
+    for (ServiceId sid : drop) {
+      synchronized (lock) {
+        if (!interests.containsKey(sid)) {
+          SignedRecord old = records.remove(sid);
+          if (old != null) {
+            reindex(old.record(), null);
+          }
+          upstreamInterests.remove(sid);
+        }
+      }
+    }
+    if (!drop.isEmpty()) {
+      try {
+        upstream.request(new Drop(drop)).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.debug("manager {}: drop upstream failed (the interest will expire there): {}", id, e.toString());
+      }
+    }
+    CompletionStage<?> renewal = upstream.request(new Renew(keep)).thenAccept(reply -> {
+      if (!(reply instanceof RenewReply)) {
+        return;
+      }
+      RenewReply rr = (RenewReply) reply;
+      for (SignedRecord sr : rr.newer()) {
+        if (verifier.verify(sr)) {
+          applyRecord(sr);
+        } else {
+          log.warn("manager {}: renewal brought a record of {} without a valid signature", id, sr.record().service());
+        }
+      }
+      for (SignedRemoval r : rr.gone()) {
+        if (!r.isSigned() || verifier.verify(r)) {
+          applyRemoval(r);
+        }
+      }
+      for (ServiceVersion sv : keep) {
+        SignedRecord sr = records.get(sv.service());
+        if (interests.containsKey(sv.service()) || (sr != null && deployedHere(sr))) {
+          upstreamInterests.add(sv.service());
+        }
+      }
+    });
+    try {
+      renewal.toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.debug("manager {}: upstream renewal failed: {}", id, e.toString());
+    }
+  }
+
+  @Override
+  public void close() {
+    if (scheduler != null) {
+      scheduler.shutdownNow();
+    }
+    binding.close();
+    if (upstream != null) {
+      upstream.close();
+    }
+    if (orchestration != null) {
+      orchestration.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ServiceManager{" + id + (isRoot() ? " root" : " cluster") + ", " + records.size() + " records}";
+  }
+
+  private static final class ClientInfo {
+    final Role role;
+    final GeoPoint location;
+
+    ClientInfo(Role role, GeoPoint location) {
+      this.role = role;
+      this.location = location;
+    }
+  }
+
+  private static final class Interest {
+    volatile long expiresAt;
+    final Set<Integer> ordinals = ConcurrentHashMap.newKeySet();
+  }
+
+  /** Configures a root or cluster {@link ServiceManager}. */
+  public static final class Builder {
+    private final boolean root;
+    private String id;
+    private ControlTransport transport;
+    private RootAuthority authority;
+    private RootTrust trust;
+    private RecordVerifier verifier;
+    private String upstream;
+    private GeoPoint location;
+    private AddressPlan plan = AddressPlan.defaults();
+    private Set<String> platformPolicies;
+    private RoutingPolicyRegistry registry;
+    private RootStore store;
+    private int pruneK = 32;
+    private Duration interestTtl = Duration.ofSeconds(60);
+    private Duration maintenanceInterval = Duration.ofSeconds(10);
+    private Duration requestTimeout = Duration.ofMillis(1500);
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(boolean root) {
+      this.root = root;
+    }
+
+    /** The manager's id on the transport (clients connect to it by this id). */
+    public Builder id(String id) {
+      this.id = id;
+      return this;
+    }
+
+    public Builder transport(ControlTransport transport) {
+      this.transport = transport;
+      return this;
+    }
+
+    /** Root only: the signing identity. */
+    public Builder authority(RootAuthority authority) {
+      this.authority = authority;
+      return this;
+    }
+
+    /** Cluster only: the root's public key, to verify everything received from upstream. */
+    public Builder rootTrust(RootTrust trust) {
+      this.trust = trust;
+      return this;
+    }
+
+    /** A verifier to share with other components of this process (instead of {@link #rootTrust}). */
+    public Builder verifier(RecordVerifier verifier) {
+      this.verifier = verifier;
+      return this;
+    }
+
+    /** Cluster only: the id of the upstream manager (the root). */
+    public Builder upstream(String upstreamId) {
+      this.upstream = upstreamId;
+      return this;
+    }
+
+    /** Where this manager is (sent upstream for pruning; informational). */
+    public Builder location(GeoPoint location) {
+      this.location = location;
+      return this;
+    }
+
+    /** Root only: the address plan (default {@link AddressPlan#defaults()}). */
+    public Builder plan(AddressPlan plan) {
+      this.plan = Objects.requireNonNull(plan, "plan");
+      return this;
+    }
+
+    /**
+     * Root only: the routing policies the platform offers; every service gets one ServiceIP per
+     * policy (and family). Each must be known to the policy registry. Default: all registry policies.
+     */
+    public Builder platformPolicies(Set<String> policies) {
+      this.platformPolicies = Set.copyOf(policies);
+      return this;
+    }
+
+    /** The policy registry (default {@link RoutingPolicyRegistry#getDefaultRegistry()}). */
+    public Builder policyRegistry(RoutingPolicyRegistry registry) {
+      this.registry = registry;
+      return this;
+    }
+
+    /** Root only: where allocations are persisted (default in memory: nothing survives a restart). */
+    public Builder store(RootStore store) {
+      this.store = store;
+      return this;
+    }
+
+    /** Instances kept per policy in answers to workers (k-pruning); 0 disables pruning. Default 32. */
+    public Builder pruneK(int k) {
+      if (k < 0) {
+        throw new IllegalArgumentException("k must be >= 0");
+      }
+      this.pruneK = k;
+      return this;
+    }
+
+    /** How long a registered interest lives without renewal (default 60 s). */
+    public Builder interestTtl(Duration ttl) {
+      this.interestTtl = Objects.requireNonNull(ttl, "ttl");
+      return this;
+    }
+
+    /** Period of {@link #runMaintenance()}; zero disables the automatic runs (tests). Default 10 s. */
+    public Builder maintenanceInterval(Duration interval) {
+      this.maintenanceInterval = Objects.requireNonNull(interval, "interval");
+      return this;
+    }
+
+    /**
+     * How long to wait for the upstream's reply (default 1.5 s). Keep it below the workers' request
+     * timeout, so a slow root yields an UNAVAILABLE answer rather than a worker that thinks its
+     * cluster is down.
+     */
+    public Builder requestTimeout(Duration timeout) {
+      this.requestTimeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    public ServiceManager build() {
+      if (root && upstream != null) {
+        throw new IllegalArgumentException("a root has no upstream");
+      }
+      return new ServiceManager(this, root);
+    }
+  }
+}
