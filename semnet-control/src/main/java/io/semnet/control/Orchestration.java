@@ -61,7 +61,7 @@ public final class Orchestration {
   public static final String DEFAULT_CLUSTER = "default";
   private static final Duration CERTIFICATE_VALIDITY = Duration.ofDays(365);
 
-  private final ServiceManager manager;
+  private final RecordPublisher manager;
   private final RootAuthority authority;
   private final AddressPlan plan;
   private final Set<String> platformPolicies;
@@ -79,7 +79,7 @@ public final class Orchestration {
   private long version;
   private SignedRules rules;
 
-  Orchestration(ServiceManager manager, RootAuthority authority, AddressPlan plan, Set<String> policies,
+  Orchestration(RecordPublisher manager, RootAuthority authority, AddressPlan plan, Set<String> policies,
       RoutingPolicyRegistry registry, RootStore store, Clock clock) {
     this.manager = manager;
     this.authority = authority;

@@ -1,17 +1,17 @@
 package io.semnet.control;
 
+import io.semnet.control.internal.InterestTable;
+import io.semnet.control.internal.Pruner;
+import io.semnet.control.internal.RecordIndex;
 import io.semnet.resolver.RecordVerifier;
 
-import io.semnet.core.address.ServiceIp;
 import io.semnet.core.isolation.IsolationRules;
 import io.semnet.core.plan.AddressPlan;
-import io.semnet.core.policy.PruningContext;
 import io.semnet.core.policy.RoutingPolicy;
 import io.semnet.core.policy.RoutingPolicyRegistry;
 import io.semnet.core.record.GeoPoint;
 import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.record.ServiceRecord;
-import io.semnet.core.service.SemanticName;
 import io.semnet.core.service.ServiceId;
 import io.semnet.core.trust.RootAuthority;
 import io.semnet.core.trust.RootTrust;
@@ -38,13 +38,10 @@ import io.semnet.resolver.protocol.SignedRules;
 import io.semnet.control.store.RootStore;
 import io.semnet.resolver.transport.ControlTransport;
 import io.semnet.resolver.transport.ServerBinding;
-import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -91,16 +88,13 @@ public final class ServiceManager implements AutoCloseable {
   private final RecordVerifier verifier;
   private final RootAuthority authority;
   private final RoutingPolicyRegistry registry;
-  private final int pruneK;
+  private final Pruner pruner;
   private final Duration interestTtl;
   private final Clock clock;
   private final Object lock = new Object();
-  private final Map<ServiceId, SignedRecord> records = new ConcurrentHashMap<>();
-  private final Map<InetAddress, ServiceId> byAddress = new ConcurrentHashMap<>();
-  private final Map<String, Set<ServiceId>> servicesOnNode = new ConcurrentHashMap<>();
-  private final Map<ServiceId, Map<String, Interest>> interests = new ConcurrentHashMap<>();
+  private final RecordIndex records = new RecordIndex();
+  private final InterestTable interests = new InterestTable();
   private final Map<String, ClientInfo> clients = new ConcurrentHashMap<>();
-  private final Map<String, RoutingPolicy> policies = new ConcurrentHashMap<>();
   private volatile SignedRules rules;
   private final ServerBinding binding;
   private final UpstreamLink upstream;
@@ -112,14 +106,14 @@ public final class ServiceManager implements AutoCloseable {
     this.id = Objects.requireNonNull(b.id, "id");
     Objects.requireNonNull(b.transport, "transport");
     this.registry = b.registry != null ? b.registry : RoutingPolicyRegistry.getDefaultRegistry();
-    this.pruneK = b.pruneK;
+    this.pruner = new Pruner(registry, b.pruneK);
     this.interestTtl = b.interestTtl;
     this.clock = b.clock;
     if (root) {
       this.authority = Objects.requireNonNull(b.authority, "a root needs its RootAuthority");
       this.verifier = b.verifier != null ? b.verifier : RecordVerifier.of(authority.trust());
       this.upstream = null;
-      this.orchestration = new Orchestration(this, authority, b.plan, b.platformPolicies, registry,
+      this.orchestration = new Orchestration(publisher(), authority, b.plan, b.platformPolicies, registry,
           b.store != null ? b.store : RootStore.inMemory(), clock);
       this.rules = orchestration.currentRules();
       this.orchestration.republishAll();
@@ -194,18 +188,7 @@ public final class ServiceManager implements AutoCloseable {
 
   /** Clients with a live registered interest in a service (not counting deployment interest). */
   public Set<String> interestedClients(ServiceId service) {
-    Map<String, Interest> m = interests.get(service);
-    if (m == null) {
-      return Set.of();
-    }
-    long now = clock.millis();
-    Set<String> out = new HashSet<>();
-    m.forEach((c, i) -> {
-      if (i.expiresAt > now) {
-        out.add(c);
-      }
-    });
-    return out;
+    return interests.liveClients(service, clock.millis());
   }
 
   /** For a cluster: services it holds an interest in at its upstream. */
@@ -269,51 +252,11 @@ public final class ServiceManager implements AutoCloseable {
     return CompletableFuture.completedFuture(m);
   }
 
-  /** The service a key belongs to (null if unknown here) and whether the held record answers it. */
-  private ServiceId serviceOf(QueryKey key) {
-    if (key.service() != null) {
-      return key.service();
-    }
-    if (key.name() != null) {
-      return key.name().service();
-    }
-    return byAddress.get(key.address());
-  }
-
-  private static boolean answers(SignedRecord sr, QueryKey key) {
-    if (sr == null) {
-      return false;
-    }
-    ServiceRecord r = sr.record();
-    if (key.service() != null) {
-      return true;
-    }
-    if (key.address() != null) {
-      return r.serviceIpFor(key.address()) != null || r.instanceFor(key.address()) != null;
-    }
-    SemanticName n = key.name();
-    if (n.isInstance()) {
-      return r.instance(n.instance()) != null;
-    }
-    return r.serviceIp(n.policy(), true) != null || r.serviceIp(n.policy(), false) != null;
-  }
-
-  private static int ordinalAsked(SignedRecord sr, QueryKey key) {
-    if (key.name() != null && key.name().isInstance()) {
-      return key.name().instance();
-    }
-    if (key.address() != null) {
-      InstanceRecord i = sr.record().instanceFor(key.address());
-      return i == null ? -1 : i.ordinal();
-    }
-    return -1;
-  }
-
   private CompletionStage<ControlMessage> query(String clientId, Query q) {
     QueryKey key = q.key();
-    ServiceId sid = serviceOf(key);
+    ServiceId sid = records.serviceOf(key);
     SignedRecord held = sid == null ? null : records.get(sid);
-    if (answers(held, key)) {
+    if (RecordIndex.answers(held, key)) {
       return done(answer(clientId, sid, key, q.register()));
     }
     if (sid != null && !visible(clientId, sid)) {
@@ -346,7 +289,7 @@ public final class ServiceManager implements AutoCloseable {
       }
       applyRecord(r.record());
       SignedRecord now = records.get(got);
-      if (!answers(now, key)) {
+      if (!RecordIndex.answers(now, key)) {
         return QueryReply.notFound("no route for " + key);
       }
       return answer(clientId, got, key, q.register());
@@ -359,13 +302,9 @@ public final class ServiceManager implements AutoCloseable {
       if (sr == null || !visible(clientId, sid)) {
         return QueryReply.notFound("no route for " + key);
       }
-      int ordinal = ordinalAsked(sr, key);
+      int ordinal = RecordIndex.ordinalAsked(sr, key);
       if (register) {
-        Interest i = interests.computeIfAbsent(sid, k -> new ConcurrentHashMap<>()).computeIfAbsent(clientId, k -> new Interest());
-        i.expiresAt = clock.millis() + interestTtl.toMillis();
-        if (ordinal >= 0) {
-          i.ordinals.add(ordinal);
-        }
+        interests.register(sid, clientId, clock.millis() + interestTtl.toMillis(), ordinal);
       }
       return QueryReply.found(pruneFor(clientId, sr, ordinal));
     }
@@ -375,7 +314,7 @@ public final class ServiceManager implements AutoCloseable {
     List<CompletableFuture<?>> fetches = new ArrayList<>();
     if (upstream != null) {
       for (ServiceVersion sv : r.services()) {
-        if (!records.containsKey(sv.service()) && visibleOrUnknown(clientId, sv.service())) {
+        if (!records.contains(sv.service()) && visibleOrUnknown(clientId, sv.service())) {
           // After a restart of this cluster: fetch (and register upstream) what the worker still uses.
           fetches.add(upstream.request(new Query(QueryKey.of(sv.service()), true)).thenAccept(reply -> {
             if (reply instanceof QueryReply && ((QueryReply) reply).status() == QueryReply.Status.FOUND
@@ -405,8 +344,7 @@ public final class ServiceManager implements AutoCloseable {
             removeInterest(sv.service(), clientId);
             continue;
           }
-          Interest i = interests.computeIfAbsent(sv.service(), k -> new ConcurrentHashMap<>()).computeIfAbsent(clientId, k -> new Interest());
-          i.expiresAt = expires;
+          interests.register(sv.service(), clientId, expires, -1);
           if (sr.record().version() > sv.version()) {
             newer.add(pruneFor(clientId, sr, -1));
           }
@@ -421,10 +359,7 @@ public final class ServiceManager implements AutoCloseable {
   }
 
   private void removeInterest(ServiceId s, String clientId) {
-    Map<String, Interest> m = interests.get(s);
-    if (m != null) {
-      m.remove(clientId);
-    }
+    interests.remove(s, clientId);
   }
 
   // ---------------------------------------------------------------- visibility and pruning
@@ -439,7 +374,7 @@ public final class ServiceManager implements AutoCloseable {
 
   private boolean hostsAnything(String clientId) {
     for (String n : nodesOf(clientId)) {
-      Set<ServiceId> s = servicesOnNode.get(n);
+      Set<ServiceId> s = records.servicesOn(n);
       if (s != null && !s.isEmpty()) {
         return true;
       }
@@ -451,7 +386,7 @@ public final class ServiceManager implements AutoCloseable {
   boolean visible(String clientId, ServiceId target) {
     IsolationRules r = rules.rules();
     for (String n : nodesOf(clientId)) {
-      Set<ServiceId> hosted = servicesOnNode.get(n);
+      Set<ServiceId> hosted = records.servicesOn(n);
       if (hosted == null) {
         continue;
       }
@@ -466,49 +401,38 @@ public final class ServiceManager implements AutoCloseable {
 
   private SignedRecord pruneFor(String clientId, SignedRecord sr, int mustKeep) {
     ClientInfo c = clients.get(clientId);
-    List<InstanceRecord> all = sr.record().instances();
-    if (c == null || c.role != Role.WORKER || pruneK <= 0 || all.size() <= pruneK) {
+    if (c == null || c.role != Role.WORKER) {
       return sr;
     }
-    Interest interest = interests.getOrDefault(sr.record().service(), Map.of()).get(clientId);
-    PruningContext ctx = PruningContext.of(clientId, c.location);
-    Map<Integer, InstanceRecord> keep = new LinkedHashMap<>();
-    Set<String> seen = new HashSet<>();
-    for (ServiceIp ip : sr.record().serviceIps()) {
-      if (!seen.add(ip.policy())) {
-        continue;
-      }
-      RoutingPolicy p = policy(ip.policy());
-      List<InstanceRecord> ranked = p == null ? all : p.rankForPruning(all, ctx);
-      for (int i = 0; i < Math.min(pruneK, ranked.size()); i++) {
-        keep.put(ranked.get(i).ordinal(), ranked.get(i));
-      }
-    }
-    if (mustKeep >= 0 && sr.record().instance(mustKeep) != null) {
-      keep.put(mustKeep, sr.record().instance(mustKeep));
-    }
-    if (interest != null) {
-      for (int o : interest.ordinals) {
-        InstanceRecord r = sr.record().instance(o);
-        if (r != null) {
-          keep.put(o, r);
-        }
-      }
-    }
-    return sr.pruned(new ArrayList<>(keep.values()));
-  }
-
-  private RoutingPolicy policy(String name) {
-    RoutingPolicy p = policies.get(name);
-    if (p == null && registry.contains(name)) {
-      p = registry.policy(name);
-      policies.put(name, p);
-    }
-    return p;
+    return pruner.prune(sr, clientId, c.location, mustKeep, interests.ordinals(sr.record().service(), clientId));
   }
 
   // ---------------------------------------------------------------- applying and publishing
 
+  /** What Orchestration sees of this manager: where committed changes are published, nothing else. */
+  private RecordPublisher publisher() {
+    return new RecordPublisher() {
+      @Override
+      public String id() {
+        return id;
+      }
+
+      @Override
+      public void applyRecord(SignedRecord record) {
+        ServiceManager.this.applyRecord(record);
+      }
+
+      @Override
+      public void applyRemoval(SignedRemoval removal) {
+        ServiceManager.this.applyRemoval(removal);
+      }
+
+      @Override
+      public void applyRules(SignedRules rules) {
+        ServiceManager.this.applyRules(rules);
+      }
+    };
+  }
   /**
    * Takes a record (the root: one it just stamped; a cluster: one verified from upstream) if it is
    * newer than the held one, and pushes it to every interested client that may see it.
@@ -522,8 +446,7 @@ public final class ServiceManager implements AutoCloseable {
       if (old != null && old.record().version() >= sr.record().version()) {
         return;
       }
-      records.put(sid, sr);
-      reindex(old == null ? null : old.record(), sr.record());
+      records.put(old, sr);
       targets = pushTargets(sid);
     }
     for (String c : targets) {
@@ -562,8 +485,7 @@ public final class ServiceManager implements AutoCloseable {
       }
       targets = pushTargets(sid);
       records.remove(sid);
-      reindex(old.record(), null);
-      interests.remove(sid);
+      interests.removeService(sid);
       upstreamInterests.remove(sid);
     }
     for (String c : targets) {
@@ -586,13 +508,7 @@ public final class ServiceManager implements AutoCloseable {
         return;
       }
       rules = r;
-      interests.forEach((sid, m) -> m.keySet().removeIf(c -> {
-        if (!visible(c, sid)) {
-          withdrawn.add(Map.entry(c, sid));
-          return true;
-        }
-        return false;
-      }));
+      interests.withdrawIf((c, sid) -> !visible(c, sid), withdrawn);
     }
     for (String c : clients.keySet()) {
       binding.push(c, new RulesPush(r));
@@ -620,44 +536,6 @@ public final class ServiceManager implements AutoCloseable {
       }
     }
     return out;
-  }
-
-  private void reindex(ServiceRecord old, ServiceRecord now) {
-    if (old != null) {
-      for (ServiceIp ip : old.serviceIps()) {
-        byAddress.remove(ip.address(), old.service());
-      }
-      for (InstanceRecord i : old.instances()) {
-        if (i.instanceIpv4() != null) {
-          byAddress.remove(i.instanceIpv4().address(), old.service());
-        }
-        if (i.instanceIpv6() != null) {
-          byAddress.remove(i.instanceIpv6().address(), old.service());
-        }
-        if (i.locator() != null) {
-          Set<ServiceId> s = servicesOnNode.get(i.locator().worker().nodeId());
-          if (s != null) {
-            s.remove(old.service());
-          }
-        }
-      }
-    }
-    if (now != null) {
-      for (ServiceIp ip : now.serviceIps()) {
-        byAddress.put(ip.address(), now.service());
-      }
-      for (InstanceRecord i : now.instances()) {
-        if (i.instanceIpv4() != null) {
-          byAddress.put(i.instanceIpv4().address(), now.service());
-        }
-        if (i.instanceIpv6() != null) {
-          byAddress.put(i.instanceIpv6().address(), now.service());
-        }
-        if (i.locator() != null) {
-          servicesOnNode.computeIfAbsent(i.locator().worker().nodeId(), k -> ConcurrentHashMap.newKeySet()).add(now.service());
-        }
-      }
-    }
   }
 
   /** True if an instance of the service is placed on a node of this cluster (deployment interest). */
@@ -712,18 +590,17 @@ public final class ServiceManager implements AutoCloseable {
    */
   public void runMaintenance() {
     long now = clock.millis();
-    interests.forEach((sid, m) -> m.values().removeIf(i -> i.expiresAt <= now));
-    interests.entrySet().removeIf(e -> e.getValue().isEmpty());
+    interests.expire(now);
     if (upstream == null) {
       return;
     }
     List<ServiceVersion> keep = new ArrayList<>();
     List<ServiceId> drop = new ArrayList<>();
     Set<ServiceId> candidates = new HashSet<>(upstreamInterests);
-    candidates.addAll(records.keySet());
+    candidates.addAll(records.services());
     for (ServiceId sid : candidates) {
       SignedRecord sr = records.get(sid);
-      boolean used = interests.containsKey(sid) || (sr != null && deployedHere(sr));
+      boolean used = interests.has(sid) || (sr != null && deployedHere(sr));
       if (used) {
         keep.add(new ServiceVersion(sid, sr == null ? 0 : sr.record().version()));
       } else {
@@ -732,11 +609,8 @@ public final class ServiceManager implements AutoCloseable {
     }
     for (ServiceId sid : drop) {
       synchronized (lock) {
-        if (!interests.containsKey(sid)) {
-          SignedRecord old = records.remove(sid);
-          if (old != null) {
-            reindex(old.record(), null);
-          }
+        if (!interests.has(sid)) {
+          records.remove(sid);
           upstreamInterests.remove(sid);
         }
       }
@@ -767,7 +641,7 @@ public final class ServiceManager implements AutoCloseable {
       }
       for (ServiceVersion sv : keep) {
         SignedRecord sr = records.get(sv.service());
-        if (interests.containsKey(sv.service()) || (sr != null && deployedHere(sr))) {
+        if (interests.has(sv.service()) || (sr != null && deployedHere(sr))) {
           upstreamInterests.add(sv.service());
         }
       }
@@ -806,11 +680,6 @@ public final class ServiceManager implements AutoCloseable {
       this.role = role;
       this.location = location;
     }
-  }
-
-  private static final class Interest {
-    volatile long expiresAt;
-    final Set<Integer> ordinals = ConcurrentHashMap.newKeySet();
   }
 
   /** Configures a root or cluster {@link ServiceManager}. */
