@@ -16,22 +16,10 @@ import io.semnet.core.service.ServiceId;
 import io.semnet.core.trust.RootAuthority;
 import io.semnet.core.trust.RootTrust;
 import io.semnet.resolver.internal.UpstreamLink;
-import io.semnet.resolver.protocol.Ack;
-import io.semnet.resolver.protocol.ControlMessage;
-import io.semnet.resolver.protocol.Drop;
-import io.semnet.resolver.protocol.ErrorReply;
-import io.semnet.resolver.protocol.Hello;
-import io.semnet.resolver.protocol.HelloReply;
-import io.semnet.resolver.protocol.Query;
-import io.semnet.resolver.protocol.QueryKey;
-import io.semnet.resolver.protocol.QueryReply;
 import io.semnet.resolver.protocol.RecordPush;
 import io.semnet.resolver.protocol.RemovalPush;
-import io.semnet.resolver.protocol.Renew;
-import io.semnet.resolver.protocol.RenewReply;
 import io.semnet.resolver.protocol.Role;
 import io.semnet.resolver.protocol.RulesPush;
-import io.semnet.resolver.protocol.ServiceVersion;
 import io.semnet.resolver.protocol.SignedRecord;
 import io.semnet.resolver.protocol.SignedRemoval;
 import io.semnet.resolver.protocol.SignedRules;
@@ -46,8 +34,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -84,23 +70,24 @@ import org.slf4j.LoggerFactory;
 public final class ServiceManager implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ServiceManager.class);
 
-  private final String id;
-  private final RecordVerifier verifier;
+  final String id;
+  final RecordVerifier verifier;
   private final RootAuthority authority;
   private final RoutingPolicyRegistry registry;
   private final Pruner pruner;
-  private final Duration interestTtl;
-  private final Clock clock;
-  private final Object lock = new Object();
-  private final RecordIndex records = new RecordIndex();
-  private final InterestTable interests = new InterestTable();
-  private final Map<String, ClientInfo> clients = new ConcurrentHashMap<>();
-  private volatile SignedRules rules;
-  private final ServerBinding binding;
-  private final UpstreamLink upstream;
-  private final Set<ServiceId> upstreamInterests = ConcurrentHashMap.newKeySet();
-  private final Orchestration orchestration;
+  final Duration interestTtl;
+  final Clock clock;
+  final Object lock = new Object();
+  final RecordIndex records = new RecordIndex();
+  final InterestTable interests = new InterestTable();
+  final Map<String, ClientInfo> clients = new ConcurrentHashMap<>();
+  volatile SignedRules rules;
+  final ServerBinding binding;
+  final UpstreamLink upstream;
+  final Set<ServiceId> upstreamInterests = ConcurrentHashMap.newKeySet();
+  final Orchestration orchestration;
   private final ScheduledExecutorService scheduler;
+  private final ClusterUpstream cluster = new ClusterUpstream(this);
 
   private ServiceManager(Builder b, boolean root) {
     this.id = Objects.requireNonNull(b.id, "id");
@@ -126,9 +113,9 @@ public final class ServiceManager implements AutoCloseable {
       this.orchestration = null;
       this.rules = SignedRules.of(0, IsolationRules.DEFAULT, null);
       this.upstream = new UpstreamLink(b.transport, Objects.requireNonNull(b.upstream, "upstream"), id, Role.CLUSTER,
-          b.location, b.requestTimeout, this::onUpstreamPush, r -> applyRules(r.rules()));
+          b.location, b.requestTimeout, cluster::onUpstreamPush, r -> applyRules(r.rules()));
     }
-    this.binding = b.transport.bind(id, this::onRequest);
+    this.binding = b.transport.bind(id, new ManagerRequests(this)::onRequest);
     if (b.maintenanceInterval.isZero()) {
       this.scheduler = null;
     } else {
@@ -201,164 +188,7 @@ public final class ServiceManager implements AutoCloseable {
     return rules.rules();
   }
 
-  // ---------------------------------------------------------------- requests
-
-  private CompletionStage<ControlMessage> onRequest(String clientId, ControlMessage m) {
-    try {
-      if (m instanceof Hello) {
-        Hello h = (Hello) m;
-        if (!h.nodeId().equals(clientId)) {
-          return done(new ErrorReply("hello names '" + h.nodeId() + "' but the transport authenticated '" + clientId + "'"));
-        }
-        clients.put(clientId, new ClientInfo(h.role(), h.location()));
-        HelloReply reply = new HelloReply(rules);
-        if (h.role() == Role.CLUSTER && orchestration != null) {
-          // Deployment interest: a (re)connecting cluster gets every service deployed in it.
-          Set<String> nodes = orchestration.nodesOfCluster(clientId);
-          for (SignedRecord sr : records.values()) {
-            for (InstanceRecord i : sr.record().instances()) {
-              if (i.locator() != null && nodes.contains(i.locator().worker().nodeId())) {
-                binding.push(clientId, new RecordPush(sr));
-                break;
-              }
-            }
-          }
-        }
-        return done(reply);
-      }
-      if (!clients.containsKey(clientId)) {
-        return done(new ErrorReply(ErrorReply.HELLO_REQUIRED));
-      }
-      if (m instanceof Query) {
-        return query(clientId, (Query) m);
-      }
-      if (m instanceof Renew) {
-        return renew(clientId, (Renew) m);
-      }
-      if (m instanceof Drop) {
-        for (ServiceId s : ((Drop) m).services()) {
-          removeInterest(s, clientId);
-        }
-        return done(new Ack());
-      }
-      return done(new ErrorReply("unexpected request type '" + m.type() + "'"));
-    } catch (RuntimeException e) {
-      log.warn("manager {}: request {} from {} failed", id, m.type(), clientId, e);
-      return done(new ErrorReply("internal error: " + e.getMessage()));
-    }
-  }
-
-  private static CompletionStage<ControlMessage> done(ControlMessage m) {
-    return CompletableFuture.completedFuture(m);
-  }
-
-  private CompletionStage<ControlMessage> query(String clientId, Query q) {
-    QueryKey key = q.key();
-    ServiceId sid = records.serviceOf(key);
-    SignedRecord held = sid == null ? null : records.get(sid);
-    if (RecordIndex.answers(held, key)) {
-      return done(answer(clientId, sid, key, q.register()));
-    }
-    if (sid != null && !visible(clientId, sid)) {
-      return done(QueryReply.notFound("no route for " + key));
-    }
-    if (upstream == null) {
-      return done(QueryReply.notFound("no route for " + key));
-    }
-    // Holding the record means holding an interest (registered, or deployment interest kept by the
-    // root): updates come anyway, so ask without registering again.
-    boolean register = held == null;
-    return upstream.request(new Query(key, register)).handle((reply, e) -> {
-      if (e != null) {
-        return QueryReply.unavailable("upstream unreachable: " + e.getMessage());
-      }
-      if (!(reply instanceof QueryReply)) {
-        return QueryReply.unavailable("upstream answered " + reply.type());
-      }
-      QueryReply r = (QueryReply) reply;
-      if (r.status() != QueryReply.Status.FOUND) {
-        return r;
-      }
-      if (!verifier.verify(r.record())) {
-        log.warn("manager {}: dropping record of {} with a bad root signature", id, r.record().record().service());
-        return QueryReply.unavailable("upstream sent a record without a valid root signature");
-      }
-      ServiceId got = r.record().record().service();
-      if (register) {
-        upstreamInterests.add(got);
-      }
-      applyRecord(r.record());
-      SignedRecord now = records.get(got);
-      if (!RecordIndex.answers(now, key)) {
-        return QueryReply.notFound("no route for " + key);
-      }
-      return answer(clientId, got, key, q.register());
-    });
-  }
-
-  private ControlMessage answer(String clientId, ServiceId sid, QueryKey key, boolean register) {
-    synchronized (lock) {
-      SignedRecord sr = records.get(sid);
-      if (sr == null || !visible(clientId, sid)) {
-        return QueryReply.notFound("no route for " + key);
-      }
-      int ordinal = RecordIndex.ordinalAsked(sr, key);
-      if (register) {
-        interests.register(sid, clientId, clock.millis() + interestTtl.toMillis(), ordinal);
-      }
-      return QueryReply.found(pruneFor(clientId, sr, ordinal));
-    }
-  }
-
-  private CompletionStage<ControlMessage> renew(String clientId, Renew r) {
-    List<CompletableFuture<?>> fetches = new ArrayList<>();
-    if (upstream != null) {
-      for (ServiceVersion sv : r.services()) {
-        if (!records.contains(sv.service()) && visibleOrUnknown(clientId, sv.service())) {
-          // After a restart of this cluster: fetch (and register upstream) what the worker still uses.
-          fetches.add(upstream.request(new Query(QueryKey.of(sv.service()), true)).thenAccept(reply -> {
-            if (reply instanceof QueryReply && ((QueryReply) reply).status() == QueryReply.Status.FOUND
-                && verifier.verify(((QueryReply) reply).record())) {
-              upstreamInterests.add(sv.service());
-              applyRecord(((QueryReply) reply).record());
-            }
-          }).toCompletableFuture().exceptionally(e -> null));
-        }
-      }
-    }
-    return CompletableFuture.allOf(fetches.toArray(new CompletableFuture<?>[0])).thenApply(x -> {
-      List<SignedRecord> newer = new ArrayList<>();
-      List<SignedRemoval> gone = new ArrayList<>();
-      long expires = clock.millis() + interestTtl.toMillis();
-      synchronized (lock) {
-        for (ServiceVersion sv : r.services()) {
-          SignedRecord sr = records.get(sv.service());
-          if (sr == null) {
-            if (upstream == null || upstream.isOnline()) {
-              gone.add(SignedRemoval.withdrawn(sv.service(), sv.version()));
-            }
-            continue;
-          }
-          if (!visible(clientId, sv.service())) {
-            gone.add(SignedRemoval.withdrawn(sv.service(), sv.version()));
-            removeInterest(sv.service(), clientId);
-            continue;
-          }
-          interests.register(sv.service(), clientId, expires, -1);
-          if (sr.record().version() > sv.version()) {
-            newer.add(pruneFor(clientId, sr, -1));
-          }
-        }
-      }
-      return new RenewReply(newer, gone);
-    });
-  }
-
-  private boolean visibleOrUnknown(String clientId, ServiceId s) {
-    return visible(clientId, s) || !hostsAnything(clientId);
-  }
-
-  private void removeInterest(ServiceId s, String clientId) {
+  void removeInterest(ServiceId s, String clientId) {
     interests.remove(s, clientId);
   }
 
@@ -372,7 +202,7 @@ public final class ServiceManager implements AutoCloseable {
     return Set.of(clientId);
   }
 
-  private boolean hostsAnything(String clientId) {
+  boolean hostsAnything(String clientId) {
     for (String n : nodesOf(clientId)) {
       Set<ServiceId> s = records.servicesOn(n);
       if (s != null && !s.isEmpty()) {
@@ -399,7 +229,7 @@ public final class ServiceManager implements AutoCloseable {
     return false;
   }
 
-  private SignedRecord pruneFor(String clientId, SignedRecord sr, int mustKeep) {
+  SignedRecord pruneFor(String clientId, SignedRecord sr, int mustKeep) {
     ClientInfo c = clients.get(clientId);
     if (c == null || c.role != Role.WORKER) {
       return sr;
@@ -538,40 +368,6 @@ public final class ServiceManager implements AutoCloseable {
     return out;
   }
 
-  /** True if an instance of the service is placed on a node of this cluster (deployment interest). */
-  private boolean deployedHere(SignedRecord sr) {
-    for (InstanceRecord i : sr.record().instances()) {
-      if (i.locator() != null && clients.containsKey(i.locator().worker().nodeId())) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  // ---------------------------------------------------------------- upstream pushes (cluster)
-
-  private void onUpstreamPush(ControlMessage m) {
-    if (m instanceof RecordPush) {
-      SignedRecord sr = ((RecordPush) m).record();
-      if (!verifier.verify(sr)) {
-        log.warn("manager {}: rejected pushed record of {}: bad or missing root signature", id, sr.record().service());
-        return;
-      }
-      applyRecord(sr);
-    } else if (m instanceof RemovalPush) {
-      SignedRemoval r = ((RemovalPush) m).removal();
-      if (r.isSigned() && !verifier.verify(r)) {
-        log.warn("manager {}: rejected removal of {}: bad root signature", id, r.service());
-        return;
-      }
-      applyRemoval(r);
-    } else if (m instanceof RulesPush) {
-      applyRules(((RulesPush) m).rules());
-    } else {
-      log.warn("manager {}: ignoring unexpected push '{}'", id, m.type());
-    }
-  }
-
   // ---------------------------------------------------------------- maintenance
 
   private void maintenanceQuietly() {
@@ -591,65 +387,8 @@ public final class ServiceManager implements AutoCloseable {
   public void runMaintenance() {
     long now = clock.millis();
     interests.expire(now);
-    if (upstream == null) {
-      return;
-    }
-    List<ServiceVersion> keep = new ArrayList<>();
-    List<ServiceId> drop = new ArrayList<>();
-    Set<ServiceId> candidates = new HashSet<>(upstreamInterests);
-    candidates.addAll(records.services());
-    for (ServiceId sid : candidates) {
-      SignedRecord sr = records.get(sid);
-      boolean used = interests.has(sid) || (sr != null && deployedHere(sr));
-      if (used) {
-        keep.add(new ServiceVersion(sid, sr == null ? 0 : sr.record().version()));
-      } else {
-        drop.add(sid);
-      }
-    }
-    for (ServiceId sid : drop) {
-      synchronized (lock) {
-        if (!interests.has(sid)) {
-          records.remove(sid);
-          upstreamInterests.remove(sid);
-        }
-      }
-    }
-    if (!drop.isEmpty()) {
-      try {
-        upstream.request(new Drop(drop)).toCompletableFuture().get(30, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        log.debug("manager {}: drop upstream failed (the interest will expire there): {}", id, e.toString());
-      }
-    }
-    CompletionStage<?> renewal = upstream.request(new Renew(keep)).thenAccept(reply -> {
-      if (!(reply instanceof RenewReply)) {
-        return;
-      }
-      RenewReply rr = (RenewReply) reply;
-      for (SignedRecord sr : rr.newer()) {
-        if (verifier.verify(sr)) {
-          applyRecord(sr);
-        } else {
-          log.warn("manager {}: renewal brought a record of {} without a valid signature", id, sr.record().service());
-        }
-      }
-      for (SignedRemoval r : rr.gone()) {
-        if (!r.isSigned() || verifier.verify(r)) {
-          applyRemoval(r);
-        }
-      }
-      for (ServiceVersion sv : keep) {
-        SignedRecord sr = records.get(sv.service());
-        if (interests.has(sv.service()) || (sr != null && deployedHere(sr))) {
-          upstreamInterests.add(sv.service());
-        }
-      }
-    });
-    try {
-      renewal.toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      log.debug("manager {}: upstream renewal failed: {}", id, e.toString());
+    if (upstream != null) {
+      cluster.renewUpstream();
     }
   }
 
@@ -672,7 +411,7 @@ public final class ServiceManager implements AutoCloseable {
     return "ServiceManager{" + id + (isRoot() ? " root" : " cluster") + ", " + records.size() + " records}";
   }
 
-  private static final class ClientInfo {
+  static final class ClientInfo {
     final Role role;
     final GeoPoint location;
 
