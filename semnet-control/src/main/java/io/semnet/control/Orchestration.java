@@ -3,7 +3,6 @@ package io.semnet.control;
 import io.semnet.resolver.NodeRegistration;
 
 import io.semnet.core.address.Addresses;
-import io.semnet.core.address.InstanceIp;
 import io.semnet.core.address.IpPrefix;
 import io.semnet.core.address.ServiceIp;
 import io.semnet.core.address.WorkerEndpoint;
@@ -28,7 +27,6 @@ import io.semnet.resolver.protocol.SignedRecord;
 import io.semnet.resolver.protocol.SignedRemoval;
 import io.semnet.resolver.protocol.SignedRules;
 import io.semnet.control.store.RootEvent;
-import io.semnet.control.store.RootState;
 import io.semnet.control.store.RootStore;
 import java.net.InetAddress;
 import java.time.Clock;
@@ -62,22 +60,23 @@ public final class Orchestration {
   private static final Duration CERTIFICATE_VALIDITY = Duration.ofDays(365);
 
   private final RecordPublisher manager;
-  private final RootAuthority authority;
-  private final AddressPlan plan;
+  final RootAuthority authority;
+  final AddressPlan plan;
   private final Set<String> platformPolicies;
-  private final RootStore store;
-  private final Clock clock;
-  private final VirtualAddressAllocator virtual;
-  private final PrefixAllocator poolsV4;
-  private final PrefixAllocator poolsV6;
-  private final Map<String, List<PrefixAllocator>> clusterPools = new HashMap<>();
-  private final Map<String, NodeRegistration> nodes = new HashMap<>();
-  private final Map<String, Set<String>> clusterNodes = new java.util.concurrent.ConcurrentHashMap<>();
-  private final Map<ServiceId, ServiceRecord> services = new HashMap<>();
-  private final Map<ServiceId, InstanceAddressRule> addressRules = new HashMap<>();
-  private final Map<String, Map<InetAddress, InstanceKey>> namespaceIps = new HashMap<>();
-  private long version;
-  private SignedRules rules;
+  final RootStore store;
+  final Clock clock;
+  final VirtualAddressAllocator virtual;
+  final PrefixAllocator poolsV4;
+  final PrefixAllocator poolsV6;
+  final Map<String, List<PrefixAllocator>> clusterPools = new HashMap<>();
+  final Map<String, NodeRegistration> nodes = new HashMap<>();
+  final Map<String, Set<String>> clusterNodes = new java.util.concurrent.ConcurrentHashMap<>();
+  final Map<ServiceId, ServiceRecord> services = new HashMap<>();
+  final Map<ServiceId, InstanceAddressRule> addressRules = new HashMap<>();
+  final Map<String, Map<InetAddress, InstanceKey>> namespaceIps = new HashMap<>();
+  long version;
+  SignedRules rules;
+  final AddressBook book = new AddressBook(this);
 
   Orchestration(RecordPublisher manager, RootAuthority authority, AddressPlan plan, Set<String> policies,
       RoutingPolicyRegistry registry, RootStore store, Clock clock) {
@@ -96,90 +95,7 @@ public final class Orchestration {
     this.virtual = new VirtualAddressAllocator(plan, clock);
     this.poolsV4 = plan.ipv4() == null ? null : plan.newClusterPoolAllocator(true, clock);
     this.poolsV6 = plan.ipv6() == null ? null : plan.newClusterPoolAllocator(false, clock);
-    restore(store.load());
-  }
-
-  // ---------------------------------------------------------------- restart
-
-  private void restore(RootState s) {
-    Instant now = clock.instant();
-    version = s.maxVersion();
-    rules = SignedRules.sign(s.rules().version(), IsolationRules.of(s.rules().grants()), authority);
-    List<IpPrefix> virtual4 = new ArrayList<>();
-    List<IpPrefix> virtual6 = new ArrayList<>();
-    s.services().forEach((sid, put) -> {
-      services.put(sid, put.record());
-      addressRules.put(sid, put.rule());
-      for (ServiceIp ip : put.record().serviceIps()) {
-        addVirtual(ip.address(), virtual4, virtual6);
-      }
-      for (InstanceRecord i : put.record().instances()) {
-        if (i.instanceIpv4() != null) {
-          addVirtual(i.instanceIpv4().address(), virtual4, virtual6);
-        }
-        if (i.instanceIpv6() != null) {
-          addVirtual(i.instanceIpv6().address(), virtual4, virtual6);
-        }
-        indexNamespace(i, true);
-      }
-    });
-    Set<IpPrefix> allocated = new HashSet<>(virtual4);
-    allocated.addAll(virtual6);
-    s.nodes().values().forEach(n -> {
-      nodes.put(n.nodeId(), n);
-      clusterNodes.computeIfAbsent(n.clusterId(), k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(n.nodeId());
-      if (n.subnetV4() != null) {
-        allocated.add(n.subnetV4());
-      }
-      if (n.subnetV6() != null) {
-        allocated.add(n.subnetV6());
-      }
-    });
-    restorePool(virtual.ipv4Pool(), virtual4, s.released(), allocated, now);
-    restorePool(virtual.ipv6Pool(), virtual6, s.released(), allocated, now);
-    List<IpPrefix> pools4 = new ArrayList<>();
-    List<IpPrefix> pools6 = new ArrayList<>();
-    s.pools().forEach((cluster, list) -> {
-      for (IpPrefix pool : list) {
-        (pool.isIpv4() ? pools4 : pools6).add(pool);
-        PrefixAllocator a = plan.newNodeSubnetAllocator(pool, clock);
-        List<IpPrefix> inPool = new ArrayList<>();
-        for (NodeRegistration n : s.nodes().values()) {
-          for (IpPrefix sub : new IpPrefix[] {n.subnetV4(), n.subnetV6()}) {
-            if (sub != null && pool.contains(sub)) {
-              inPool.add(sub);
-            }
-          }
-        }
-        restorePool(a, inPool, s.released(), allocated, now);
-        clusterPools.computeIfAbsent(cluster, k -> new ArrayList<>()).add(a);
-      }
-    });
-    if (poolsV4 != null) {
-      poolsV4.restore(pools4, Map.of());
-    }
-    if (poolsV6 != null) {
-      poolsV6.restore(pools6, Map.of());
-    }
-  }
-
-  private static void addVirtual(InetAddress a, List<IpPrefix> v4, List<IpPrefix> v6) {
-    IpPrefix p = IpPrefix.of(a, a.getAddress().length * 8);
-    (p.isIpv4() ? v4 : v6).add(p);
-  }
-
-  private static void restorePool(PrefixAllocator pool, List<IpPrefix> live, Map<IpPrefix, Instant> released,
-      Set<IpPrefix> allocated, Instant now) {
-    if (pool == null) {
-      return;
-    }
-    Map<IpPrefix, Instant> quarantined = new HashMap<>();
-    released.forEach((p, until) -> {
-      if (until.isAfter(now) && !allocated.contains(p) && p.length() == pool.subLength() && pool.range().contains(p)) {
-        quarantined.put(p, until);
-      }
-    });
-    pool.restore(live, quarantined);
+    new RootRestore(this).restore(store.load());
   }
 
   /** Signs and installs every stored record in the manager (after a restart). */
@@ -358,13 +274,13 @@ public final class Orchestration {
             + "', which the platform does not offer " + new TreeSet<>(platformPolicies));
       }
       for (InetAddress a : pin.getValue()) {
-        String why = whyNotFree(a);
+        String why = book.whyNotFree(a);
         if (why != null) {
           throw new OrchestrationException("cannot pin ServiceIP " + Addresses.format(a) + " for " + sid + ": " + why);
         }
       }
     }
-    checkRule(sid, d.instanceRule(), 0, d.instances());
+    book.checkRule(sid, d.instanceRule(), 0, d.instances());
     List<ServiceIp> ips;
     try {
       ips = virtual.allocateServiceIps(sid, new TreeSet<>(platformPolicies), d.pinnedServiceIps());
@@ -374,79 +290,16 @@ public final class Orchestration {
     List<InstanceRecord> instances = new ArrayList<>();
     try {
       for (int o = 0; o < d.instances(); o++) {
-        instances.add(newInstance(sid, o, d.instanceRule()));
+        instances.add(book.newInstance(sid, o, d.instanceRule()));
       }
     } catch (RuntimeException e) {
-      releaseAll(ips, instances, false);
+      book.releaseAll(ips, instances, false);
       throw new OrchestrationException("cannot deploy " + sid + ": " + e.getMessage(), e);
     }
     ServiceRecord r = ServiceRecord.of(sid, ++version, ips, instances);
     addressRules.put(sid, d.instanceRule());
     publish(r);
     return r;
-  }
-
-  private String whyNotFree(InetAddress a) {
-    PrefixAllocator pool = a.getAddress().length == 4 ? virtual.ipv4Pool() : virtual.ipv6Pool();
-    if (pool == null) {
-      return "the plan has no " + (a.getAddress().length == 4 ? "IPv4" : "IPv6");
-    }
-    return pool.whyNotAvailable(IpPrefix.of(a, pool.subLength()));
-  }
-
-  private void checkRule(ServiceId sid, InstanceAddressRule rule, int fromOrdinal, int toExclusive) {
-    for (int o = fromOrdinal; o < toExclusive; o++) {
-      for (boolean v4 : new boolean[] {true, false}) {
-        InetAddress a;
-        try {
-          a = rule.addressFor(o, v4);
-        } catch (IllegalArgumentException e) {
-          throw new OrchestrationException("instance rule of " + sid + ": " + e.getMessage());
-        }
-        if (a == null) {
-          continue;
-        }
-        String why = whyNotFree(a);
-        if (why != null) {
-          throw new OrchestrationException("InstanceIP " + Addresses.format(a) + " of " + sid + "#" + o + " from the instance rule: " + why);
-        }
-      }
-    }
-  }
-
-  private InstanceRecord newInstance(ServiceId sid, int ordinal, InstanceAddressRule rule) {
-    List<InstanceIp> ips = virtual.allocateInstanceIps(sid, ordinal, rule);
-    InetAddress v4 = null;
-    InetAddress v6 = null;
-    for (InstanceIp ip : ips) {
-      if (ip.address().getAddress().length == 4) {
-        v4 = ip.address();
-      } else {
-        v6 = ip.address();
-      }
-    }
-    return InstanceRecord.of(sid, ordinal, v4, v6, null, InstanceMetadata.NONE);
-  }
-
-  /** Releases addresses into quarantine (and records that durably if {@code persist}). */
-  private void releaseAll(List<ServiceIp> ips, List<InstanceRecord> instances, boolean persist) {
-    List<InetAddress> all = new ArrayList<>();
-    ips.forEach(ip -> all.add(ip.address()));
-    for (InstanceRecord i : instances) {
-      if (i.instanceIpv4() != null) {
-        all.add(i.instanceIpv4().address());
-      }
-      if (i.instanceIpv6() != null) {
-        all.add(i.instanceIpv6().address());
-      }
-    }
-    Instant until = clock.instant().plus(plan.quarantine());
-    for (InetAddress a : all) {
-      virtual.release(a);
-      if (persist) {
-        store.append(new RootEvent.Released(IpPrefix.of(a, a.getAddress().length * 8), until));
-      }
-    }
   }
 
   /**
@@ -466,14 +319,14 @@ public final class Orchestration {
       int next = current.isEmpty() ? 0 : current.get(current.size() - 1).ordinal() + 1;
       int add = instances - current.size();
       InstanceAddressRule rule = addressRules.getOrDefault(service, InstanceAddressRule.NONE);
-      checkRule(service, rule, next, next + add);
+      book.checkRule(service, rule, next, next + add);
       List<InstanceRecord> added = new ArrayList<>();
       try {
         for (int o = next; o < next + add; o++) {
-          added.add(newInstance(service, o, rule));
+          added.add(book.newInstance(service, o, rule));
         }
       } catch (RuntimeException e) {
-        releaseAll(List.of(), added, false);
+        book.releaseAll(List.of(), added, false);
         throw new OrchestrationException("cannot scale " + service + ": " + e.getMessage(), e);
       }
       List<InstanceRecord> all = new ArrayList<>(current);
@@ -487,9 +340,9 @@ public final class Orchestration {
     ServiceRecord n = ServiceRecord.of(service, ++version, r.serviceIps(), keep);
     publish(n);
     for (InstanceRecord g : gone) {
-      indexNamespace(g, false);
+      book.indexNamespace(g, false);
     }
-    releaseAll(List.of(), gone, true);
+    book.releaseAll(List.of(), gone, true);
     return n;
   }
 
@@ -511,7 +364,7 @@ public final class Orchestration {
     if (i.locator() != null) {
       throw new OrchestrationException(i.key() + " is already placed on " + i.locator().worker().nodeId() + "; use migrate");
     }
-    return relocate(r, i, locator, metadata);
+    return book.relocate(r, i, locator, metadata);
   }
 
   /**
@@ -528,7 +381,7 @@ public final class Orchestration {
       if (i.locator() != null) {
         throw new OrchestrationException(i.key() + " is already placed on " + i.locator().worker().nodeId() + "; use migrate");
       }
-      NodeRegistration node = checkPlacement(i, p.getValue());
+      NodeRegistration node = book.checkPlacement(i, p.getValue());
       for (InetAddress a : new InetAddress[] {p.getValue().namespaceIpv4(), p.getValue().namespaceIpv6()}) {
         if (a != null && claimed.put(a, i.key()) != null) {
           throw new OrchestrationException("namespace IP " + Addresses.format(a) + " given to two instances of " + service);
@@ -542,7 +395,7 @@ public final class Orchestration {
       n = n.withInstance(i, v);
     }
     publish(n);
-    placed.forEach(i -> indexNamespace(i, true));
+    placed.forEach(i -> book.indexNamespace(i, true));
     return n;
   }
 
@@ -575,7 +428,7 @@ public final class Orchestration {
     if (node != null && node.location() != null) {
       meta = InstanceMetadata.of(node.location(), meta.capacity(), meta.zone());
     }
-    return relocate(r, i, newLocator, meta);
+    return book.relocate(r, i, newLocator, meta);
   }
 
   /** Changes an instance's free capacity (what {@code hc}-style policies use). */
@@ -602,76 +455,8 @@ public final class Orchestration {
     }
     ServiceRecord n = r.withInstance(i.withLocator(null), ++version);
     publish(n);
-    indexNamespace(i, false);
+    book.indexNamespace(i, false);
     return n;
-  }
-
-  private NodeRegistration checkPlacement(InstanceRecord i, Locator locator) {
-    Objects.requireNonNull(locator, "locator");
-    String nodeId = locator.worker().nodeId();
-    NodeRegistration node = nodes.get(nodeId);
-    if (node == null) {
-      throw new OrchestrationException("node '" + nodeId + "' is not registered");
-    }
-    if (!node.endpoint().equals(locator.worker())) {
-      throw new OrchestrationException("worker endpoint " + locator.worker() + " differs from the registration of node '"
-          + nodeId + "' (" + node.endpoint() + ")");
-    }
-    if (locator.namespaceIpv4() != null && node.subnetV4() == null || locator.namespaceIpv6() != null && node.subnetV6() == null) {
-      throw new OrchestrationException("locator of " + i.key() + " has an address family node '" + nodeId + "' has no subnet for");
-    }
-    Locator current = i.locator();
-    checkNamespaceIp(node, locator.namespaceIpv4(), node.subnetV4(), i.key(), current == null ? null : current.namespaceIpv4());
-    checkNamespaceIp(node, locator.namespaceIpv6(), node.subnetV6(), i.key(), current == null ? null : current.namespaceIpv6());
-    return node;
-  }
-
-  private ServiceRecord relocate(ServiceRecord r, InstanceRecord i, Locator locator, InstanceMetadata metadata) {
-    NodeRegistration node = checkPlacement(i, locator);
-    InstanceMetadata meta = metadata != null ? metadata
-        : i.locator() == null ? InstanceMetadata.of(node.location(), 1.0, "") : i.metadata();
-    long v = ++version;
-    InstanceRecord moved = i.withLocator(locator.withVersion(v)).withMetadata(meta);
-    ServiceRecord n = r.withInstance(moved, v);
-    publish(n);
-    indexNamespace(i, false);
-    indexNamespace(moved, true);
-    return n;
-  }
-
-  private void checkNamespaceIp(NodeRegistration node, InetAddress ns, IpPrefix subnet, InstanceKey who, InetAddress kept) {
-    if (ns == null) {
-      return;
-    }
-    boolean hostRoute = ns.equals(kept) && (subnet == null || !subnet.contains(ns));
-    if (!hostRoute && (subnet == null || !subnet.contains(ns))) {
-      throw new OrchestrationException("namespace IP " + Addresses.format(ns) + " of " + who + " is outside the subnet "
-          + subnet + " of node '" + node.nodeId() + "'");
-    }
-    // A kept address lives on as a host route elsewhere: look at every node, not only this one.
-    for (Map.Entry<String, Map<InetAddress, InstanceKey>> e : namespaceIps.entrySet()) {
-      InstanceKey holder = e.getValue().get(ns);
-      if (holder != null && !holder.equals(who)) {
-        throw new OrchestrationException("namespace IP " + Addresses.format(ns) + " on node '" + node.nodeId()
-            + "' is already used by " + holder + (e.getKey().equals(node.nodeId()) ? "" : " on node '" + e.getKey() + "'"));
-      }
-    }
-  }
-
-  private void indexNamespace(InstanceRecord i, boolean add) {
-    if (i.locator() == null) {
-      return;
-    }
-    Map<InetAddress, InstanceKey> m = namespaceIps.computeIfAbsent(i.locator().worker().nodeId(), k -> new HashMap<>());
-    for (InetAddress a : new InetAddress[] {i.locator().namespaceIpv4(), i.locator().namespaceIpv6()}) {
-      if (a != null) {
-        if (add) {
-          m.put(a, i.key());
-        } else {
-          m.remove(a, i.key());
-        }
-      }
-    }
   }
 
   /** Removes a service: interested nodes are told, its addresses go into quarantine. */
@@ -682,10 +467,10 @@ public final class Orchestration {
     services.remove(service);
     addressRules.remove(service);
     for (InstanceRecord i : r.instances()) {
-      indexNamespace(i, false);
+      book.indexNamespace(i, false);
     }
     manager.applyRemoval(SignedRemoval.sign(service, v, authority));
-    releaseAll(r.serviceIps(), r.instances(), true);
+    book.releaseAll(r.serviceIps(), r.instances(), true);
   }
 
   // ---------------------------------------------------------------- isolation
@@ -742,7 +527,7 @@ public final class Orchestration {
     return i;
   }
 
-  private void publish(ServiceRecord r) {
+  void publish(ServiceRecord r) {
     store.append(new RootEvent.ServicePut(r, addressRules.getOrDefault(r.service(), InstanceAddressRule.NONE)));
     services.put(r.service(), r);
     manager.applyRecord(SignedRecord.signLazily(r, authority));
