@@ -1,12 +1,9 @@
 package io.semnet.mqtt;
 
-
 import io.semnet.mqtt.internal.Envelope;
 import io.semnet.mqtt.internal.NoDelaySockets;
 import io.semnet.mqtt.internal.RejectLog;
 import io.semnet.mqtt.internal.Topics;
-
-import io.semnet.resolver.internal.OrderedExecutor;
 import io.semnet.resolver.protocol.ControlMessage;
 import io.semnet.resolver.protocol.ErrorReply;
 import io.semnet.resolver.transport.ClientChannel;
@@ -18,35 +15,22 @@ import io.semnet.resolver.transport.TransportException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttActionListener;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * The control protocol over an MQTT broker (MQTT 5, Eclipse Paho client, QoS 1). One instance is
  * one node's connection to the broker: it can host service managers ({@link #bind}) and open
  * channels to managers hosted elsewhere ({@link #connect}). Topic layout, envelope, versioning and
- * the TLS/ACL set-up are described in semnet-resolver/MQTT.md.
+ * the TLS/ACL set-up are described in semnet-mqtt/README.md.
  *
  * <p>Guarantees, on top of the {@link ControlTransport} contract:
  * <ul>
@@ -78,41 +62,45 @@ import org.slf4j.LoggerFactory;
  * </ul>
  */
 public final class MqttTransport implements ControlTransport {
-  private static final Logger log = LoggerFactory.getLogger(MqttTransport.class);
-  private static final int QOS = 1;
+  static final Logger log = LoggerFactory.getLogger(MqttTransport.class);
+  static final int QOS = 1;
 
-  private final String uri;
-  private final String nodeId;
-  private final String prefix;
-  private final Topics topics;
-  private final Envelope codec;
-  private final int writeVersion;
-  private final MqttAsyncClient client;
-  private final MqttConnectionOptions options;
-  private final ExecutorService pool;
-  private final ScheduledExecutorService timer;
-  private final Sender sender;
-  private final RejectLog rejects;
-  private final RejectLog refusals;
-  private final long absentAfterNanos;
-  private final Duration maxRequestTimeout;
+  final String uri;
+  final String nodeId;
+  final String prefix;
+  final Topics topics;
+  final Envelope codec;
+  final int writeVersion;
+  final MqttAsyncClient client;
+  final MqttConnectionOptions options;
+  final ExecutorService pool;
+  final ScheduledExecutorService timer;
+  final Sender sender;
+  final RejectLog rejects;
+  final RejectLog refusals;
+  final long absentAfterNanos;
+  final Duration maxRequestTimeout;
 
-  private final Map<String, Binding> bindings = new ConcurrentHashMap<>();
-  private final Map<String, Channel> channels = new ConcurrentHashMap<>(); // key: topic of the channel's inbox
-  private final Map<String, ManagerWatch> managers = new ConcurrentHashMap<>();
-  private final Map<String, Boolean> hostAlive = new ConcurrentHashMap<>();
-  private final Map<String, Integer> hostRefs = new ConcurrentHashMap<>();
-  private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
-  private final Map<String, SubState> subscriptions = new ConcurrentHashMap<>();
-  private final AtomicLong nextId = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 40));
-  private final AtomicLong reconnects = new AtomicLong();
-  private final Object connectLock = new Object();
-  private volatile boolean connected;
-  private volatile boolean closed;
-  private volatile boolean suspended;
-  private volatile long backoffMillis;
-  private final long minBackoffMillis;
-  private final long maxBackoffMillis;
+  final Map<String, Binding> bindings = new ConcurrentHashMap<>();
+  final Map<String, Channel> channels = new ConcurrentHashMap<>(); // key: topic of the channel's inbox
+  final Map<String, Presence.ManagerWatch> managers = new ConcurrentHashMap<>();
+  final Map<String, Boolean> hostAlive = new ConcurrentHashMap<>();
+  final Map<String, Integer> hostRefs = new ConcurrentHashMap<>();
+  final Map<Long, PendingRequests.Pending> pending = new ConcurrentHashMap<>();
+  final Map<String, Connection.SubState> subscriptions = new ConcurrentHashMap<>();
+  final AtomicLong nextId = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 40));
+  final AtomicLong reconnects = new AtomicLong();
+  final Object connectLock = new Object();
+  volatile boolean connected;
+  volatile boolean closed;
+  volatile boolean suspended;
+  volatile long backoffMillis;
+  final long minBackoffMillis;
+  final long maxBackoffMillis;
+  final Connection connection = new Connection(this);
+  final Presence presence = new Presence(this);
+  final PendingRequests inFlight = new PendingRequests(this);
+  final Inbound inbound = new Inbound(this);
 
   private MqttTransport(Builder b) {
     this.uri = b.brokerUri;
@@ -160,13 +148,13 @@ public final class MqttTransport implements ControlTransport {
     will.setQos(QOS);
     will.setRetained(true);
     options.setWill(topics.alive(nodeId), will);
-    this.sender = new Sender(b.inflight, b.maxQueued);
-    client.setCallback(new Callback());
+    this.sender = new Sender(this, b.inflight, b.maxQueued);
+    client.setCallback(inbound);
     sender.start();
-    timer.execute(this::connectOnce);
+    timer.execute(connection::connectOnce);
   }
 
-  private static Thread daemon(Runnable r, String name) {
+  static Thread daemon(Runnable r, String name) {
     Thread t = new Thread(r, name);
     t.setDaemon(true);
     return t;
@@ -236,13 +224,13 @@ public final class MqttTransport implements ControlTransport {
     } catch (MqttException e) {
       log.debug("forced disconnect failed: {}", e.getMessage());
     }
-    onConnectionLost("suspended by test");
+    connection.onConnectionLost("suspended by test");
   }
 
   /** Test hook: ends {@link #suspendForTest}; the node reconnects as after any outage. */
   void resumeForTest() {
     suspended = false;
-    schedule(this::connectOnce, 0);
+    connection.schedule(connection::connectOnce, 0);
   }
 
   /** Test hook: managers bound here. */
@@ -257,8 +245,8 @@ public final class MqttTransport implements ControlTransport {
 
   /** Test hook: true once this node has positively seen manager {@code managerId} up. */
   boolean seesUpForTest(String managerId) {
-    ManagerWatch w = managers.get(managerId);
-    if (w == null || unreachableReason(managerId) != null) {
+    Presence.ManagerWatch w = managers.get(managerId);
+    if (w == null || presence.unreachableReason(managerId) != null) {
       return false;
     }
     synchronized (w) {
@@ -290,13 +278,13 @@ public final class MqttTransport implements ControlTransport {
     Topics.checkId("managerId", managerId);
     Objects.requireNonNull(handler, "handler");
     checkOpen();
-    Binding b = new Binding(managerId, handler);
+    Binding b = new Binding(this, managerId, handler);
     if (bindings.putIfAbsent(managerId, b) != null) {
       throw new IllegalStateException("manager id '" + managerId + "' is already bound");
     }
-    subscribe(topics.requests(managerId));
+    connection.subscribe(topics.requests(managerId));
     // Announce only once the request subscription is active, so a client that sees "up" is heard.
-    subscriptionReady(topics.requests(managerId)).thenRun(() -> {
+    connection.subscriptionReady(topics.requests(managerId)).thenRun(() -> {
       if (bindings.get(managerId) == b) {
         sender.send(topics.state(managerId), codec.state(true, nodeId), true);
       }
@@ -310,7 +298,7 @@ public final class MqttTransport implements ControlTransport {
     Topics.checkId("clientId", clientId);
     Objects.requireNonNull(pushHandler, "pushHandler");
     checkOpen();
-    Channel c = new Channel(managerId, clientId, pushHandler);
+    Channel c = new Channel(this, managerId, clientId, pushHandler);
     Channel old = channels.get(c.inbox);
     if (old != null) {
       // One inbox per (manager, client): a second channel replaces the first.
@@ -319,14 +307,14 @@ public final class MqttTransport implements ControlTransport {
     channels.put(c.inbox, c);
     managers.compute(managerId, (k, w) -> {
       if (w == null) {
-        w = new ManagerWatch(managerId);
+        w = new Presence.ManagerWatch(managerId);
       }
       w.refs++;
       return w;
     });
-    subscribe(topics.state(managerId));
-    subscribe(c.inbox);
-    armPresenceGrace(managerId);
+    connection.subscribe(topics.state(managerId));
+    connection.subscribe(c.inbox);
+    presence.armPresenceGrace(managerId);
     return c;
   }
 
@@ -350,7 +338,7 @@ public final class MqttTransport implements ControlTransport {
     synchronized (connectLock) {
       connectLock.notifyAll();
     }
-    failAllPending("transport closed");
+    inFlight.failAllPending("transport closed");
     sender.stop();
     try {
       if (client.isConnected()) {
@@ -373,735 +361,6 @@ public final class MqttTransport implements ControlTransport {
       throw new IllegalStateException("transport closed");
     }
   }
-
-  // ------------------------------------------------------------------ connection
-
-  private void connectOnce() {
-    if (closed || connected || suspended) {
-      return;
-    }
-    try {
-      client.connect(options).waitForCompletion(options.getConnectionTimeout() * 1000L + 1000);
-    } catch (MqttException e) {
-      long delay = backoffMillis;
-      backoffMillis = Math.min(maxBackoffMillis, backoffMillis * 2);
-      log.debug("connect to {} failed ({}); retrying in {} ms", uri, e.getMessage(), delay);
-      schedule(this::connectOnce, delay);
-      return;
-    }
-    onConnected();
-  }
-
-  private void onConnected() {
-    backoffMillis = minBackoffMillis;
-    // Retained state seen before the gap may be stale (a broker restart forgets it): re-learn it.
-    for (ManagerWatch w : managers.values()) {
-      synchronized (w) {
-        w.known = false;
-        w.up = false;
-        // w.host stays: it is only a key for the alive subscription, replaced by the next state.
-      }
-    }
-    hostAlive.clear();
-    List<String> filters;
-    synchronized (subscriptions) {
-      filters = new ArrayList<>(subscriptions.keySet());
-      for (String f : filters) {
-        SubState fresh = new SubState();
-        fresh.refs = subscriptions.get(f).refs;
-        subscriptions.put(f, fresh);
-      }
-    }
-    connected = true;
-    synchronized (connectLock) {
-      connectLock.notifyAll();
-    }
-    for (String f : filters) {
-      sendSubscribe(f);
-    }
-    sender.send(topics.alive(nodeId), codec.alive(true), true);
-    for (Binding b : bindings.values()) {
-      subscriptionReady(topics.requests(b.managerId)).thenRun(() -> {
-        if (bindings.get(b.managerId) == b) {
-          sender.send(topics.state(b.managerId), codec.state(true, nodeId), true);
-        }
-      });
-    }
-    for (String m : managers.keySet()) {
-      armPresenceGrace(m);
-    }
-    log.info("{} connected to MQTT broker {}", nodeId, uri);
-  }
-
-  private void onConnectionLost(String why) {
-    if (!connected) {
-      return;
-    }
-    connected = false;
-    reconnects.incrementAndGet();
-    log.warn("{} lost MQTT broker {}: {}; reconnecting", nodeId, uri, why);
-    failAllPending("connection to broker lost");
-    if (!closed) {
-      schedule(this::connectOnce, minBackoffMillis);
-    }
-  }
-
-  private void schedule(Runnable r, long delayMillis) {
-    try {
-      timer.schedule(r, delayMillis, TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException e) {
-      // closing
-    }
-  }
-
-  // ------------------------------------------------------------------ subscriptions
-
-  private static final class SubState {
-    final CompletableFuture<Void> ready = new CompletableFuture<>();
-    int refs;
-  }
-
-  private void subscribe(String filter) {
-    boolean fresh;
-    synchronized (subscriptions) {
-      SubState s = subscriptions.get(filter);
-      fresh = s == null;
-      if (fresh) {
-        s = new SubState();
-        subscriptions.put(filter, s);
-      }
-      s.refs++;
-    }
-    if (fresh && connected) {
-      sendSubscribe(filter);
-    }
-  }
-
-  private void unsubscribe(String filter) {
-    boolean last = false;
-    synchronized (subscriptions) {
-      SubState s = subscriptions.get(filter);
-      if (s != null && --s.refs <= 0) {
-        subscriptions.remove(filter);
-        last = true;
-      }
-    }
-    if (last && connected) {
-      try {
-        client.unsubscribe(filter);
-      } catch (MqttException e) {
-        log.debug("unsubscribe {} failed: {}", filter, e.getMessage());
-      }
-    }
-  }
-
-  private CompletableFuture<Void> subscriptionReady(String filter) {
-    SubState s = subscriptions.get(filter);
-    return s == null ? CompletableFuture.failedFuture(new TransportException("not subscribed")) : s.ready;
-  }
-
-  private void sendSubscribe(String filter) {
-    SubState s = subscriptions.get(filter);
-    if (s == null) {
-      return;
-    }
-    try {
-      client.subscribe(filter, QOS, null, new MqttActionListener() {
-        @Override
-        public void onSuccess(IMqttToken token) {
-          int[] codes = token.getReasonCodes();
-          if (codes != null && codes.length > 0 && codes[0] >= 0x80) {
-            log.warn("broker refused subscription to {} (reason code 0x{}): check the ACL", filter, Integer.toHexString(codes[0]));
-            return;
-          }
-          s.ready.complete(null);
-        }
-
-        @Override
-        public void onFailure(IMqttToken token, Throwable e) {
-          log.warn("subscription to {} failed: {}", filter, e == null ? "?" : e.getMessage());
-        }
-      });
-    } catch (MqttException e) {
-      log.warn("subscription to {} failed: {}", filter, e.getMessage());
-    }
-  }
-
-  // ------------------------------------------------------------------ presence
-
-  /** What a client knows about a manager it has channels to. Guarded by its own monitor. */
-  private static final class ManagerWatch {
-    final String managerId;
-    int refs;
-    boolean known;
-    boolean up;
-    String host;
-    ScheduledFuture<?> grace;
-
-    ManagerWatch(String managerId) {
-      this.managerId = managerId;
-    }
-  }
-
-  /**
-   * A broker sends retained state right after the subscription is acknowledged; if none came within
-   * the grace period, nobody ever bound the manager (or the broker forgot it) and requests can fail
-   * fast. Until then requests are sent and bounded by their timeout.
-   */
-  private void armPresenceGrace(String managerId) {
-    ManagerWatch w = managers.get(managerId);
-    if (w == null) {
-      return;
-    }
-    subscriptionReady(topics.state(managerId)).thenRun(() -> {
-      try {
-        ScheduledFuture<?> f = timer.schedule(() -> {
-          synchronized (w) {
-            if (!w.known) {
-              w.known = true;
-              w.up = false;
-            }
-          }
-        }, absentAfterNanos, TimeUnit.NANOSECONDS);
-        synchronized (w) {
-          if (w.grace != null) {
-            w.grace.cancel(false);
-          }
-          w.grace = f;
-        }
-      } catch (RejectedExecutionException e) {
-        // closing
-      }
-    });
-  }
-
-  /** Null if the manager may be reachable, else why it is not. */
-  private String unreachableReason(String managerId) {
-    if (!connected) {
-      return "not connected to the MQTT broker";
-    }
-    ManagerWatch w = managers.get(managerId);
-    if (w == null) {
-      return null;
-    }
-    synchronized (w) {
-      if (!w.known) {
-        return null;
-      }
-      if (!w.up) {
-        return "manager '" + managerId + "' is not bound";
-      }
-      if (w.host != null && Boolean.FALSE.equals(hostAlive.get(w.host))) {
-        return "node '" + w.host + "' hosting manager '" + managerId + "' is gone";
-      }
-      return null;
-    }
-  }
-
-  private void onState(String managerId, Envelope.Inbound in) {
-    ManagerWatch w = managers.get(managerId);
-    if (w == null) {
-      return;
-    }
-    String oldHost;
-    String newHost = in.up() ? in.host() : null;
-    synchronized (w) {
-      oldHost = w.host;
-      w.known = true;
-      w.up = in.up();
-      w.host = newHost;
-    }
-    if (!Objects.equals(oldHost, newHost)) {
-      if (newHost != null && Topics.isValidId(newHost)) {
-        hostRefs.merge(newHost, 1, Integer::sum);
-        subscribe(topics.alive(newHost));
-      }
-      if (oldHost != null) {
-        if (hostRefs.merge(oldHost, -1, Integer::sum) <= 0) {
-          hostRefs.remove(oldHost);
-          hostAlive.remove(oldHost);
-        }
-        unsubscribe(topics.alive(oldHost));
-      }
-    }
-    if (!in.up()) {
-      failPendingFor(managerId, "manager '" + managerId + "' went away");
-    }
-  }
-
-  private void onAlive(String host, Envelope.Inbound in) {
-    hostAlive.put(host, in.up());
-    if (!in.up()) {
-      for (ManagerWatch w : managers.values()) {
-        boolean hosted;
-        synchronized (w) {
-          hosted = host.equals(w.host);
-        }
-        if (hosted) {
-          failPendingFor(w.managerId, "node '" + host + "' hosting manager '" + w.managerId + "' is gone");
-        }
-      }
-    }
-  }
-
-  // ------------------------------------------------------------------ requests in flight
-
-  private static final class Pending {
-    final Channel channel;
-    final CompletableFuture<ControlMessage> reply = new CompletableFuture<>();
-    volatile ScheduledFuture<?> timeout;
-
-    Pending(Channel channel) {
-      this.channel = channel;
-    }
-  }
-
-  private void failAllPending(String why) {
-    for (Long id : new ArrayList<>(pending.keySet())) {
-      Pending p = pending.remove(id);
-      if (p != null) {
-        failOnPool(p, why);
-      }
-    }
-  }
-
-  private void failPendingFor(String managerId, String why) {
-    for (Map.Entry<Long, Pending> e : pending.entrySet()) {
-      if (e.getValue().channel.managerId.equals(managerId) && pending.remove(e.getKey(), e.getValue())) {
-        failOnPool(e.getValue(), why);
-      }
-    }
-  }
-
-  private void failOnPool(Pending p, String why) {
-    if (p.timeout != null) {
-      p.timeout.cancel(false);
-    }
-    runOnPool(() -> p.reply.completeExceptionally(new TransportException(why)));
-  }
-
-  private void runOnPool(Runnable r) {
-    try {
-      pool.execute(r);
-    } catch (RejectedExecutionException e) {
-      r.run();
-    }
-  }
-
-  // ------------------------------------------------------------------ inbound
-
-  private final class Callback implements MqttCallback {
-    @Override
-    public void disconnected(MqttDisconnectResponse response) {
-      onConnectionLost(response == null ? "disconnected" : String.valueOf(response.getReasonString()));
-    }
-
-    @Override
-    public void mqttErrorOccurred(MqttException exception) {
-      log.warn("MQTT error on {}: {}", nodeId, exception.getMessage());
-    }
-
-    @Override
-    public void messageArrived(String topic, MqttMessage message) {
-      // Never let anything escape into Paho: an exception here tears the connection down.
-      try {
-        route(topic, message.getPayload());
-      } catch (RuntimeException e) {
-        rejects.reject("internal error", topic, e.toString());
-      }
-    }
-
-    @Override
-    public void deliveryComplete(IMqttToken token) {}
-
-    @Override
-    public void connectComplete(boolean reconnect, String serverURI) {}
-
-    @Override
-    public void authPacketArrived(int reasonCode, MqttProperties properties) {}
-  }
-
-  /** Runs on Paho's callback thread, in arrival order; decoding happens here so order is kept. */
-  private void route(String topic, byte[] payload) {
-    if (!topic.startsWith(prefix + "/")) {
-      rejects.reject("unexpected topic", topic, "outside prefix");
-      return;
-    }
-    String[] p = topic.substring(prefix.length() + 1).split("/", -1);
-    if (p.length == 2 && p[1].equals("state")) {
-      if (payload.length == 0) {
-        onState(p[0], new Envelope.Inbound(codec.current(), Envelope.STATE, -1, null, false, null));
-        return;
-      }
-      Envelope.Inbound in = decode(topic, payload);
-      if (in != null && expect(topic, in, Envelope.STATE)) {
-        onState(p[0], in);
-      }
-    } else if (p.length == 2 && p[1].equals("alive")) {
-      if (payload.length == 0) {
-        return;
-      }
-      Envelope.Inbound in = decode(topic, payload);
-      if (in != null && expect(topic, in, Envelope.ALIVE)) {
-        onAlive(p[0], in);
-      }
-    } else if (p.length == 3 && p[1].equals("c2m")) {
-      Binding b = bindings.get(p[0]);
-      if (b == null) {
-        rejects.reject("no such manager here", topic, "");
-        return;
-      }
-      if (!Topics.isValidId(p[2])) {
-        rejects.reject("invalid client id", topic, "");
-        return;
-      }
-      b.onRequest(topic, p[2], payload);
-    } else if (p.length == 3 && p[1].equals("m2c")) {
-      Channel c = channels.get(topic);
-      if (c == null) {
-        rejects.reject("no such channel here", topic, "");
-        return;
-      }
-      Envelope.Inbound in = decode(topic, payload);
-      if (in == null) {
-        return;
-      }
-      if (Envelope.REPLY.equals(in.kind())) {
-        Pending pd = pending.get(in.id());
-        if (pd == null || pd.channel != c || !pending.remove(in.id(), pd)) {
-          rejects.reject("unexpected reply", topic, "id " + in.id() + " (late, duplicate or not ours)");
-          return;
-        }
-        if (pd.timeout != null) {
-          pd.timeout.cancel(false);
-        }
-        c.deliver(() -> pd.reply.complete(in.message()));
-      } else if (Envelope.PUSH.equals(in.kind())) {
-        c.deliver(() -> c.pushHandler.onPush(in.message()));
-      } else {
-        rejects.reject("unexpected kind", topic, in.kind());
-      }
-    } else {
-      rejects.reject("unexpected topic", topic, "");
-    }
-  }
-
-  private Envelope.Inbound decode(String topic, byte[] payload) {
-    try {
-      return codec.decode(payload);
-    } catch (Envelope.Rejected r) {
-      rejects.reject(r.reason, topic, r.getMessage());
-      return null;
-    }
-  }
-
-  private boolean expect(String topic, Envelope.Inbound in, String kind) {
-    if (!kind.equals(in.kind())) {
-      rejects.reject("unexpected kind", topic, in.kind() + " where " + kind + " belongs");
-      return false;
-    }
-    return true;
-  }
-
-  // ------------------------------------------------------------------ manager side
-
-  private final class Binding implements ServerBinding {
-    private final String managerId;
-    private final RequestHandler handler;
-    /** Schema version each client last wrote in, so pushes reach it in a version it reads. */
-    private final Map<String, Integer> clientVersions = new ConcurrentHashMap<>();
-    private volatile boolean open = true;
-
-    Binding(String managerId, RequestHandler handler) {
-      this.managerId = managerId;
-      this.handler = handler;
-    }
-
-    @Override
-    public String managerId() {
-      return managerId;
-    }
-
-    void onRequest(String topic, String clientId, byte[] payload) {
-      Envelope.Inbound in;
-      try {
-        in = codec.decode(payload);
-      } catch (Envelope.Rejected r) {
-        rejects.reject(r.reason, topic, r.getMessage());
-        if (r.id >= 0 && r.version > 0) {
-          // A request we can name is answered with the reason rather than left to time out; the
-          // answer goes only to the sender's own inbox. A peer of another generation gets it in
-          // our version, which it reads if it is one step ahead.
-          boolean ours = codec.accepts(r.version);
-          reply(clientId, ours ? r.version : writeVersion, r.id,
-              new ErrorReply(ours ? r.reason + ": " + r.getMessage() : "unsupported schema version " + r.version));
-        }
-        return;
-      }
-      if (!Envelope.REQUEST.equals(in.kind())) {
-        rejects.reject("unexpected kind", topic, in.kind() + " on a request topic");
-        return;
-      }
-      clientVersions.put(clientId, in.version());
-      Runnable call = () -> {
-        CompletionStage<ControlMessage> stage;
-        try {
-          stage = handler.onRequest(clientId, in.message());
-        } catch (RuntimeException e) {
-          stage = CompletableFuture.failedFuture(e);
-        }
-        if (stage == null) {
-          stage = CompletableFuture.failedFuture(new IllegalStateException("handler returned no reply"));
-        }
-        stage.whenComplete((r, e) -> {
-          ControlMessage out;
-          if (e != null) {
-            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-            out = new ErrorReply(String.valueOf(cause.getMessage()));
-          } else if (r == null || !Envelope.REPLY.equals(Envelope.kindOf(r))) {
-            out = new ErrorReply("manager produced no valid reply");
-          } else {
-            out = r;
-          }
-          reply(clientId, in.version(), in.id(), out);
-        });
-      };
-      try {
-        pool.execute(call);
-      } catch (RejectedExecutionException e) {
-        // closing: the client's request times out or fails on the manager's goodbye
-      }
-    }
-
-    private void reply(String clientId, int version, long id, ControlMessage m) {
-      if (!open) {
-        return;
-      }
-      sender.send(topics.inbox(managerId, clientId), codec.message(version, Envelope.REPLY, id, m), false);
-    }
-
-    @Override
-    public boolean push(String clientId, ControlMessage message) {
-      Objects.requireNonNull(message, "message");
-      if (!open || closed || !connected || !Topics.isValidId(clientId)) {
-        return false;
-      }
-      if (!Envelope.PUSH.equals(Envelope.kindOf(message))) {
-        throw new IllegalArgumentException(message.type() + " is not a push");
-      }
-      int v = clientVersions.getOrDefault(clientId, writeVersion);
-      return sender.send(topics.inbox(managerId, clientId), codec.message(v, Envelope.PUSH, -1, message), false);
-    }
-
-    @Override
-    public void close() {
-      if (!open) {
-        return;
-      }
-      open = false;
-      if (bindings.remove(managerId, this)) {
-        if (connected) {
-          sender.send(topics.state(managerId), codec.state(false, null), true);
-        }
-        unsubscribe(topics.requests(managerId));
-      }
-    }
-  }
-
-  // ------------------------------------------------------------------ client side
-
-  private final class Channel implements ClientChannel {
-    private final String managerId;
-    private final String clientId;
-    private final String inbox;
-    private final PushHandler pushHandler;
-    private final OrderedExecutor deliveries;
-    private volatile boolean open = true;
-
-    Channel(String managerId, String clientId, PushHandler pushHandler) {
-      this.managerId = managerId;
-      this.clientId = clientId;
-      this.pushHandler = pushHandler;
-      this.deliveries = new OrderedExecutor(pool, () -> open, "client " + clientId);
-      this.inbox = topics.inbox(managerId, clientId);
-    }
-
-    @Override
-    public String clientId() {
-      return clientId;
-    }
-
-    /** Runs deliveries of this channel one at a time, in arrival order, on the pool. */
-    void deliver(Runnable r) {
-      deliveries.execute(r);
-    }
-
-    @Override
-    public CompletionStage<ControlMessage> request(ControlMessage request, Duration timeout) {
-      Objects.requireNonNull(request, "request");
-      Objects.requireNonNull(timeout, "timeout");
-      Duration wait = timeout.compareTo(maxRequestTimeout) > 0 ? maxRequestTimeout : timeout;
-      long id = nextId.incrementAndGet();
-      Pending p = new Pending(this);
-      String down = !open || closed ? "channel closed" : unreachableReason(managerId);
-      if (down != null) {
-        CompletableFuture<ControlMessage> failed = new CompletableFuture<>();
-        runOnPool(() -> failed.completeExceptionally(new TransportException(down)));
-        return failed;
-      }
-      byte[] bytes = codec.message(writeVersion, Envelope.REQUEST, id, request);
-      pending.put(id, p);
-      try {
-        p.timeout = timer.schedule(() -> {
-          if (pending.remove(id, p)) {
-            runOnPool(() -> p.reply.completeExceptionally(
-                new TransportException("no reply from '" + managerId + "' within " + wait)));
-          }
-        }, wait.toNanos(), TimeUnit.NANOSECONDS);
-      } catch (RejectedExecutionException e) {
-        pending.remove(id);
-        return CompletableFuture.failedFuture(new TransportException("transport closed"));
-      }
-      // The reply can only be heard once the inbox subscription is active.
-      subscriptionReady(inbox).thenRun(() -> {
-        if (pending.containsKey(id) && !sender.send(topics.request(managerId, clientId), bytes, false)) {
-          if (pending.remove(id, p)) {
-            failOnPool(p, "send queue full or broker unreachable");
-          }
-        }
-      });
-      return p.reply;
-    }
-
-    @Override
-    public void close() {
-      if (!open) {
-        return;
-      }
-      open = false;
-      if (channels.remove(inbox, this)) {
-        unsubscribe(inbox);
-      }
-      failPendingForChannel(this);
-      ManagerWatch w = managers.computeIfPresent(managerId, (k, x) -> --x.refs <= 0 ? null : x);
-      if (w == null) {
-        unsubscribe(topics.state(managerId));
-      }
-    }
-  }
-
-  private void failPendingForChannel(Channel c) {
-    for (Map.Entry<Long, Pending> e : pending.entrySet()) {
-      if (e.getValue().channel == c && pending.remove(e.getKey(), e.getValue())) {
-        failOnPool(e.getValue(), "channel closed");
-      }
-    }
-  }
-
-  // ------------------------------------------------------------------ outbound
-
-  /**
-   * The one thread that publishes, so messages leave in the order they were handed over, with at
-   * most {@code inflight} unacknowledged QoS 1 publishes (the broker's receive maximum must not be
-   * exceeded, or Paho refuses the publish).
-   */
-  private final class Sender implements Runnable {
-    private final Semaphore window;
-    private final LinkedBlockingQueue<Out> queue;
-    private final Thread thread;
-    private final AtomicLong dropped = new AtomicLong();
-    private final AtomicInteger busy = new AtomicInteger();
-    private volatile boolean running = true;
-
-    Sender(int inflight, int maxQueued) {
-      this.window = new Semaphore(inflight);
-      this.queue = new LinkedBlockingQueue<>(maxQueued);
-      this.thread = daemon(this, "semnet-mqtt-" + nodeId + "-send");
-    }
-
-    void start() {
-      thread.start();
-    }
-
-    boolean send(String topic, byte[] payload, boolean retained) {
-      if (!running || !queue.offer(new Out(topic, payload, retained))) {
-        dropped.incrementAndGet();
-        return false;
-      }
-      return true;
-    }
-
-    void drain(Duration max) {
-      long deadline = System.nanoTime() + max.toNanos();
-      while ((!queue.isEmpty() || busy.get() > 0) && connected && System.nanoTime() < deadline) {
-        try {
-          Thread.sleep(5);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
-
-    void stop() {
-      running = false;
-      thread.interrupt();
-    }
-
-    @Override
-    public void run() {
-      while (running) {
-        Out o;
-        try {
-          o = queue.take();
-        } catch (InterruptedException e) {
-          return;
-        }
-        busy.incrementAndGet();
-        try {
-          if (!connected) {
-            dropped.incrementAndGet();
-            continue;
-          }
-          while (!window.tryAcquire(100, TimeUnit.MILLISECONDS)) {
-            if (!running) {
-              return;
-            }
-          }
-          try {
-            client.publish(o.topic, o.payload, QOS, o.retained, null, new MqttActionListener() {
-              @Override
-              public void onSuccess(IMqttToken token) {
-                window.release();
-                int[] codes = token.getReasonCodes();
-                if (codes != null && codes.length > 0 && codes[0] >= 0x80) {
-                  // The broker took the packet but refused the message (0x87: not authorised by the ACL).
-                  dropped.incrementAndGet();
-                  refusals.reject("broker refused publish (reason code 0x" + Integer.toHexString(codes[0]) + ")", o.topic, "check the ACL");
-                }
-              }
-
-              @Override
-              public void onFailure(IMqttToken token, Throwable e) {
-                window.release();
-                dropped.incrementAndGet();
-              }
-            });
-          } catch (MqttException e) {
-            window.release();
-            dropped.incrementAndGet();
-            log.debug("publish to {} failed: {}", o.topic, e.getMessage());
-          }
-        } catch (InterruptedException e) {
-          return;
-        } finally {
-          busy.decrementAndGet();
-        }
-      }
-    }
-  }
-
-  private record Out(String topic, byte[] payload, boolean retained) {}
 
   // ------------------------------------------------------------------ builder
 

@@ -3,7 +3,7 @@
  * {@link io.semnet.mqtt.MqttTransport} is one node's broker connection, carrying
  * the JSON wire form of {@link io.semnet.resolver.protocol.WireCodec} inside a small envelope, on
  * per-client topics that broker ACLs ({@link io.semnet.mqtt.internal.MosquittoAcl})
- * restrict to their owner. See semnet-resolver/MQTT.md for topics, envelope, versions, TLS, ACL
+ * restrict to their owner. See semnet-mqtt/README.md for topics, envelope, versions, TLS, ACL
  * and the threat model.
  */
 package io.semnet.mqtt;

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The secured set-up of MQTT.md against a real mosquitto: TLS with per-node client certificates
+ * The secured set-up of semnet-mqtt/README.md against a real mosquitto: TLS with per-node client certificates
  * made by openssl, identities taken from the certificates, and the generated ACL. An authorised
  * worker talks to its cluster manager; a second, validly enrolled node cannot send as the worker,
  * forge pushes or manager state, eavesdrop, or stand in for the manager; nodes without a

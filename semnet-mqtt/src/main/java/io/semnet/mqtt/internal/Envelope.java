@@ -24,7 +24,7 @@ import java.io.IOException;
  * The MQTT envelope around the control protocol's JSON wire form ({@link WireCodec}, whose
  * object carries {@code v} and {@code type}): this class adds {@code kind} and, on requests and
  * replies, {@code id}, and encodes the transport's own presence messages. See
- * semnet-resolver/MQTT.md. Decoding is strict: anything that is not exactly a valid envelope of an
+ * semnet-mqtt/README.md. Decoding is strict: anything that is not exactly a valid envelope of an
  * accepted schema version throws {@link Rejected} with a short reason and never yields a
  * partly-built message.
  *

@@ -19,7 +19,7 @@ import java.util.TreeSet;
  *   <li>a node can announce only its own liveness ({@code <prefix>/<its id>/alive}); everybody
  *       may read states and liveness.
  * </ul>
- * The output is deterministic; see semnet-resolver/MQTT.md for the reasoning.
+ * The output is deterministic; see semnet-mqtt/README.md for the reasoning.
  */
 public final class MosquittoAcl {
   private MosquittoAcl() {}
