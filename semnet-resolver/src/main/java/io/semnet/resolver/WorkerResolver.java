@@ -4,9 +4,6 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
-import io.semnet.core.address.InstanceIp;
-import io.semnet.core.address.ServiceIp;
-import io.semnet.core.address.VirtualIp;
 import io.semnet.core.isolation.IsolationRules;
 import io.semnet.core.node.NodeContext;
 import io.semnet.core.node.RouteResolver;
@@ -21,24 +18,16 @@ import io.semnet.core.service.ServiceId;
 import io.semnet.core.trust.RootTrust;
 import io.semnet.resolver.internal.UpstreamLink;
 import io.semnet.resolver.protocol.ControlMessage;
-import io.semnet.resolver.protocol.Drop;
-import io.semnet.resolver.protocol.ErrorReply;
 import io.semnet.resolver.protocol.HelloReply;
-import io.semnet.resolver.protocol.Query;
 import io.semnet.resolver.protocol.QueryKey;
-import io.semnet.resolver.protocol.QueryReply;
 import io.semnet.resolver.protocol.RecordPush;
 import io.semnet.resolver.protocol.RemovalPush;
-import io.semnet.resolver.protocol.Renew;
-import io.semnet.resolver.protocol.RenewReply;
 import io.semnet.resolver.protocol.Role;
 import io.semnet.resolver.protocol.RulesPush;
-import io.semnet.resolver.protocol.ServiceVersion;
 import io.semnet.resolver.protocol.SignedRecord;
 import io.semnet.resolver.protocol.SignedRemoval;
 import io.semnet.resolver.protocol.SignedRules;
 import io.semnet.resolver.transport.ControlTransport;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -86,34 +75,36 @@ import org.slf4j.LoggerFactory;
 public final class WorkerResolver implements RouteResolver {
   private static final Logger log = LoggerFactory.getLogger(WorkerResolver.class);
 
-  private final String nodeId;
+  final String nodeId;
   private final ControlTransport transport;
-  private final String managerId;
+  final String managerId;
   private final GeoPoint location;
-  private final RecordVerifier verifier;
-  private final Duration requestTimeout;
-  private final Duration renewInterval;
+  final RecordVerifier verifier;
+  final Duration requestTimeout;
+  final Duration renewInterval;
   private final Duration maintenanceInterval;
-  private final Ticker ticker;
-  private final Executor executor;
+  final Ticker ticker;
+  final Executor executor;
   private final ScheduledExecutorService scheduler;
   private final boolean ownThreads;
-  private final Cache<Object, Route> routes;
-  private final Cache<Object, String> negatives;
-  private final Map<ServiceId, Entry> services = new ConcurrentHashMap<>();
-  private final Map<Object, CompletableFuture<Resolution>> inflight = new ConcurrentHashMap<>();
+  final Cache<Object, Route> routes;
+  final Cache<Object, String> negatives;
+  final Map<ServiceId, Entry> services = new ConcurrentHashMap<>();
+  final Map<Object, CompletableFuture<Resolution>> inflight = new ConcurrentHashMap<>();
   private final List<RouteListener> listeners = new CopyOnWriteArrayList<>();
-  private final Set<ServiceId> toDrop = ConcurrentHashMap.newKeySet();
+  final Set<ServiceId> toDrop = ConcurrentHashMap.newKeySet();
   private volatile SignedRules rules = SignedRules.of(0, IsolationRules.DEFAULT, null);
-  private volatile UpstreamLink link;
-  private volatile long lastRenewal;
-  private volatile boolean needResync;
-  private volatile boolean closed;
+  volatile UpstreamLink link;
+  volatile long lastRenewal;
+  volatile boolean needResync;
+  volatile boolean closed;
   private ScheduledFuture<?> task;
-  private final java.util.concurrent.atomic.LongAdder queries = new java.util.concurrent.atomic.LongAdder();
-  private final java.util.concurrent.atomic.LongAdder negativeHits = new java.util.concurrent.atomic.LongAdder();
-  private final java.util.concurrent.atomic.LongAdder unavailable = new java.util.concurrent.atomic.LongAdder();
-  private final java.util.concurrent.atomic.LongAdder rejected = new java.util.concurrent.atomic.LongAdder();
+  private final WorkerQueries lookups = new WorkerQueries(this);
+  private final WorkerRenewal renewal = new WorkerRenewal(this);
+  final java.util.concurrent.atomic.LongAdder queries = new java.util.concurrent.atomic.LongAdder();
+  final java.util.concurrent.atomic.LongAdder negativeHits = new java.util.concurrent.atomic.LongAdder();
+  final java.util.concurrent.atomic.LongAdder unavailable = new java.util.concurrent.atomic.LongAdder();
+  final java.util.concurrent.atomic.LongAdder rejected = new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.atomic.LongAdder applied = new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.atomic.LongAdder stale = new java.util.concurrent.atomic.LongAdder();
 
@@ -228,12 +219,12 @@ public final class WorkerResolver implements RouteResolver {
 
   @Override
   public CompletionStage<Resolution> resolve(InetAddress virtualIp) {
-    return resolveKey(QueryKey.of(Objects.requireNonNull(virtualIp, "virtualIp")));
+    return lookups.resolveKey(QueryKey.of(Objects.requireNonNull(virtualIp, "virtualIp")));
   }
 
   @Override
   public CompletionStage<Resolution> resolve(SemanticName name) {
-    return resolveKey(QueryKey.of(Objects.requireNonNull(name, "name")));
+    return lookups.resolveKey(QueryKey.of(Objects.requireNonNull(name, "name")));
   }
 
   @Override
@@ -283,155 +274,10 @@ public final class WorkerResolver implements RouteResolver {
     return r == null ? null : r.record();
   }
 
-  // ---------------------------------------------------------------- queries
-
-  private CompletionStage<Resolution> resolveKey(QueryKey key) {
-    Object k = key.value();
-    if (closed) {
-      return CompletableFuture.completedFuture(Resolution.unavailable("resolver is closed"));
-    }
-    Route r = routes.getIfPresent(k);
-    if (r != null) {
-      markUsed(r.target().service());
-      return async(Resolution.found(r));
-    }
-    String negative = negatives.getIfPresent(k);
-    if (negative != null) {
-      negativeHits.increment();
-      return async(Resolution.notFound(negative));
-    }
-    if (link == null) {
-      return async(Resolution.unavailable("resolver is not running"));
-    }
-    if (link.lastFailed()) {
-      unavailable.increment();
-      return async(Resolution.unavailable("service manager '" + managerId + "' is unreachable"));
-    }
-    CompletableFuture<Resolution> f = inflight.computeIfAbsent(k, x -> {
-      // A query that finished between the cache check above and here has already put its answer
-      // (it does so before leaving the in-flight map): look again rather than ask twice.
-      if (routes.getIfPresent(x) != null || negatives.getIfPresent(x) != null) {
-        return null; // no mapping: answered below from the caches
-      }
-      CompletableFuture<Resolution> cf = new CompletableFuture<>();
-      try {
-        executor.execute(() -> query(key, cf));
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        return null; // closing
-      }
-      return cf;
-    });
-    if (f == null) {
-      Route late = routes.getIfPresent(k);
-      if (late != null) {
-        return async(Resolution.found(late));
-      }
-      String lateNegative = negatives.getIfPresent(k);
-      return async(lateNegative != null ? Resolution.notFound(lateNegative)
-          : Resolution.unavailable(closed ? "resolver is closed" : "route changed while resolving; retry"));
-    }
-    try {
-      return f.thenApplyAsync(x -> x, executor);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      return f;
-    }
-  }
-
-  private void query(QueryKey key, CompletableFuture<Resolution> cf) {
-    Object k = key.value();
-    queries.increment();
-    link.request(new Query(key, true)).handle((reply, e) -> {
-      Resolution res;
-      if (e != null) {
-        needResync = true;
-        res = Resolution.unavailable("service manager '" + managerId + "' is unreachable: " + e.getMessage());
-      } else {
-        res = onQueryReply(key, reply);
-      }
-      if (res.status() == Resolution.Status.UNAVAILABLE) {
-        unavailable.increment();
-      }
-      inflight.remove(k, cf);
-      cf.complete(res);
-      return null;
-    });
-  }
-
-  private Resolution onQueryReply(QueryKey key, ControlMessage reply) {
-    if (!(reply instanceof QueryReply)) {
-      String why = reply instanceof ErrorReply ? ((ErrorReply) reply).reason() : reply.type();
-      return Resolution.unavailable("service manager refused the query: " + why);
-    }
-    QueryReply q = (QueryReply) reply;
-    switch (q.status()) {
-      case NOT_FOUND:
-        String reason = q.reason() == null ? "no route for " + key : q.reason();
-        negatives.put(key.value(), reason);
-        return Resolution.notFound(reason);
-      case UNAVAILABLE:
-        return Resolution.unavailable(q.reason() == null ? "upstream unavailable" : q.reason());
-      default:
-        break;
-    }
-    SignedRecord sr = q.record();
-    if (!verifier.verify(sr)) {
-      rejected.increment();
-      log.warn("resolver {}: rejected record of {} for {}: bad or missing root signature", nodeId, sr.record().service(), key);
-      return Resolution.unavailable("record for " + key + " failed root signature verification");
-    }
-    Entry e = services.computeIfAbsent(sr.record().service(), s -> new Entry());
-    applyRecord(e, sr);
-    Route route;
-    synchronized (e) {
-      route = routeFor(key.value(), e.record.record());
-      if (route == null) {
-        negatives.put(key.value(), "no route for " + key);
-        return Resolution.notFound("no route for " + key);
-      }
-      e.keys.add(key.value());
-      e.used = true;
-      routes.put(key.value(), route);
-    }
-    return Resolution.found(route);
-  }
-
-  /** The route a key has in a record, or null if the record does not answer it. */
-  static Route routeFor(Object key, ServiceRecord r) {
-    VirtualIp target = null;
-    if (key instanceof InetAddress) {
-      InetAddress a = (InetAddress) key;
-      ServiceIp sip = r.serviceIpFor(a);
-      if (sip != null) {
-        target = sip;
-      } else {
-        InstanceRecord i = r.instanceFor(a);
-        if (i != null) {
-          target = i.instanceIp(a instanceof Inet4Address);
-        }
-      }
-    } else if (key instanceof SemanticName) {
-      SemanticName n = (SemanticName) key;
-      if (!n.service().equals(r.service())) {
-        return null;
-      }
-      if (n.isInstance()) {
-        InstanceRecord i = r.instance(n.instance());
-        if (i != null) {
-          InstanceIp ip = i.instanceIpv4() != null ? i.instanceIpv4() : i.instanceIpv6();
-          target = ip;
-        }
-      } else {
-        ServiceIp ip = r.serviceIp(n.policy(), true);
-        target = ip != null ? ip : r.serviceIp(n.policy(), false);
-      }
-    }
-    return target == null ? null : Route.of(target, r);
-  }
-
   // ---------------------------------------------------------------- updates
 
   /** Applies a verified record if newer than the held one; updates every route of the service. */
-  private void applyRecord(Entry e, SignedRecord sr) {
+  void applyRecord(Entry e, SignedRecord sr) {
     synchronized (e) {
       SignedRecord prev = e.record;
       if (prev != null && prev.record().version() > sr.record().version()) {
@@ -450,7 +296,7 @@ public final class WorkerResolver implements RouteResolver {
         }
         SignedRecord merged = prev.pruned(new ArrayList<>(union.values()));
         for (Object key : List.copyOf(e.keys)) {
-          Route r = routeFor(key, merged.record());
+          Route r = WorkerQueries.routeFor(key, merged.record());
           if (r != null) {
             routes.asMap().computeIfPresent(key, (k, old) -> r);
           }
@@ -461,7 +307,7 @@ public final class WorkerResolver implements RouteResolver {
       applied.increment();
       // Routes first, then the record: whoever sees the new record also finds the new routes.
       for (Object key : List.copyOf(e.keys)) {
-        Route r = routeFor(key, sr.record());
+        Route r = WorkerQueries.routeFor(key, sr.record());
         if (r == null) {
           e.keys.remove(key);
           routes.invalidate(key);
@@ -481,7 +327,7 @@ public final class WorkerResolver implements RouteResolver {
     }
   }
 
-  private void applyRemoval(SignedRemoval removal) {
+  void applyRemoval(SignedRemoval removal) {
     if (removal.isSigned() && !verifier.verify(removal)) {
       rejected.increment();
       log.warn("resolver {}: rejected removal of {}: bad root signature", nodeId, removal.service());
@@ -552,7 +398,7 @@ public final class WorkerResolver implements RouteResolver {
     }
   }
 
-  private void markUsed(ServiceId service) {
+  void markUsed(ServiceId service) {
     Entry e = services.get(service);
     if (e != null && !e.used) {
       e.used = true;
@@ -586,80 +432,10 @@ public final class WorkerResolver implements RouteResolver {
    * re-registers every interest and catches up on what changed meanwhile.
    */
   public void runMaintenance() {
-    if (closed || link == null) {
-      return;
-    }
-    routes.cleanUp();
-    negatives.cleanUp();
-    if (!link.isOnline()) {
-      Boolean ok = join(link.hello());
-      if (ok == null || !ok) {
-        needResync = true;
-        return;
-      }
-    }
-    if (!toDrop.isEmpty()) {
-      List<ServiceId> drop = new ArrayList<>(toDrop);
-      toDrop.removeAll(drop);
-      drop.removeIf(services::containsKey);
-      if (!drop.isEmpty()) {
-        link.request(new Drop(drop));
-      }
-    }
-    long now = ticker.read();
-    boolean resync = needResync;
-    if (!resync && now - lastRenewal < renewInterval.toNanos()) {
-      return;
-    }
-    List<ServiceVersion> renew = new ArrayList<>();
-    services.forEach((sid, e) -> {
-      if (resync || e.used) {
-        e.used = false;
-        renew.add(new ServiceVersion(sid, e.record == null ? 0 : e.record.record().version()));
-      }
-    });
-    lastRenewal = now;
-    if (renew.isEmpty()) {
-      needResync = false;
-      return;
-    }
-    ControlMessage reply;
-    try {
-      reply = link.request(new Renew(renew)).toCompletableFuture().get(requestTimeout.toMillis() * 3, TimeUnit.MILLISECONDS);
-    } catch (Exception ex) {
-      needResync = true;
-      for (ServiceVersion sv : renew) {
-        Entry e = services.get(sv.service());
-        if (e != null) {
-          e.used = true; // renew again next time
-        }
-      }
-      return;
-    }
-    needResync = false;
-    if (reply instanceof RenewReply) {
-      RenewReply rr = (RenewReply) reply;
-      for (SignedRecord sr : rr.newer()) {
-        Entry e = services.get(sr.record().service());
-        if (e != null && verifier.verify(sr)) {
-          applyRecord(e, sr);
-        }
-      }
-      for (SignedRemoval gone : rr.gone()) {
-        applyRemoval(gone);
-      }
-    }
+    renewal.run();
   }
 
-  private static <T> T join(CompletionStage<T> s) {
-    try {
-      return s.toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      return null;
-    }
-  }
-
-  private CompletionStage<Resolution> async(Resolution r) {
+  CompletionStage<Resolution> async(Resolution r) {
     try {
       return CompletableFuture.supplyAsync(() -> r, executor);
     } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -673,7 +449,7 @@ public final class WorkerResolver implements RouteResolver {
         + (isOnline() ? "online" : "offline") + "}";
   }
 
-  private static final class Entry {
+  static final class Entry {
     volatile SignedRecord record;
     final Set<Object> keys = ConcurrentHashMap.newKeySet();
     volatile boolean used;

@@ -1,7 +1,8 @@
 /**
- * The control plane of SemNet: the worker-side lazy {@link io.semnet.resolver.WorkerResolver}, the
- * {@link io.semnet.resolver.ServiceManager} (cluster or root role) and the root's
- * {@link io.semnet.resolver.Orchestration} API an orchestrator calls. See the module README for the
- * protocol, the threat model and the persistence choice.
+ * The worker side of SemNet's control plane: the lazy {@link io.semnet.resolver.WorkerResolver}
+ * (fast resolution, interest registration and renewal, the route cache) and
+ * {@link io.semnet.resolver.RecordVerifier}. The cluster and root service managers that answer it
+ * are in module {@code io.semnet.control}. See the module README for the protocol and the threat
+ * model.
  */
 package io.semnet.resolver;

@@ -5,7 +5,7 @@ import io.semnet.resolver.transport.ControlTransport;
 import io.semnet.resolver.transport.PushHandler;
 import io.semnet.resolver.transport.RequestHandler;
 import io.semnet.resolver.transport.ServerBinding;
-import io.semnet.resolver.transport.mqtt.MqttTransport;
+import io.semnet.mqtt.MqttTransport;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,6 +1,6 @@
 package io.semnet.bench.resolver;
 
-import io.semnet.resolver.internal.ScaleScenario;
+import io.semnet.testkit.ScaleScenario;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;

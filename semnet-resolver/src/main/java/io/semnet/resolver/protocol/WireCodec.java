@@ -9,7 +9,7 @@ import io.semnet.core.isolation.Grant;
 import io.semnet.core.isolation.IsolationRules;
 import io.semnet.core.service.SemanticName;
 import io.semnet.core.service.ServiceId;
-import io.semnet.resolver.internal.Json;
+import io.semnet.resolver.protocol.internal.Json;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

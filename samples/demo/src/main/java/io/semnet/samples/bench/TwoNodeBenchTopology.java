@@ -4,7 +4,7 @@ import io.semnet.core.address.Addresses;
 import io.semnet.core.record.GeoPoint;
 import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.service.ServiceId;
-import io.semnet.resolver.ServiceDescriptor;
+import io.semnet.control.ServiceDescriptor;
 import io.semnet.samples.cluster.LocalCluster;
 import java.util.concurrent.CountDownLatch;
 

@@ -2,8 +2,8 @@ package io.semnet.samples.cluster;
 
 import io.semnet.core.record.InstanceKey;
 import io.semnet.proxy.MigrationHoldStats;
-import io.semnet.resolver.MigrationReport;
-import io.semnet.resolver.MigrationWatch;
+import io.semnet.testkit.MigrationReport;
+import io.semnet.testkit.MigrationWatch;
 
 /**
  * One stateful migration driven by {@link LocalCluster#migrateStateful}: its phase timestamps, the

@@ -16,7 +16,7 @@ import io.semnet.proxy.tun.NetworkNamespace;
 import io.semnet.proxy.tun.NetworkPlumbing;
 import io.semnet.proxy.tun.TunDevice;
 import io.semnet.resolver.NodeRegistration;
-import io.semnet.resolver.Orchestration;
+import io.semnet.control.Orchestration;
 import io.semnet.resolver.WorkerResolver;
 import io.semnet.tunnel.NodeKeys;
 import io.semnet.tunnel.UdpTunnel;

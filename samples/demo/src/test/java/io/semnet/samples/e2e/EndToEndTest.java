@@ -10,7 +10,7 @@ import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.service.SemanticName;
 import io.semnet.core.service.ServiceId;
 import io.semnet.proxy.Counter;
-import io.semnet.resolver.ServiceDescriptor;
+import io.semnet.control.ServiceDescriptor;
 import io.semnet.samples.cluster.LocalCluster;
 import io.semnet.samples.cluster.Shell;
 import io.semnet.testing.Privileged;

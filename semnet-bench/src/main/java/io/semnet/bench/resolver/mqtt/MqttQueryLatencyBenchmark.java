@@ -17,7 +17,7 @@ import io.semnet.resolver.protocol.SignedRecord;
 import io.semnet.resolver.transport.ClientChannel;
 import io.semnet.resolver.transport.ControlTransport;
 import io.semnet.resolver.transport.InProcessTransport;
-import io.semnet.resolver.transport.mqtt.MqttTransport;
+import io.semnet.mqtt.MqttTransport;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

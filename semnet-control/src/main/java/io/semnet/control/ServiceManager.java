@@ -1,0 +1,559 @@
+package io.semnet.control;
+
+import io.semnet.control.internal.InterestTable;
+import io.semnet.control.internal.Pruner;
+import io.semnet.control.internal.RecordIndex;
+import io.semnet.resolver.RecordVerifier;
+
+import io.semnet.core.isolation.IsolationRules;
+import io.semnet.core.plan.AddressPlan;
+import io.semnet.core.policy.RoutingPolicy;
+import io.semnet.core.policy.RoutingPolicyRegistry;
+import io.semnet.core.record.GeoPoint;
+import io.semnet.core.record.InstanceRecord;
+import io.semnet.core.record.ServiceRecord;
+import io.semnet.core.service.ServiceId;
+import io.semnet.core.trust.RootAuthority;
+import io.semnet.core.trust.RootTrust;
+import io.semnet.resolver.internal.UpstreamLink;
+import io.semnet.resolver.protocol.RecordPush;
+import io.semnet.resolver.protocol.RemovalPush;
+import io.semnet.resolver.protocol.Role;
+import io.semnet.resolver.protocol.RulesPush;
+import io.semnet.resolver.protocol.SignedRecord;
+import io.semnet.resolver.protocol.SignedRemoval;
+import io.semnet.resolver.protocol.SignedRules;
+import io.semnet.control.store.RootStore;
+import io.semnet.resolver.transport.ControlTransport;
+import io.semnet.resolver.transport.ServerBinding;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A service manager: answers table queries of its clients (workers, or cluster managers when it is
+ * the root), registers their interests and pushes them every later change of the services they are
+ * interested in. One implementation serves both roles of the thesis:
+ *
+ * <ul>
+ *   <li><b>root</b> ({@link #root()}): no upstream, authoritative. It alone allocates addresses and
+ *       subnets and stamps record versions, through its {@link Orchestration}; it signs every record,
+ *       removal and rule set with the {@link RootAuthority}; it can always answer or say "route not
+ *       found".
+ *   <li><b>cluster</b> ({@link #cluster()}): serves workers; on a miss it asks its upstream (the root)
+ *       the same way and registers its own interest there. It verifies everything it receives with
+ *       the root's public key.
+ * </ul>
+ *
+ * <p>Rules implemented (thesis §3.3, §3.6.6–3.6.9): fast resolution then interest registration in one
+ * round trip; a cluster that already holds an interest but lacks the asked part of the record
+ * forwards without registering again; route-not-found registers nothing; a cluster is interested in
+ * every service deployed in it (deployment interest, held by the root on its behalf); answers to a
+ * worker keep only the k most relevant instances per policy ({@link RoutingPolicy#rankForPruning});
+ * interests expire unless renewed (a worker renews while it uses the route, a cluster while some
+ * worker interest lives or the service is deployed in it); no answer or push ever shows a service to
+ * a client none of whose hosted services may reach it under the {@link IsolationRules}.
+ *
+ * <p>Thread-safe. Close it to unbind from the transport and stop its maintenance thread.
+ */
+public final class ServiceManager implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ServiceManager.class);
+
+  final String id;
+  final RecordVerifier verifier;
+  private final RootAuthority authority;
+  private final RoutingPolicyRegistry registry;
+  private final Pruner pruner;
+  final Duration interestTtl;
+  final Clock clock;
+  final Object lock = new Object();
+  final RecordIndex records = new RecordIndex();
+  final InterestTable interests = new InterestTable();
+  final Map<String, ClientInfo> clients = new ConcurrentHashMap<>();
+  volatile SignedRules rules;
+  final ServerBinding binding;
+  final UpstreamLink upstream;
+  final Set<ServiceId> upstreamInterests = ConcurrentHashMap.newKeySet();
+  final Orchestration orchestration;
+  private final ScheduledExecutorService scheduler;
+  private final ClusterUpstream cluster = new ClusterUpstream(this);
+
+  private ServiceManager(Builder b, boolean root) {
+    this.id = Objects.requireNonNull(b.id, "id");
+    Objects.requireNonNull(b.transport, "transport");
+    this.registry = b.registry != null ? b.registry : RoutingPolicyRegistry.getDefaultRegistry();
+    this.pruner = new Pruner(registry, b.pruneK);
+    this.interestTtl = b.interestTtl;
+    this.clock = b.clock;
+    if (root) {
+      this.authority = Objects.requireNonNull(b.authority, "a root needs its RootAuthority");
+      this.verifier = b.verifier != null ? b.verifier : RecordVerifier.of(authority.trust());
+      this.upstream = null;
+      this.orchestration = new Orchestration(publisher(), authority, b.plan, b.platformPolicies, registry,
+          b.store != null ? b.store : RootStore.inMemory(), clock);
+      this.rules = orchestration.currentRules();
+      this.orchestration.republishAll();
+    } else {
+      this.authority = null;
+      if (b.verifier == null && b.trust == null) {
+        throw new IllegalArgumentException("a cluster manager needs the root's public key (rootTrust)");
+      }
+      this.verifier = b.verifier != null ? b.verifier : RecordVerifier.of(b.trust);
+      this.orchestration = null;
+      this.rules = SignedRules.of(0, IsolationRules.DEFAULT, null);
+      this.upstream = new UpstreamLink(b.transport, Objects.requireNonNull(b.upstream, "upstream"), id, Role.CLUSTER,
+          b.location, b.requestTimeout, cluster::onUpstreamPush, r -> applyRules(r.rules()));
+    }
+    this.binding = b.transport.bind(id, new ManagerRequests(this)::onRequest);
+    if (b.maintenanceInterval.isZero()) {
+      this.scheduler = null;
+    } else {
+      this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "semnet-manager-" + id);
+        t.setDaemon(true);
+        return t;
+      });
+      long ms = b.maintenanceInterval.toMillis();
+      scheduler.scheduleWithFixedDelay(this::maintenanceQuietly, ms, ms, TimeUnit.MILLISECONDS);
+    }
+    if (upstream != null) {
+      upstream.hello();
+    }
+  }
+
+  /** Builder for the root (authoritative) manager. */
+  public static Builder root() {
+    return new Builder(true);
+  }
+
+  /** Builder for a cluster manager below an upstream manager. */
+  public static Builder cluster() {
+    return new Builder(false);
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public boolean isRoot() {
+    return orchestration != null;
+  }
+
+  /**
+   * The orchestrator's API (register nodes, deploy, scale, place, migrate, remove, grant).
+   *
+   * @throws IllegalStateException on a cluster manager: only the root allocates and stamps versions
+   */
+  public Orchestration orchestration() {
+    if (orchestration == null) {
+      throw new IllegalStateException("only the root manager takes orchestration requests");
+    }
+    return orchestration;
+  }
+
+  /** For a cluster: whether the upstream answered the last request. The root is always online. */
+  public boolean isUpstreamOnline() {
+    return upstream == null || upstream.isOnline();
+  }
+
+  /** The record this manager holds for a service (whole, unpruned), or null. */
+  public ServiceRecord record(ServiceId service) {
+    SignedRecord r = records.get(service);
+    return r == null ? null : r.record();
+  }
+
+  /** Clients with a live registered interest in a service (not counting deployment interest). */
+  public Set<String> interestedClients(ServiceId service) {
+    return interests.liveClients(service, clock.millis());
+  }
+
+  /** For a cluster: services it holds an interest in at its upstream. */
+  public Set<ServiceId> upstreamInterests() {
+    return Set.copyOf(upstreamInterests);
+  }
+
+  /** The isolation rules this manager enforces. */
+  public IsolationRules isolationRules() {
+    return rules.rules();
+  }
+
+  void removeInterest(ServiceId s, String clientId) {
+    interests.remove(s, clientId);
+  }
+
+  // ---------------------------------------------------------------- visibility and pruning
+
+  private Set<String> nodesOf(String clientId) {
+    ClientInfo c = clients.get(clientId);
+    if (c != null && c.role == Role.CLUSTER) {
+      return orchestration != null ? orchestration.nodesOfCluster(clientId) : Set.of();
+    }
+    return Set.of(clientId);
+  }
+
+  boolean hostsAnything(String clientId) {
+    for (String n : nodesOf(clientId)) {
+      Set<ServiceId> s = records.servicesOn(n);
+      if (s != null && !s.isEmpty()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** True if some service hosted behind the client may reach {@code target}. */
+  boolean visible(String clientId, ServiceId target) {
+    IsolationRules r = rules.rules();
+    for (String n : nodesOf(clientId)) {
+      Set<ServiceId> hosted = records.servicesOn(n);
+      if (hosted == null) {
+        continue;
+      }
+      for (ServiceId s : hosted) {
+        if (r.mayReach(s, target)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  SignedRecord pruneFor(String clientId, SignedRecord sr, int mustKeep) {
+    ClientInfo c = clients.get(clientId);
+    if (c == null || c.role != Role.WORKER) {
+      return sr;
+    }
+    return pruner.prune(sr, clientId, c.location, mustKeep, interests.ordinals(sr.record().service(), clientId));
+  }
+
+  // ---------------------------------------------------------------- applying and publishing
+
+  /** What Orchestration sees of this manager: where committed changes are published, nothing else. */
+  private RecordPublisher publisher() {
+    return new RecordPublisher() {
+      @Override
+      public String id() {
+        return id;
+      }
+
+      @Override
+      public void applyRecord(SignedRecord record) {
+        ServiceManager.this.applyRecord(record);
+      }
+
+      @Override
+      public void applyRemoval(SignedRemoval removal) {
+        ServiceManager.this.applyRemoval(removal);
+      }
+
+      @Override
+      public void applyRules(SignedRules rules) {
+        ServiceManager.this.applyRules(rules);
+      }
+    };
+  }
+  /**
+   * Takes a record (the root: one it just stamped; a cluster: one verified from upstream) if it is
+   * newer than the held one, and pushes it to every interested client that may see it.
+   */
+  void applyRecord(SignedRecord sr) {
+    ServiceId sid = sr.record().service();
+    Set<String> targets;
+    SignedRecord old;
+    synchronized (lock) {
+      old = records.get(sid);
+      if (old != null && old.record().version() >= sr.record().version()) {
+        return;
+      }
+      records.put(old, sr);
+      targets = pushTargets(sid);
+    }
+    for (String c : targets) {
+      if (visible(c, sid) || hosted(c, old)) {
+        binding.push(c, new RecordPush(pruneFor(c, sr, -1)));
+      }
+    }
+  }
+
+  /**
+   * True if an instance of the record was placed on a node of the client: the node an instance
+   * just moved away from must learn where it went (it forwards the instance's late packets there),
+   * even if nothing left on it may reach the service.
+   */
+  private boolean hosted(String clientId, SignedRecord previous) {
+    if (previous == null) {
+      return false;
+    }
+    Set<String> nodes = nodesOf(clientId);
+    for (InstanceRecord i : previous.record().instances()) {
+      if (i.locator() != null && nodes.contains(i.locator().worker().nodeId())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Removes a service and tells every client that knew it. */
+  void applyRemoval(SignedRemoval removal) {
+    ServiceId sid = removal.service();
+    Set<String> targets;
+    synchronized (lock) {
+      SignedRecord old = records.get(sid);
+      if (old == null || old.record().version() > removal.version()) {
+        return;
+      }
+      targets = pushTargets(sid);
+      records.remove(sid);
+      interests.removeService(sid);
+      upstreamInterests.remove(sid);
+    }
+    for (String c : targets) {
+      binding.push(c, new RemovalPush(removal));
+    }
+  }
+
+  /** Takes new isolation rules, forwards them to every client and withdraws what became invisible. */
+  void applyRules(SignedRules r) {
+    if (r.version() <= rules.version() && rules.signature() != null) {
+      return;
+    }
+    if (authority == null && !verifier.verify(r)) {
+      log.warn("manager {}: ignoring isolation rules without a valid root signature", id);
+      return;
+    }
+    List<Map.Entry<String, ServiceId>> withdrawn = new ArrayList<>();
+    synchronized (lock) {
+      if (r.version() <= rules.version()) {
+        return;
+      }
+      rules = r;
+      interests.withdrawIf((c, sid) -> !visible(c, sid), withdrawn);
+    }
+    for (String c : clients.keySet()) {
+      binding.push(c, new RulesPush(r));
+    }
+    for (Map.Entry<String, ServiceId> w : withdrawn) {
+      SignedRecord sr = records.get(w.getValue());
+      binding.push(w.getKey(), new RemovalPush(SignedRemoval.withdrawn(w.getValue(), sr == null ? 0 : sr.record().version())));
+    }
+  }
+
+  /** Clients to push a change of {@code sid} to: live interests, plus (root) clusters hosting it. */
+  private Set<String> pushTargets(ServiceId sid) {
+    Set<String> out = new HashSet<>(interestedClients(sid));
+    if (orchestration != null) {
+      SignedRecord sr = records.get(sid);
+      if (sr != null) {
+        for (InstanceRecord i : sr.record().instances()) {
+          if (i.locator() != null) {
+            String cluster = orchestration.clusterOfNode(i.locator().worker().nodeId());
+            if (cluster != null && clients.containsKey(cluster)) {
+              out.add(cluster);
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  private void maintenanceQuietly() {
+    try {
+      runMaintenance();
+    } catch (RuntimeException e) {
+      log.warn("manager {}: maintenance failed", id, e);
+    }
+  }
+
+  /**
+   * One round of housekeeping (runs periodically; tests may call it directly): expires interests
+   * not renewed in time; a cluster renews its upstream interests in services some worker still uses
+   * or that are deployed in it, drops the rest and forgets their records, and resynchronises after
+   * an upstream outage.
+   */
+  public void runMaintenance() {
+    long now = clock.millis();
+    interests.expire(now);
+    if (upstream != null) {
+      cluster.renewUpstream();
+    }
+  }
+
+  @Override
+  public void close() {
+    if (scheduler != null) {
+      scheduler.shutdownNow();
+    }
+    binding.close();
+    if (upstream != null) {
+      upstream.close();
+    }
+    if (orchestration != null) {
+      orchestration.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ServiceManager{" + id + (isRoot() ? " root" : " cluster") + ", " + records.size() + " records}";
+  }
+
+  static final class ClientInfo {
+    final Role role;
+    final GeoPoint location;
+
+    ClientInfo(Role role, GeoPoint location) {
+      this.role = role;
+      this.location = location;
+    }
+  }
+
+  /** Configures a root or cluster {@link ServiceManager}. */
+  public static final class Builder {
+    private final boolean root;
+    private String id;
+    private ControlTransport transport;
+    private RootAuthority authority;
+    private RootTrust trust;
+    private RecordVerifier verifier;
+    private String upstream;
+    private GeoPoint location;
+    private AddressPlan plan = AddressPlan.defaults();
+    private Set<String> platformPolicies;
+    private RoutingPolicyRegistry registry;
+    private RootStore store;
+    private int pruneK = 32;
+    private Duration interestTtl = Duration.ofSeconds(60);
+    private Duration maintenanceInterval = Duration.ofSeconds(10);
+    private Duration requestTimeout = Duration.ofMillis(1500);
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(boolean root) {
+      this.root = root;
+    }
+
+    /** The manager's id on the transport (clients connect to it by this id). */
+    public Builder id(String id) {
+      this.id = id;
+      return this;
+    }
+
+    public Builder transport(ControlTransport transport) {
+      this.transport = transport;
+      return this;
+    }
+
+    /** Root only: the signing identity. */
+    public Builder authority(RootAuthority authority) {
+      this.authority = authority;
+      return this;
+    }
+
+    /** Cluster only: the root's public key, to verify everything received from upstream. */
+    public Builder rootTrust(RootTrust trust) {
+      this.trust = trust;
+      return this;
+    }
+
+    /** A verifier to share with other components of this process (instead of {@link #rootTrust}). */
+    public Builder verifier(RecordVerifier verifier) {
+      this.verifier = verifier;
+      return this;
+    }
+
+    /** Cluster only: the id of the upstream manager (the root). */
+    public Builder upstream(String upstreamId) {
+      this.upstream = upstreamId;
+      return this;
+    }
+
+    /** Where this manager is (sent upstream for pruning; informational). */
+    public Builder location(GeoPoint location) {
+      this.location = location;
+      return this;
+    }
+
+    /** Root only: the address plan (default {@link AddressPlan#defaults()}). */
+    public Builder plan(AddressPlan plan) {
+      this.plan = Objects.requireNonNull(plan, "plan");
+      return this;
+    }
+
+    /**
+     * Root only: the routing policies the platform offers; every service gets one ServiceIP per
+     * policy (and family). Each must be known to the policy registry. Default: all registry policies.
+     */
+    public Builder platformPolicies(Set<String> policies) {
+      this.platformPolicies = Set.copyOf(policies);
+      return this;
+    }
+
+    /** The policy registry (default {@link RoutingPolicyRegistry#getDefaultRegistry()}). */
+    public Builder policyRegistry(RoutingPolicyRegistry registry) {
+      this.registry = registry;
+      return this;
+    }
+
+    /** Root only: where allocations are persisted (default in memory: nothing survives a restart). */
+    public Builder store(RootStore store) {
+      this.store = store;
+      return this;
+    }
+
+    /** Instances kept per policy in answers to workers (k-pruning); 0 disables pruning. Default 32. */
+    public Builder pruneK(int k) {
+      if (k < 0) {
+        throw new IllegalArgumentException("k must be >= 0");
+      }
+      this.pruneK = k;
+      return this;
+    }
+
+    /** How long a registered interest lives without renewal (default 60 s). */
+    public Builder interestTtl(Duration ttl) {
+      this.interestTtl = Objects.requireNonNull(ttl, "ttl");
+      return this;
+    }
+
+    /** Period of {@link #runMaintenance()}; zero disables the automatic runs (tests). Default 10 s. */
+    public Builder maintenanceInterval(Duration interval) {
+      this.maintenanceInterval = Objects.requireNonNull(interval, "interval");
+      return this;
+    }
+
+    /**
+     * How long to wait for the upstream's reply (default 1.5 s). Keep it below the workers' request
+     * timeout, so a slow root yields an UNAVAILABLE answer rather than a worker that thinks its
+     * cluster is down.
+     */
+    public Builder requestTimeout(Duration timeout) {
+      this.requestTimeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    public ServiceManager build() {
+      if (root && upstream != null) {
+        throw new IllegalArgumentException("a root has no upstream");
+      }
+      return new ServiceManager(this, root);
+    }
+  }
+}

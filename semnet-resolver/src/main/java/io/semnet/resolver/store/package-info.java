@@ -1,7 +1,0 @@
-/**
- * Persistence of the root's authoritative state (records with their allocations, node subnets,
- * cluster pools, grants, quarantined releases, the version counter) behind
- * {@link io.semnet.resolver.store.RootStore}, with an fsync'd append-only JSON journal as the
- * embedded durable default.
- */
-package io.semnet.resolver.store;
