@@ -73,7 +73,7 @@ public final class Harness implements AutoCloseable {
     this(SemnetTranslator.builder().tunnelOverhead(60));
   }
 
-  public Harness(SemnetTranslator.Builder builder) throws Exception {
+  public Harness(TranslatorBuilder builder) throws Exception {
     clientA = InstanceRecord.of(CLIENT, 0, ip("172.30.1.1"), ip("fd53::1:1"),
         Locator.of(ip("10.1.0.2"), ip("fd00:1::2"), N1, 1), InstanceMetadata.NONE);
     server0 = InstanceRecord.of(SERVER, 0, ip("172.30.2.1"), ip("fd53::2:1"),

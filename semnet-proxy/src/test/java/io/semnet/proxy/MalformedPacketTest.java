@@ -4,7 +4,7 @@ import static io.semnet.proxy.Harness.N2;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.semnet.proxy.packet.PacketView;
+import io.semnet.proxy.internal.packet.PacketView;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;

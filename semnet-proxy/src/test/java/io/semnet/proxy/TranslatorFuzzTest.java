@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.semnet.proxy.packet.PacketView;
+import io.semnet.proxy.internal.packet.PacketView;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;

@@ -1,9 +1,9 @@
 package io.semnet.bench.proxy;
 
 import io.semnet.core.node.PacketHandler;
-import io.semnet.proxy.packet.Checksums;
-import io.semnet.proxy.packet.TcpCoalescer;
-import io.semnet.proxy.packet.TcpSegmenter;
+import io.semnet.proxy.internal.packet.Checksums;
+import io.semnet.proxy.internal.packet.TcpCoalescer;
+import io.semnet.proxy.internal.packet.TcpSegmenter;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -23,7 +23,7 @@ import io.semnet.core.service.SemanticName;
 import io.semnet.core.service.ServiceId;
 import io.semnet.proxy.Counter;
 import io.semnet.proxy.SemnetTranslator;
-import io.semnet.proxy.packet.Checksums;
+import io.semnet.proxy.internal.packet.Checksums;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;

@@ -1,4 +1,4 @@
-package io.semnet.proxy.packet;
+package io.semnet.proxy.internal.packet;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,7 +1,7 @@
-package io.semnet.proxy;
+package io.semnet.proxy.internal;
 
 import io.semnet.core.address.WorkerEndpoint;
-import io.semnet.proxy.packet.Checksums;
+import io.semnet.proxy.internal.packet.Checksums;
 
 /**
  * One direction of a flow as the table stores it: the key the packet carries on arrival and the

@@ -1,4 +1,4 @@
-package io.semnet.proxy;
+package io.semnet.proxy.internal;
 
 import io.semnet.core.record.InstanceKey;
 import java.net.InetAddress;

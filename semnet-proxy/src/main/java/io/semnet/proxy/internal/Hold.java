@@ -1,9 +1,11 @@
-package io.semnet.proxy;
+package io.semnet.proxy.internal;
 
 import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.core.record.InstanceKey;
 import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.record.Locator;
+import io.semnet.proxy.MigrationHoldStats;
+import io.semnet.proxy.internal.packet.AddressWords;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
@@ -72,15 +74,15 @@ final class Hold {
     InetAddress v4 = from.namespaceIpv4();
     InetAddress v6 = from.namespaceIpv6();
     this.hasV4 = v4 != null;
-    this.oldV4 = hasV4 ? SemnetTranslator.lo(v4) : 0;
+    this.oldV4 = hasV4 ? AddressWords.lo(v4) : 0;
     this.hasV6 = v6 != null;
-    this.oldV6Hi = hasV6 ? SemnetTranslator.hi(v6) : 0;
-    this.oldV6Lo = hasV6 ? SemnetTranslator.lo(v6) : 0;
+    this.oldV6Hi = hasV6 ? AddressWords.hi(v6) : 0;
+    this.oldV6Lo = hasV6 ? AddressWords.lo(v6) : 0;
     this.hasIip4 = instance.instanceIpv4() != null;
-    this.iip4 = hasIip4 ? SemnetTranslator.lo(instance.instanceIpv4().address()) : 0;
+    this.iip4 = hasIip4 ? AddressWords.lo(instance.instanceIpv4().address()) : 0;
     this.hasIip6 = instance.instanceIpv6() != null;
-    this.iip6Hi = hasIip6 ? SemnetTranslator.hi(instance.instanceIpv6().address()) : 0;
-    this.iip6Lo = hasIip6 ? SemnetTranslator.lo(instance.instanceIpv6().address()) : 0;
+    this.iip6Hi = hasIip6 ? AddressWords.hi(instance.instanceIpv6().address()) : 0;
+    this.iip6Lo = hasIip6 ? AddressWords.lo(instance.instanceIpv6().address()) : 0;
     this.store = store;
     this.buffers = store != null;
     this.maxPackets = maxPackets;

@@ -1,4 +1,4 @@
-package io.semnet.proxy;
+package io.semnet.proxy.internal;
 
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
@@ -84,6 +84,13 @@ final class FlowTable {
   void forEachIn(int i, Consumer<Half> c) {
     for (Half e = buckets.get(i); e != null; e = e.next) {
       c.accept(e);
+    }
+  }
+
+  /** Visits every entry, bucket by bucket (no lock; for control-plane scans). */
+  void forEach(Consumer<Half> c) {
+    for (int i = 0; i <= mask; i++) {
+      forEachIn(i, c);
     }
   }
 

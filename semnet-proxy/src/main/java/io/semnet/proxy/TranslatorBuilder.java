@@ -1,0 +1,177 @@
+package io.semnet.proxy;
+
+import io.semnet.core.node.Tunnel;
+import io.semnet.proxy.internal.TranslatorConfig;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Configures a {@link SemnetTranslator} ({@link SemnetTranslator#builder()}). Defaults suit a small
+ * edge node. Setters validate at once and throw {@link IllegalArgumentException} (or
+ * {@link NullPointerException}) on a bad value; {@link #build()} may be called more than once and
+ * every translator gets its own immutable copy of the settings. Not thread-safe.
+ */
+/** Configures a {@link SemnetTranslator}. Defaults suit a small edge node. */
+public final class TranslatorBuilder {
+  private int maxFlows = 65_536;
+  private int parkedPerFlow = 8;
+  private int maxParked = 4096;
+  private Duration parkTimeout = Duration.ofSeconds(5);
+  private Duration tcpEstablished = Duration.ofHours(2);
+  private Duration tcpTransitory = Duration.ofSeconds(60);
+  private Duration tcpClosing = Duration.ofSeconds(10);
+  private Duration udp = Duration.ofSeconds(60);
+  private Duration icmp = Duration.ofSeconds(30);
+  private Duration fragment = Duration.ofSeconds(30);
+  private Duration sweepInterval = Duration.ofSeconds(1);
+  private int underlayMtu = 1500;
+  private int tunnelOverhead = -1;
+  private boolean ipv6Underlay;
+  private boolean clampMss = true;
+  private int holdPackets = 4096;
+  private int holdBytes = 4 << 20;
+  private boolean holdBuffering = true;
+  private Duration holdLinger = Duration.ofSeconds(30);
+
+  TranslatorBuilder() {}
+
+  /** Most flows kept; past it the least recently used of a sample is evicted. */
+  public TranslatorBuilder maxFlows(int n) {
+    this.maxFlows = positive(n, "maxFlows");
+    return this;
+  }
+
+  /** Packets parked per new flow while its route resolves; more are dropped. */
+  public TranslatorBuilder parkedPacketsPerFlow(int n) {
+    this.parkedPerFlow = positive(n, "parkedPacketsPerFlow");
+    return this;
+  }
+
+  /** Packets parked over all flows. */
+  public TranslatorBuilder maxParkedPackets(int n) {
+    this.maxParked = positive(n, "maxParkedPackets");
+    return this;
+  }
+
+  /** How long parked packets wait for a resolution before being dropped. */
+  public TranslatorBuilder parkTimeout(Duration d) {
+    this.parkTimeout = Objects.requireNonNull(d);
+    return this;
+  }
+
+  /** Idle timeout of a TCP flow that saw its handshake complete. */
+  public TranslatorBuilder tcpEstablishedTimeout(Duration d) {
+    this.tcpEstablished = Objects.requireNonNull(d);
+    return this;
+  }
+
+  /** Idle timeout of a TCP flow whose handshake has not completed. */
+  public TranslatorBuilder tcpTransitoryTimeout(Duration d) {
+    this.tcpTransitory = Objects.requireNonNull(d);
+    return this;
+  }
+
+  /** Idle timeout after a RST or FINs in both directions. */
+  public TranslatorBuilder tcpClosingTimeout(Duration d) {
+    this.tcpClosing = Objects.requireNonNull(d);
+    return this;
+  }
+
+  /** Idle timeout of a UDP flow. */
+  public TranslatorBuilder udpTimeout(Duration d) {
+    this.udp = Objects.requireNonNull(d);
+    return this;
+  }
+
+  /** Idle timeout of an ICMP (echo) flow. */
+  public TranslatorBuilder icmpTimeout(Duration d) {
+    this.icmp = Objects.requireNonNull(d);
+    return this;
+  }
+
+  /** How long a first fragment's identification maps later fragments to its flow. */
+  public TranslatorBuilder fragmentTimeout(Duration d) {
+    this.fragment = Objects.requireNonNull(d);
+    return this;
+  }
+
+  /** How often idle flows are looked for. */
+  public TranslatorBuilder sweepInterval(Duration d) {
+    this.sweepInterval = Objects.requireNonNull(d);
+    return this;
+  }
+
+  /** MTU of the underlay the tunnel runs over (default 1500). */
+  public TranslatorBuilder underlayMtu(int mtu) {
+    this.underlayMtu = positive(mtu, "underlayMtu");
+    return this;
+  }
+
+  /** Bytes the tunnel adds; default: ask {@link Tunnel#overheadBytes} at start (0 without a tunnel). */
+  public TranslatorBuilder tunnelOverhead(int bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("tunnelOverhead must be >= 0");
+    }
+    this.tunnelOverhead = bytes;
+    return this;
+  }
+
+  /** Whether the underlay is IPv6 (larger outer header). */
+  public TranslatorBuilder ipv6Underlay(boolean v6) {
+    this.ipv6Underlay = v6;
+    return this;
+  }
+
+  /** Clamp the MSS of SYNs sent through the tunnel (default true). */
+  public TranslatorBuilder clampMss(boolean clamp) {
+    this.clampMss = clamp;
+    return this;
+  }
+
+  /**
+   * Caps of the FIFO that holds a frozen (migrating) instance's packets (default 4096 packets,
+   * 4 MiB); the bytes are one direct buffer allocated at the first freeze and reused. Packets past
+   * either cap are dropped and counted ({@link Counter#DROP_MIGRATION_OVERFLOW}).
+   */
+  public TranslatorBuilder migrationBuffer(int packets, int bytes) {
+    this.holdPackets = positive(packets, "packets");
+    if (bytes < 2 + 1280) {
+      throw new IllegalArgumentException("bytes must hold at least one packet, got " + bytes);
+    }
+    this.holdBytes = bytes;
+    return this;
+  }
+
+  /**
+   * Whether a frozen instance's packets are held (default true). Off, they are dropped and counted
+   * ({@link Counter#DROP_MIGRATION_FROZEN}) until the release; late packets are still forwarded.
+   */
+  public TranslatorBuilder migrationBuffering(boolean on) {
+    this.holdBuffering = on;
+    return this;
+  }
+
+  /**
+   * How long after the last late packet a migrated instance's old namespace IP is still forwarded
+   * to its new place (default 30 s); afterwards stragglers get route-not-found.
+   */
+  public TranslatorBuilder migrationLinger(Duration d) {
+    this.holdLinger = Objects.requireNonNull(d);
+    return this;
+  }
+
+  /** A translator with these settings (not started: the node starts it). */
+  public SemnetTranslator build() {
+    return new SemnetTranslator(new TranslatorConfig(maxFlows, parkedPerFlow, maxParked, parkTimeout.toMillis(),
+        tcpEstablished.toMillis(), tcpTransitory.toMillis(), tcpClosing.toMillis(), udp.toMillis(), icmp.toMillis(),
+        fragment.toMillis(), sweepInterval.toMillis(), underlayMtu, tunnelOverhead, ipv6Underlay, clampMss,
+        holdPackets, holdBytes, holdBuffering, holdLinger.toNanos()));
+  }
+
+  private static int positive(int n, String what) {
+    if (n <= 0) {
+      throw new IllegalArgumentException(what + " must be > 0, got " + n);
+    }
+    return n;
+  }
+}

@@ -1,0 +1,163 @@
+package io.semnet.proxy.internal;
+
+import io.semnet.core.address.InstanceIp;
+import io.semnet.core.address.WorkerEndpoint;
+import io.semnet.core.node.LocalInstances;
+import io.semnet.core.node.RouteResolver;
+import io.semnet.core.node.Tunnel;
+import io.semnet.core.policy.LocalNodeView;
+import io.semnet.core.record.InstanceRecord;
+import io.semnet.core.route.Route;
+import io.semnet.proxy.Counter;
+import io.semnet.proxy.internal.packet.AddressWords;
+import io.semnet.proxy.internal.packet.PacketView;
+import java.net.InetAddress;
+
+/**
+ * Creates flows for first packets, the table-miss side of the forwarding path: a local client's
+ * first packet to a virtual address gets an instance chosen (or is parked while its route
+ * resolves, or refused with an ICMP error); a peer's first packet to a local instance is learned,
+ * so replies need no table query. Allocates (addresses, the flow, its two halves), once per flow.
+ */
+final class FlowSetup {
+  private static final int TCP = PacketView.PROTO_TCP;
+
+  private final Flows flows;
+  private final InstanceChooser chooser;
+  private final IcmpHandler icmp;
+  private Parking parking;
+  private Wiring wiring;
+  private RouteResolver resolver;
+  private LocalInstances locals;
+  private LocalNodeView view;
+  private Tunnel tunnel;
+
+  FlowSetup(Flows flows, InstanceChooser chooser, IcmpHandler icmp) {
+    this.flows = flows;
+    this.chooser = chooser;
+    this.icmp = icmp;
+  }
+
+  /** Where packets without a route wait (set once, before start). */
+  void connect(Parking parking) {
+    this.parking = parking;
+  }
+
+  void start(Wiring w) {
+    this.wiring = w;
+    this.resolver = w.resolver();
+    this.locals = w.locals();
+    this.view = w.view();
+    this.tunnel = w.tunnel();
+  }
+
+  /**
+   * A local client's packet that matched no flow ({@code known}: its route, when parked packets are
+   * released; {@code now}: the flows' clock).
+   *
+   * @return the new flow's egress half to forward the packet on, or null if the packet was parked
+   *     or dropped (and counted, answered with ICMP where a router would)
+   */
+  Half newFlow(ThreadScratch w, PacketView pv, Route known, long now) {
+    boolean v6 = pv.isIpv6();
+    InetAddress src = AddressWords.toInetAddress(v6, pv.srcHi(), pv.srcLo());
+    InstanceRecord sender = locals.byNamespaceIp(src);
+    if (sender == null) {
+      w.counts[Counter.DROP_UNKNOWN_SOURCE.ordinal()]++;
+      return null;
+    }
+    InstanceIp senderIp = sender.instanceIp(!v6);
+    if (senderIp == null) {
+      w.counts[Counter.DROP_NO_INSTANCE_IP.ordinal()]++;
+      return null;
+    }
+    InetAddress dst = AddressWords.toInetAddress(v6, pv.dstHi(), pv.dstLo());
+    Route route = known != null ? known : resolver.cached(dst);
+    if (route == null) {
+      parking.park(w, pv, dst);
+      return null;
+    }
+    if (!resolver.isolationRules().mayReach(sender.service(), route.target().service())) {
+      icmp.sendError(w, pv, v6 ? 1 : 3, v6 ? 1 : 13, 0, Counter.ADMIN_PROHIBITED_SENT);
+      w.counts[Counter.DROP_NOT_PERMITTED.ordinal()]++;
+      return null;
+    }
+    InstanceRecord chosen = chooser.choose(route, dst, v6, pv);
+    InstanceIp chosenIp = chosen == null ? null : chosen.instanceIp(!v6);
+    if (chosenIp == null) {
+      icmp.unreachable(w, pv);
+      return null;
+    }
+    InetAddress target = chosen.locator().namespaceIp(!v6);
+    WorkerEndpoint hop = wiring.nextHop(target, chosen.locator());
+    int proto = pv.protocol();
+    long t = now;
+    Flow f = new Flow(true, proto, chosen.key(), dst, t);
+    if (proto == TCP && (pv.tcpFlags() & 0x12) == 0x02) {
+      f.synNanos = System.nanoTime();
+    }
+    long siHi = AddressWords.hi(senderIp.address());
+    long siLo = AddressWords.lo(senderIp.address());
+    f.out = new Half(Half.EGRESS, v6, proto, pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), pv.srcPort(), pv.dstPort(),
+        siHi, siLo, AddressWords.hi(target), AddressWords.lo(target), hop, f, t);
+    f.in = new Half(Half.INGRESS, v6, proto, AddressWords.hi(chosenIp.address()), AddressWords.lo(chosenIp.address()),
+        siHi, siLo, pv.dstPort(), pv.srcPort(), pv.dstHi(), pv.dstLo(), pv.srcHi(), pv.srcLo(), null, f, t);
+    if (!flows.insert(w, f)) {
+      w.counts[Counter.DROP_FLOW_COLLISION.ordinal()]++;
+      return null;
+    }
+    view.flowOpened(chosen.key());
+    w.counts[Counter.FLOWS_CREATED.ordinal()]++;
+    return f.out;
+  }
+
+  /**
+   * First packet of a flow arriving from {@code peer} (null: looped back) for a local instance:
+   * remember the way back.
+   *
+   * @return the learned flow's ingress half to deliver the packet on, or null if it was dropped
+   *     (and counted; a peer is told route-not-found for an address that is no local instance)
+   */
+  Half learn(ThreadScratch w, PacketView pv, WorkerEndpoint peer, long now) {
+    boolean v6 = pv.isIpv6();
+    InetAddress dst = AddressWords.toInetAddress(v6, pv.dstHi(), pv.dstLo());
+    InstanceRecord local = locals.byNamespaceIp(dst);
+    if (local == null) {
+      if (wiring.isLocalInstanceIp(dst)) {
+        w.counts[Counter.DROP_NO_FLOW.ordinal()]++;
+        return null;
+      }
+      if (peer != null && tunnel != null) {
+        tunnel.sendRouteNotFound(peer, dst);
+        w.counts[Counter.ROUTE_NOT_FOUND_SENT.ordinal()]++;
+      }
+      w.counts[Counter.DROP_NO_LOCAL_INSTANCE.ordinal()]++;
+      return null;
+    }
+    InstanceIp own = local.instanceIp(!v6);
+    if (own == null) {
+      w.counts[Counter.DROP_NO_INSTANCE_IP.ordinal()]++;
+      return null;
+    }
+    Flow f = learnFlow(w, pv, peer, own, now);
+    return f == null ? null : f.in;
+  }
+
+  /** Records a learned flow for a packet from {@code peer} to a local instance whose InstanceIP is {@code own}; null on a collision. */
+  Flow learnFlow(ThreadScratch w, PacketView pv, WorkerEndpoint peer, InstanceIp own, long now) {
+    boolean v6 = pv.isIpv6();
+    int proto = pv.protocol();
+    long t = now;
+    Flow f = new Flow(false, proto, null, null, t);
+    f.in = new Half(Half.INGRESS, v6, proto, pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), pv.srcPort(), pv.dstPort(),
+        pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), null, f, t);
+    f.out = new Half(Half.EGRESS, v6, proto, pv.dstHi(), pv.dstLo(), pv.srcHi(), pv.srcLo(), pv.dstPort(), pv.srcPort(),
+        AddressWords.hi(own.address()), AddressWords.lo(own.address()), pv.srcHi(), pv.srcLo(), peer, f, t);
+    if (!flows.insert(w, f)) {
+      w.counts[Counter.DROP_FLOW_COLLISION.ordinal()]++;
+      return null;
+    }
+    w.counts[Counter.FLOWS_LEARNED.ordinal()]++;
+    return f;
+  }
+}

@@ -1,0 +1,195 @@
+package io.semnet.proxy.internal;
+
+import io.semnet.core.policy.LocalNodeView;
+import io.semnet.proxy.Counter;
+import io.semnet.proxy.internal.packet.PacketView;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The life of flows in the conversion table: inserting a flow's two halves (the newest flow wins
+ * a key collision), evicting the least recently used of a sample when the table is full, removing
+ * flows (telling the node view a client flow closed), expiring idle flows and stale fragment
+ * entries, and re-pointing a flow's egress half. Lookups do not come here: the data path reads
+ * the {@link FlowTable} directly, lock-free. Writers serialise on the table's monitor.
+ */
+public final class Flows {
+  private static final int TCP = PacketView.PROTO_TCP;
+  private static final int UDP = PacketView.PROTO_UDP;
+
+  private final FlowTable table;
+  private final int maxFlows;
+  private final long tcpEstablishedMs;
+  private final long tcpTransitoryMs;
+  private final long tcpClosingMs;
+  private final long udpMs;
+  private final long icmpMs;
+  private final long fragmentMs;
+  /** Guarded by the table. */
+  private int flowCount;
+  /** Guarded by the table. */
+  private int evictCursor;
+  private LocalNodeView view;
+
+  Flows(TranslatorConfig c, FlowTable table) {
+    this.table = table;
+    this.maxFlows = c.maxFlows();
+    this.tcpEstablishedMs = c.tcpEstablishedMs();
+    this.tcpTransitoryMs = c.tcpTransitoryMs();
+    this.tcpClosingMs = c.tcpClosingMs();
+    this.udpMs = c.udpMs();
+    this.icmpMs = c.icmpMs();
+    this.fragmentMs = c.fragmentMs();
+  }
+
+  void start(Wiring wiring) {
+    this.view = wiring.view();
+  }
+
+  /** Flows in the table. */
+  public int count() {
+    synchronized (table) {
+      return flowCount;
+    }
+  }
+
+  /** Forgets every flow; client flows are reported closed to the node view. */
+  public void clear() {
+    List<Flow> closed = new ArrayList<>();
+    synchronized (table) {
+      table.forEach(h -> {
+        if (h.dir == Half.EGRESS && !h.flow.removed) {
+          h.flow.removed = true;
+          closed.add(h.flow);
+        }
+      });
+      table.clear();
+      flowCount = 0;
+    }
+    for (Flow f : closed) {
+      if (f.client) {
+        view.flowClosed(f.instance);
+      }
+    }
+  }
+
+  /** Inserts both halves of a new flow; false (nothing inserted) if a key stays taken. */
+  boolean insert(ThreadScratch w, Flow f) {
+    synchronized (table) {
+      if (flowCount >= maxFlows) {
+        evictOne(w);
+      }
+      // A key already taken belongs to an older conversation that replies can no longer be told
+      // apart from (e.g. one UDP socket reaching one instance through its ServiceIP and its
+      // InstanceIP): the newest flow wins, as replies most likely answer the latest request.
+      for (Half h : new Half[] {f.out, f.in}) {
+        Half existing = table.insert(h);
+        if (existing != null) {
+          remove(existing.flow);
+          w.counts[Counter.FLOWS_SUPERSEDED.ordinal()]++;
+          if (table.insert(h) != null) {
+            if (h == f.in) {
+              table.remove(f.out);
+            }
+            return false;
+          }
+        }
+      }
+      flowCount++;
+      return true;
+    }
+  }
+
+  /** Evicts the least recently used flow among a sample of buckets (bounded work per insert). */
+  private void evictOne(ThreadScratch w) {
+    Flow victim = null;
+    int seen = 0;
+    for (int probe = 0; probe < table.bucketCount() && seen < 32; probe++) {
+      evictCursor = (evictCursor + 1) & (table.bucketCount() - 1);
+      for (Half h = table.head(evictCursor); h != null; h = h.next) {
+        if (h.dir == Half.EGRESS) {
+          seen++;
+          if (victim == null || h.flow.lastSeen < victim.lastSeen) {
+            victim = h.flow;
+          }
+        }
+      }
+    }
+    if (victim != null) {
+      remove(victim);
+      w.counts[Counter.FLOWS_EVICTED.ordinal()]++;
+    }
+  }
+
+  /** Removes a flow (once); a client flow is reported closed to the node view. */
+  void remove(Flow f) {
+    synchronized (table) {
+      if (f.removed) {
+        return;
+      }
+      f.removed = true;
+      table.remove(f.out);
+      table.remove(f.in);
+      flowCount--;
+    }
+    if (f.client) {
+      view.flowClosed(f.instance);
+    }
+  }
+
+  /**
+   * Replaces the egress half {@code old} of {@code f} by {@code n} (same key) atomically for
+   * readers. Refused (false) if the flow was removed meanwhile, or, with {@code onlyIfCurrent},
+   * if {@code old} is no longer the flow's egress half.
+   */
+  boolean replaceOut(Flow f, Half old, Half n, boolean onlyIfCurrent) {
+    synchronized (table) {
+      if (f.removed || onlyIfCurrent && f.out != old) {
+        return false;
+      }
+      table.replace(old, n);
+      f.out = n;
+      return true;
+    }
+  }
+
+  private boolean expired(Flow f, long t) {
+    long idle = t - f.lastSeen;
+    switch (f.proto) {
+      case TCP: {
+        int fl = f.flags;
+        if ((fl & Flow.F_RST) != 0 || (fl & (Flow.F_FIN_IN | Flow.F_FIN_OUT)) == (Flow.F_FIN_IN | Flow.F_FIN_OUT)) {
+          return idle > tcpClosingMs;
+        }
+        return idle > ((fl & Flow.F_SYNACK) != 0 ? tcpEstablishedMs : tcpTransitoryMs);
+      }
+      case UDP:
+        return idle > udpMs;
+      default:
+        return idle > icmpMs;
+    }
+  }
+
+  /** Expires idle flows and stale fragment entries as of {@code t} (coarse millis). Control thread. */
+  void sweep(long t, ThreadScratch w) {
+    List<Half> doomed = new ArrayList<>();
+    for (int i = 0; i < table.bucketCount(); i++) {
+      table.forEachIn(i, h -> {
+        if (h.dir >= Half.FRAGMENT ? t - h.created > fragmentMs : h.dir == Half.EGRESS && expired(h.flow, t)) {
+          doomed.add(h);
+        }
+      });
+      if (!doomed.isEmpty()) {
+        for (Half h : doomed) {
+          if (h.dir >= Half.FRAGMENT) {
+            table.remove(h);
+          } else if (!h.flow.removed) {
+            remove(h.flow);
+            w.counts[Counter.FLOWS_EXPIRED.ordinal()]++;
+          }
+        }
+        doomed.clear();
+      }
+    }
+  }
+}

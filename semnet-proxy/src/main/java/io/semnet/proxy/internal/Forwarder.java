@@ -1,0 +1,393 @@
+package io.semnet.proxy.internal;
+
+import io.semnet.core.address.WorkerEndpoint;
+import io.semnet.core.node.PacketIo;
+import io.semnet.core.node.Tunnel;
+import io.semnet.core.policy.LocalNodeView;
+import io.semnet.core.route.Route;
+import io.semnet.proxy.Counter;
+import io.semnet.proxy.internal.packet.AddressRewriter;
+import io.semnet.proxy.internal.packet.MssClamp;
+import io.semnet.proxy.internal.packet.PacketView;
+import java.nio.ByteBuffer;
+
+/**
+ * The forwarding hot path: every packet from the TUN ({@link #onPacket}) or a peer
+ * ({@link #onData}) is parsed in place into the thread's {@link ThreadScratch}, looked up in the
+ * {@link FlowTable} (lock-free) and rewritten in place (addresses, TTL, checksums adjusted by the
+ * delta precomputed for the flow), then sent to the tunnel, written to the TUN or looped back.
+ * Packets of established flows allocate nothing and take no lock. A miss creates a flow (an
+ * instance chosen by policy, or a flow learned from a peer), parks the packet while its route
+ * resolves, or hands it to a migration hold; ICMP errors go through the {@link IcmpHandler}.
+ */
+public final class Forwarder {
+  private static final Counter[] PARSE_DROPS = {
+    null, Counter.DROP_TRUNCATED, Counter.DROP_BAD_VERSION, Counter.DROP_BAD_IHL, Counter.DROP_BAD_LENGTH,
+    Counter.DROP_UNSUPPORTED_PROTOCOL
+  };
+  private static final int TCP = PacketView.PROTO_TCP;
+  private static final int ICMP = PacketView.PROTO_ICMP;
+  private static final int ICMPV6 = PacketView.PROTO_ICMPV6;
+  /** Outcomes of {@link #lookup}. */
+  private static final int CONSUMED = 0;
+  private static final int FOUND = 1;
+  private static final int MISS = 2;
+
+  private final FlowTable table;
+  private final Flows flows;
+  private final ThreadScratches scratches;
+  private final FlowSetup setup;
+  private final IcmpHandler icmp;
+  private final boolean clampMss;
+  private final ThreadScratch none = new ThreadScratch(null);
+  private MigrationHolds holds;
+  private volatile ThreadScratch lastTunScratch = none;
+  private volatile ThreadScratch lastTunnelScratch = none;
+  private volatile long now = clock();
+  private PacketIo io;
+  private Tunnel tunnel;
+  private LocalNodeView view;
+  private int maxInner = Integer.MAX_VALUE;
+
+  Forwarder(TranslatorConfig c, FlowTable table, Flows flows, ThreadScratches scratches, FlowSetup setup,
+      IcmpHandler icmp) {
+    this.table = table;
+    this.flows = flows;
+    this.scratches = scratches;
+    this.setup = setup;
+    this.icmp = icmp;
+    this.clampMss = c.clampMss();
+  }
+
+  /** The migration holds that take packets off the path and hand them back (set once, before start). */
+  void connect(MigrationHolds holds) {
+    this.holds = holds;
+  }
+
+  void start(Wiring w) {
+    this.io = w.io();
+    this.tunnel = w.tunnel();
+    this.view = w.view();
+    this.maxInner = w.maxInner();
+  }
+
+  /** The largest inner packet the tunnel carries (underlay MTU minus overhead). */
+  public int maxInner() {
+    return maxInner;
+  }
+
+  /** Coarse millis of the last batch end or sweep, the flows' clock. */
+  long now() {
+    return now;
+  }
+
+  /** Advances the flows' clock (the sweep does, as well as every batch end). */
+  void setNow(long t) {
+    now = t;
+  }
+
+  static long clock() {
+    return System.nanoTime() / 1_000_000L;
+  }
+
+  // ---------------------------------------------------------------- entry points
+
+  /** A packet read from the TUN (a local instance sent it). */
+  public void onPacket(ByteBuffer packet) {
+    ThreadScratch w = tunScratch();
+    egress(w, packet, packet.position(), packet.limit(), null);
+  }
+
+  /** The end of a batch of TUN reads: flushes what the batch sent. */
+  public void onPacketBatchEnd() {
+    now = clock();
+    flush(tunScratch());
+  }
+
+  /** A packet from peer {@code from}. */
+  public void onData(WorkerEndpoint from, ByteBuffer packet) {
+    ThreadScratch w = tunnelScratch();
+    ingress(w, packet, packet.position(), packet.limit(), from);
+  }
+
+  /** The end of a batch of tunnel receives: flushes what the batch sent. */
+  public void onTunnelBatchEnd() {
+    now = clock();
+    flush(tunnelScratch());
+  }
+
+  /**
+   * The scratch of the thread reading the TUN. Each entry point is normally driven by one thread,
+   * so its scratch is remembered next to the thread and the ThreadLocal is only consulted when
+   * the thread changes.
+   */
+  private ThreadScratch tunScratch() {
+    ThreadScratch w = lastTunScratch;
+    if (w.thread != Thread.currentThread()) {
+      w = scratches.get();
+      lastTunScratch = w;
+    }
+    return w;
+  }
+
+  private ThreadScratch tunnelScratch() {
+    ThreadScratch w = lastTunnelScratch;
+    if (w.thread != Thread.currentThread()) {
+      w = scratches.get();
+      lastTunnelScratch = w;
+    }
+    return w;
+  }
+
+  void flush(ThreadScratch w) {
+    if (w.tunnelDirty) {
+      w.tunnelDirty = false;
+      tunnel.flush();
+    }
+    if (w.ioDirty) {
+      w.ioDirty = false;
+      io.flush();
+    }
+  }
+
+  // ---------------------------------------------------------------- egress: from local instances
+
+  /** A packet from a local instance; {@code known} is its route when parked packets are released. */
+  void egress(ThreadScratch w, ByteBuffer b, int from, int to, Route known) {
+    switch (lookup(w, b, from, to, Half.EGRESS)) {
+      case FOUND:
+        forwardOut(w, w.pv, w.found);
+        break;
+      case MISS: {
+        Half h = setup.newFlow(w, w.pv, known, now);
+        if (h != null) {
+          forwardOut(w, w.pv, h);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /**
+   * Parses a packet travelling in {@code direction} and finds its flow half. Malformed packets,
+   * ICMP other than echo and errors, and orphan fragments are counted and consumed here; ICMP
+   * errors are translated here. On {@link #FOUND} the half is in {@code w.found}.
+   */
+  private int lookup(ThreadScratch w, ByteBuffer b, int from, int to, int direction) {
+    PacketView pv = w.pv;
+    int st = pv.parse(b, from, to);
+    if (st != 0) {
+      w.counts[PARSE_DROPS[st].ordinal()]++;
+      return CONSUMED;
+    }
+    int proto = pv.protocol();
+    if ((proto == ICMP || proto == ICMPV6) && pv.isFirstFragment() && !pv.isEcho()) {
+      if (pv.isIcmpError()) {
+        icmpError(w, pv, direction);
+      } else {
+        w.counts[Counter.DROP_ICMP_OTHER.ordinal()]++;
+      }
+      return CONSUMED;
+    }
+    Half h;
+    if (!pv.isFirstFragment()) {
+      h = findFragment(pv, direction);
+      if (h == null) {
+        w.counts[Counter.DROP_FRAGMENT_NO_FLOW.ordinal()]++;
+        return CONSUMED;
+      }
+    } else {
+      h = table.find(direction, pv.isIpv6(), proto, pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(),
+          pv.srcPort(), pv.dstPort());
+      if (h == null) {
+        return MISS;
+      }
+    }
+    w.found = h;
+    return FOUND;
+  }
+
+  private void forwardOut(ThreadScratch w, PacketView pv, Half h) {
+    if (pv.ttl() <= 1) {
+      icmp.sendError(w, pv, pv.isIpv6() ? 3 : 11, 0, 0, Counter.TIME_EXCEEDED_SENT);
+      w.counts[Counter.DROP_TTL_EXPIRED.ordinal()]++;
+      return;
+    }
+    WorkerEndpoint hop = h.nextHop;
+    if (hop != null) {
+      if (tunnel == null) {
+        w.counts[Counter.DROP_NO_TUNNEL.ordinal()]++;
+        return;
+      }
+      if (pv.length() > maxInner && pv.dontFragment()) {
+        // An IPv4 packet without DF may go on: the tunnel's outer datagram is fragmented instead.
+        icmp.sendError(w, pv, pv.isIpv6() ? 2 : 3, pv.isIpv6() ? 0 : 4, maxInner, Counter.PACKET_TOO_BIG_SENT);
+        w.counts[Counter.DROP_TOO_BIG.ordinal()]++;
+        return;
+      }
+      if (clampMss && pv.protocol() == TCP && (pv.tcpFlags() & 0x02) != 0 && pv.isFirstFragment()) {
+        if (MssClamp.clamp(pv.buffer(), pv.l4Offset(), maxInner - (pv.isIpv6() ? 60 : 40))) {
+          w.counts[Counter.MSS_CLAMPED.ordinal()]++;
+        }
+      }
+    }
+    if (pv.isFragment() && pv.isFirstFragment() && pv.moreFragments()) {
+      trackFragment(h, pv);
+    }
+    rewrite(pv, h, true);
+    touch(pv, h.flow, false);
+    w.counts[Counter.TRANSLATED_OUT.ordinal()]++;
+    ByteBuffer b = pv.buffer();
+    int s = pv.start();
+    int e = pv.end();
+    if (hop != null) {
+      b.limit(e).position(s);
+      tunnel.send(hop, b);
+      w.counts[Counter.SENT_TUNNEL.ordinal()]++;
+      w.tunnelDirty = true;
+    } else {
+      ingress(w, b, s, e, null);
+    }
+  }
+
+  // ---------------------------------------------------------------- ingress: from peers or looped back
+
+  /** A packet from {@code peer}, or looped back on this node ({@code peer} null). */
+  void ingress(ThreadScratch w, ByteBuffer b, int from, int to, WorkerEndpoint peer) {
+    int found = lookup(w, b, from, to, Half.INGRESS);
+    if (found == CONSUMED) {
+      return;
+    }
+    MigrationHolds mh = holds;
+    Hold[] hs = mh.current();
+    if (hs.length != 0 && mh.held(w, w.pv, hs, found == MISS ? peer : null)) {
+      return;
+    }
+    if (found == FOUND) {
+      Half h = w.found;
+      if (peer != null && !h.flow.client) {
+        roam(w, h.flow, peer);
+      }
+      deliverIn(w, w.pv, h);
+    } else if (peer == null || hs.length == 0 || !mh.relayed(w, w.pv, peer, hs)) {
+      Half h = setup.learn(w, w.pv, peer, now);
+      if (h != null) {
+        deliverIn(w, w.pv, h);
+      }
+    }
+  }
+
+  /**
+   * A learned flow's way back follows the peer its packets now come from: after a migration the
+   * first packets of a flow may reach the new node through the old one (held and replayed), later
+   * ones straight from the sender once it applied the new locator, and replies must go where the
+   * conversation currently comes from. Peers are authenticated by the tunnel.
+   */
+  private void roam(ThreadScratch w, Flow f, WorkerEndpoint peer) {
+    Half out = f.out;
+    WorkerEndpoint hop = out.nextHop;
+    if (hop == peer || hop == null || hop.equals(peer)) {
+      return;
+    }
+    if (flows.replaceOut(f, out, out.withTarget(out.nDstHi, out.nDstLo, peer), true)) {
+      w.counts[Counter.FLOWS_ROAMED.ordinal()]++;
+    }
+  }
+
+  private void deliverIn(ThreadScratch w, PacketView pv, Half h) {
+    if (pv.isFragment() && pv.isFirstFragment() && pv.moreFragments()) {
+      trackFragment(h, pv);
+    }
+    if (h.sLo != h.nSrcLo || h.dLo != h.nDstLo || h.sHi != h.nSrcHi || h.dHi != h.nDstHi) {
+      rewrite(pv, h, false);
+    }
+    touch(pv, h.flow, true);
+    w.counts[Counter.TRANSLATED_IN.ordinal()]++;
+    writeLocal(w, pv.buffer(), pv.start(), pv.end());
+  }
+
+  private void writeLocal(ThreadScratch w, ByteBuffer b, int s, int e) {
+    b.limit(e).position(s);
+    io.write(b);
+    w.counts[Counter.DELIVERED_LOCAL.ordinal()]++;
+    w.ioDirty = true;
+  }
+
+  /** Sends an ICMP error that the {@link IcmpHandler} translated along its flow. */
+  private void icmpError(ThreadScratch w, PacketView pv, int dir) {
+    Half h = icmp.translateError(w, pv, dir);
+    if (h == null) {
+      return;
+    }
+    h.flow.lastSeen = now;
+    ByteBuffer b = pv.buffer();
+    int s = pv.start();
+    if (dir != Half.EGRESS) {
+      writeLocal(w, b, s, pv.end());
+    } else if (h.nextHop != null) {
+      b.limit(pv.end()).position(s);
+      tunnel.send(h.nextHop, b);
+      w.counts[Counter.SENT_TUNNEL.ordinal()]++;
+      w.tunnelDirty = true;
+    } else {
+      ingress(w, b, s, pv.end(), null);
+    }
+  }
+
+  // ---------------------------------------------------------------- per-packet flow work
+
+  private static void rewrite(PacketView pv, Half h, boolean decrementTtl) {
+    AddressRewriter.rewrite(pv, h.v6, h.proto, h.nSrcHi, h.nSrcLo, h.nDstHi, h.nDstLo, h.delta, decrementTtl);
+  }
+
+  private void touch(PacketView pv, Flow f, boolean inbound) {
+    long t = now;
+    if (f.lastSeen != t) {
+      f.lastSeen = t;
+    }
+    if (f.proto == TCP && pv.isFirstFragment()) {
+      int fl = pv.tcpFlags();
+      if ((fl & 0x07) != 0) {
+        tcpEvent(f, fl, inbound);
+      }
+    }
+  }
+
+  private void tcpEvent(Flow f, int fl, boolean inbound) {
+    if ((fl & 0x04) != 0) {
+      f.addFlags(Flow.F_RST);
+    }
+    if ((fl & 0x01) != 0) {
+      f.addFlags(inbound ? Flow.F_FIN_IN : Flow.F_FIN_OUT);
+    }
+    if ((fl & 0x12) == 0x12) {
+      f.addFlags(Flow.F_SYNACK);
+      long syn = f.synNanos;
+      if (inbound && f.client && syn != 0) {
+        f.synNanos = 0;
+        view.recordSetupLatency(f.instance, System.nanoTime() - syn);
+      }
+    }
+  }
+
+  /**
+   * IPv4 fragments and IPv6 fragment headers are tracked by identification, not reassembled: the
+   * first fragment carries the ports and finds the flow; an entry keyed by (addresses, protocol,
+   * identification) then maps the later fragments to the same rewrite, so every fragment is
+   * translated in place and forwarded at once. Later fragments that overtake the first are dropped.
+   */
+  private void trackFragment(Half h, PacketView pv) {
+    long id = pv.fragmentId();
+    if (table.find(h.dir + Half.FRAGMENT, h.v6, h.proto, h.sHi, h.sLo, h.dHi, h.dLo, (int) (id >>> 16), (int) (id & 0xffff)) == null) {
+      table.insert(h.fragmentEntry(id, now));
+    }
+  }
+
+  private Half findFragment(PacketView pv, int dir) {
+    long id = pv.fragmentId();
+    return table.find(dir + Half.FRAGMENT, pv.isIpv6(), pv.protocol(), pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(),
+        (int) (id >>> 16), (int) (id & 0xffff));
+  }
+}

@@ -1,0 +1,139 @@
+package io.semnet.proxy.internal;
+
+import io.semnet.core.address.WorkerEndpoint;
+import io.semnet.core.record.InstanceRecord;
+import io.semnet.core.record.ServiceRecord;
+import io.semnet.core.route.RouteListener;
+import io.semnet.core.service.ServiceId;
+import io.semnet.proxy.Counter;
+import io.semnet.proxy.internal.packet.AddressWords;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Keeps client flows pointed at their instance's current place: a route-not-found from a peer
+ * re-resolves the flows that chose that instance there; a pushed record change re-points the
+ * service's flows (and releases migration holds it shows moved); a removed service closes its
+ * flows. A re-pointed flow keeps its key and gets a new egress half, swapped atomically for
+ * readers. Control thread (and resolver callbacks); never on the data path.
+ */
+public final class Repointing {
+  private final Flows flows;
+  private final FlowTable table;
+  private final ThreadScratches scratches;
+  private final Control control;
+  private final MigrationHolds holds;
+  private final RouteListener listener = new Listener();
+  private Wiring wiring;
+
+  Repointing(Flows flows, FlowTable table, ThreadScratches scratches, Control control, MigrationHolds holds) {
+    this.flows = flows;
+    this.table = table;
+    this.scratches = scratches;
+    this.control = control;
+    this.holds = holds;
+  }
+
+  void start(Wiring w) {
+    this.wiring = w;
+  }
+
+  /** Listens for pushed record changes and removed services. */
+  RouteListener listener() {
+    return listener;
+  }
+
+  /** Peer {@code from} has no instance at {@code namespaceIp} (any more): re-resolve the flows that went there. */
+  public void onRouteNotFound(WorkerEndpoint from, InetAddress namespaceIp) {
+    scratches.get().counts[Counter.ROUTE_NOT_FOUND_RECEIVED.ordinal()]++;
+    control.execute(() -> reresolveFlowsTo(from, namespaceIp));
+  }
+
+  private void reresolveFlowsTo(WorkerEndpoint from, InetAddress namespaceIp) {
+    boolean v6 = namespaceIp instanceof Inet6Address;
+    long nHi = AddressWords.hi(namespaceIp);
+    long nLo = AddressWords.lo(namespaceIp);
+    Map<InetAddress, List<Flow>> byTarget = new HashMap<>();
+    table.forEach(h -> {
+      if (h.dir == Half.EGRESS && h.flow.client && h.v6 == v6 && h.nDstHi == nHi && h.nDstLo == nLo
+          && from.equals(h.nextHop)) {
+        byTarget.computeIfAbsent(h.flow.virtualDst, k -> new ArrayList<>()).add(h.flow);
+      }
+    });
+    for (Map.Entry<InetAddress, List<Flow>> e : byTarget.entrySet()) {
+      wiring.resolver().resolve(e.getKey()).whenComplete((res, err) -> {
+        for (Flow f : e.getValue()) {
+          InstanceRecord inst = null;
+          if (err == null && res != null && res.isFound()) {
+            inst = res.route().record().instance(f.instance.ordinal());
+          }
+          repoint(f, inst, true);
+        }
+      });
+    }
+  }
+
+  /**
+   * Points a client flow at its instance's current place. With {@code mustMove}, a flow whose
+   * instance is gone or unchanged is dropped so its next packet chooses afresh.
+   */
+  private void repoint(Flow f, InstanceRecord inst, boolean mustMove) {
+    Half old = f.out;
+    if (f.removed) {
+      return;
+    }
+    if (inst == null || !inst.reachableOver(!old.v6)) {
+      flows.remove(f);
+      return;
+    }
+    InetAddress target = inst.locator().namespaceIp(!old.v6);
+    WorkerEndpoint hop = wiring.nextHop(target, inst.locator());
+    long tHi = AddressWords.hi(target);
+    long tLo = AddressWords.lo(target);
+    if (tHi == old.nDstHi && tLo == old.nDstLo && Objects.equals(hop, old.nextHop)) {
+      if (mustMove) {
+        flows.remove(f);
+      }
+      return;
+    }
+    if (flows.replaceOut(f, old, old.withTarget(tHi, tLo, hop), false)) {
+      scratches.get().counts[Counter.FLOWS_REPOINTED.ordinal()]++;
+    }
+  }
+
+  private void repointService(ServiceRecord current) {
+    for (Flow f : clientFlowsOf(current.service())) {
+      repoint(f, current.instance(f.instance.ordinal()), false);
+    }
+  }
+
+  private List<Flow> clientFlowsOf(ServiceId service) {
+    List<Flow> found = new ArrayList<>();
+    table.forEach(h -> {
+      if (h.dir == Half.EGRESS && h.flow.client && h.flow.instance.service().equals(service)) {
+        found.add(h.flow);
+      }
+    });
+    return found;
+  }
+
+  private final class Listener implements RouteListener {
+    @Override
+    public void onRecordUpdated(ServiceRecord previous, ServiceRecord current) {
+      control.execute(() -> {
+        holds.checkHolds(current);
+        repointService(current);
+      });
+    }
+
+    @Override
+    public void onServiceRemoved(ServiceId service) {
+      control.execute(() -> clientFlowsOf(service).forEach(flows::remove));
+    }
+  }
+}
