@@ -12,8 +12,9 @@ import io.semnet.core.record.InstanceKey;
  * {@link InstanceKey}, not its position, so when one instance of n joins or leaves only about 1/n of
  * clients move. The table is rebuilt only when the candidate set's generation changes; a lookup is
  * one hash and an array read. If the chosen instance is unavailable, the next table slots are probed.
- * Which candidates are available is derived once per view version (the table is kept), so a probe
- * reads an array, not the view.
+ * Which candidates are available is derived once per view version (the table is kept, and also
+ * across a new record that lists the same instances in the same order), so a probe reads an array,
+ * not the view.
  *
  * <p>The table has a prime size of at least 1000 slots per candidate (capped at 65521): with 20
  * instances, removing one moved 5.4% of clients, only 0.4% of them off instances that stayed (at
@@ -46,6 +47,20 @@ public final class StickyPolicy implements RoutingPolicy {
 
     boolean isFor(CandidateSet c) {
       return set == c && generation == c.generation();
+    }
+
+    /** True if {@code c} has the same instances in the same order (the table depends on nothing else). */
+    boolean sameKeys(CandidateSet c) {
+      int n = c.size();
+      if (n != set.size()) {
+        return false;
+      }
+      for (int i = 0; i < n; i++) {
+        if (!c.get(i).key().equals(set.get(i).key())) {
+          return false;
+        }
+      }
+      return true;
     }
   }
 
@@ -119,13 +134,17 @@ public final class StickyPolicy implements RoutingPolicy {
       return NONE;
     }
 
-    /** The table for {@code c}: the cached one if it is for the same members, else a new one. */
+    /**
+     * The table for {@code c}: the cached one if it is for the same set, its slots if {@code c} only
+     * changed metadata (a new record with the same instances), else a new one.
+     */
     private Table table(CandidateSet c) {
       Table t = lastBuilt;
-      if (t == null || !t.isFor(c)) {
-        t = build(c);
-        lastBuilt = t;
+      if (t != null && t.isFor(c)) {
+        return t;
       }
+      t = t != null && t.sameKeys(c) ? new Table(c, c.generation(), t.slots) : build(c);
+      lastBuilt = t;
       return t;
     }
   }

@@ -325,13 +325,29 @@ class DerivedChoiceTest {
     s.select(c, 1, view);
     assertEquals(2, d.rebuilds());
     assertTrue(before == tableOf(d.peek()), "the Maglev table depends on the members only");
+    Object slots = field(before, "slots");
+
+    InstanceRecord[] recs = records(10);
+    recs[4] = instance(4, "p4", 42, null); // a new record: other capacity and location, same instances
+    CandidateSet sameInstances = CandidateSet.of(2, recs);
+    s.select(sameInstances, 1, view);
+    assertTrue(slots == field(tableOf(d.peek()), "slots"), "a record that only changes metadata keeps the slots");
+    InstanceRecord[] reordered = recs.clone();
+    reordered[0] = recs[1];
+    reordered[1] = recs[0];
+    s.select(CandidateSet.of(3, reordered), 1, view);
+    assertTrue(slots != field(tableOf(d.peek()), "slots"), "other positions need another table");
   }
 
   private static Object tableOf(Object snapshot) {
+    return field(snapshot, "table");
+  }
+
+  private static Object field(Object o, String name) {
     try {
-      var f = snapshot.getClass().getDeclaredField("table");
+      var f = o.getClass().getDeclaredField(name);
       f.setAccessible(true);
-      return f.get(snapshot);
+      return f.get(o);
     } catch (ReflectiveOperationException e) {
       throw new AssertionError(e);
     }
