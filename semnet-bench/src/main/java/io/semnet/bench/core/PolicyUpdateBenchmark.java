@@ -63,10 +63,11 @@ public class PolicyUpdateBenchmark {
     view = f.view;
     peers = f.peers;
     set = f.set;
-    // Two sets differing in one instance's capacity; each use moves its generation, as a new record does.
+    // Two sets differing in one instance's capacity: used in turn, each is a new set to the
+    // selector, as the translator's set for a newly arrived record is.
     InstanceRecord[] changed = f.records.clone();
     changed[candidates / 2] = PolicyFixture.record(f.records[0].service(), candidates / 2, 95.5);
-    alternate = new CandidateSet[] {new SwappableSet(f.records), new SwappableSet(changed)};
+    alternate = new CandidateSet[] {CandidateSet.of(2, f.records), CandidateSet.of(3, changed)};
     selector = RoutingPolicyRegistry.getDefaultRegistry().policy(policy).newSelector();
     selector.select(set, 0, view);
   }
@@ -88,9 +89,7 @@ public class PolicyUpdateBenchmark {
 
   @Benchmark
   public int capacityChange() {
-    SwappableSet s = (SwappableSet) alternate[turn++ & 1];
-    s.generation++;
-    return selector.select(s, client++, view);
+    return selector.select(alternate[turn++ & 1], client++, view);
   }
 
   @Benchmark
@@ -98,31 +97,5 @@ public class PolicyUpdateBenchmark {
     int t = turn++;
     view.recordPeerRtt(peers[t % peers.length], ((t / peers.length) & 1) == 0 ? 900_000L : 9_000_000L);
     return view.version();
-  }
-
-  /** A candidate set whose generation the benchmark moves, as a new record would. */
-  private static final class SwappableSet implements CandidateSet {
-    private final InstanceRecord[] members;
-    long generation;
-
-    SwappableSet(InstanceRecord[] members) {
-      this.members = members;
-      this.generation = 1;
-    }
-
-    @Override
-    public int size() {
-      return members.length;
-    }
-
-    @Override
-    public InstanceRecord get(int index) {
-      return members[index];
-    }
-
-    @Override
-    public long generation() {
-      return generation;
-    }
   }
 }
