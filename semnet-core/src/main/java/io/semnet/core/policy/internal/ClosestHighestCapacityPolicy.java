@@ -13,7 +13,7 @@ import java.util.List;
  * in {@code closest}); ties go to the closer one. Default k = 3. For k-pruning, ranks by distance.
  *
  * <p>Like {@code closest}, the choice is derived once per (candidate set generation, view version)
- * and reused for every flow until either changes (see {@link DerivingSelector}).
+ * and reused for every flow until either changes (see {@code DerivingSelector}).
  */
 public final class ClosestHighestCapacityPolicy implements RoutingPolicy {
   public static final String NAME = "closesthc";

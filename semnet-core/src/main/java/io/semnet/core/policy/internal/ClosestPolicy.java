@@ -18,7 +18,7 @@ import java.util.List;
  *
  * <p>The choice depends only on the candidate set and the view's RTTs and peer states, so each
  * selector derives it once per (candidate set generation, view version) and answers every flow
- * from that (see {@link DerivingSelector}).
+ * from that (see {@code DerivingSelector}).
  */
 public final class ClosestPolicy implements RoutingPolicy {
   public static final String NAME = "closest";
