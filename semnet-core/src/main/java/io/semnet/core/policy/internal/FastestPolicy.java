@@ -43,11 +43,12 @@ public final class FastestPolicy implements RoutingPolicy {
       long r = ThreadLocalRandom.current().nextLong();
       int a = (int) (((r >>> 32) * m) >>> 32);
       int b = a + 1 + (int) (((r & 0xFFFFFFFFL) * (m - 1)) >>> 32);
-      if (b >= m) {
-        b -= m;
-      }
+      b -= m & ((m - 1 - b) >> 31); // wrap past the end; a coin toss, so without a branch
       InstanceStats[] stats = d.stats;
-      return cost(stats[b]) < cost(stats[a]) ? index[b] : index[a];
+      // Which one wins is a coin toss to the branch predictor too, so decide without a branch: costs
+      // are non-negative, where the order of the raw bits is the order of the values.
+      long diff = Double.doubleToRawLongBits(cost(stats[b])) - Double.doubleToRawLongBits(cost(stats[a]));
+      return index[a + (int) (diff >>> 63) * (b - a)];
     }
 
     @Override
