@@ -1,17 +1,9 @@
 package io.semnet.bench.core;
 
-import io.semnet.core.address.Addresses;
-import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.core.policy.CandidateSet;
 import io.semnet.core.policy.InstanceSelector;
 import io.semnet.core.policy.LocalNodeView;
 import io.semnet.core.policy.RoutingPolicyRegistry;
-import io.semnet.core.record.GeoPoint;
-import io.semnet.core.record.InstanceMetadata;
-import io.semnet.core.record.InstanceRecord;
-import io.semnet.core.record.Locator;
-import io.semnet.core.service.ServiceId;
-import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -26,8 +18,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Cost of one policy choice for a new flow, per built-in policy and candidate count. Run with
- * {@code -prof gc} to see allocation (expected 0 B/op).
+ * Cost of one policy choice for a new flow, per built-in policy and candidate count, while the
+ * measurements stand still (the policies then answer from state derived at the last change; what a
+ * change costs is {@link PolicyUpdateBenchmark}). Run with {@code -prof gc} to see allocation
+ * (expected 0 B/op).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -49,20 +43,9 @@ public class PolicyChoiceBenchmark {
 
   @Setup
   public void setup() {
-    ServiceId svc = ServiceId.of("bench", "ns", "svc", "prod");
-    view = new LocalNodeView("self", GeoPoint.of(48.1, 11.6));
-    InstanceRecord[] recs = new InstanceRecord[candidates];
-    for (int i = 0; i < candidates; i++) {
-      String node = "node" + i;
-      WorkerEndpoint w = WorkerEndpoint.of(node,
-          new InetSocketAddress(Addresses.parseLiteral("192.0.2." + (1 + i % 250)), 50000 + i), new byte[32]);
-      Locator loc = Locator.of(Addresses.parseLiteral("172.16." + (i / 60) + "." + (2 + i % 60)), null, w, 1);
-      recs[i] = InstanceRecord.of(svc, i, Addresses.parseLiteral("172.30.0." + (1 + i)), null, loc,
-          InstanceMetadata.of(GeoPoint.of(45 + i % 10, 10 + i % 7), 10 + (i * 37) % 90, ""));
-      view.recordPeerRtt(node, 1_000_000L + (i * 7919L) % 5_000_000L);
-      view.recordSetupLatency(recs[i].key(), 2_000_000L + (i * 104729L) % 3_000_000L);
-    }
-    set = CandidateSet.of(1, recs);
+    PolicyFixture f = new PolicyFixture(candidates);
+    view = f.view;
+    set = f.set;
     selector = RoutingPolicyRegistry.getDefaultRegistry().policy(policy).newSelector();
   }
 

@@ -4,7 +4,16 @@ package io.semnet.core.policy;
  * Chooses the instance for each new flow to one ServiceIP. A selector holds the policy's per-ServiceIP
  * state (a rotation counter, a hash table) and is called concurrently from data-path threads: it
  * must be thread-safe, must not block and must not allocate in {@link #select} (rebuilding derived
- * state when {@link CandidateSet#generation()} changes is allowed).
+ * state when {@link CandidateSet#generation()} or {@link NodeView#version()} changes is allowed).
+ *
+ * <p>A selector whose choice depends on rarely changing measurements (RTT, peer liveness) and on
+ * records should not rescan its candidates per flow. The built-ins keep one immutable snapshot per
+ * selector, tagged with (candidate set, its generation, view, view version): a choice compares the
+ * tag with the current values and answers from the snapshot; the first choice after a change
+ * rebuilds it (reading {@code version()} before the measurements, so the tag is never newer than
+ * the data), one thread at a time, while the others compute that one choice directly. Measurements
+ * that change per flow (active flows, set-up latency) are read live, through
+ * {@link NodeView#instanceStats} handles kept in the snapshot.
  */
 public interface InstanceSelector {
   /** Returned when no candidate is available. */

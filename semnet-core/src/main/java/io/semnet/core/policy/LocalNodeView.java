@@ -4,13 +4,19 @@ import io.semnet.core.record.GeoPoint;
 import io.semnet.core.record.InstanceKey;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 /**
  * The node's mutable {@link NodeView}: the tunnel reports peer RTTs and liveness, the translator
  * reports flows and set-up latencies, policies read. Thread-safe; updates for a known peer or
  * instance allocate nothing.
+ *
+ * <p>{@link #version()} moves after every update that changes a peer's smoothed RTT or up/down
+ * state, forgets a peer, or creates or forgets an instance's measurement cell (so handles from
+ * {@link #instanceStats} stay valid while it does not move). An update writes its measurement, then
+ * bumps the version with one atomic increment: the keepalive thread never does per-policy work.
  */
 public final class LocalNodeView implements NodeView {
   /** Weight of a new set-up latency sample in the EWMA. */
@@ -22,6 +28,7 @@ public final class LocalNodeView implements NodeView {
   private final GeoPoint localLocation;
   private final ConcurrentHashMap<String, Peer> peers = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<InstanceKey, Instance> instances = new ConcurrentHashMap<>();
+  private final AtomicLong version = new AtomicLong();
 
   public LocalNodeView(String localNodeId, GeoPoint localLocation) {
     this.localNodeId = Objects.requireNonNull(localNodeId, "localNodeId");
@@ -36,6 +43,17 @@ public final class LocalNodeView implements NodeView {
   @Override
   public GeoPoint localLocation() {
     return localLocation;
+  }
+
+  @Override
+  public long version() {
+    return version.get();
+  }
+
+  @Override
+  public InstanceStats instanceStats(InstanceKey instance) {
+    Instance i = instances.get(instance);
+    return i == null ? NOT_MEASURED : i;
   }
 
   @Override
@@ -56,13 +74,13 @@ public final class LocalNodeView implements NodeView {
   @Override
   public int activeFlows(InstanceKey instance) {
     Instance i = instances.get(instance);
-    return i == null ? 0 : i.flows.get();
+    return i == null ? 0 : i.flows;
   }
 
   @Override
   public long setupLatencyNanos(InstanceKey instance) {
     Instance i = instances.get(instance);
-    return i == null ? UNKNOWN : i.setupEwma.get();
+    return i == null ? UNKNOWN : i.setupEwma;
   }
 
   /** Records an RTT sample to a peer and marks it up. */
@@ -71,28 +89,40 @@ public final class LocalNodeView implements NodeView {
       throw new IllegalArgumentException("negative RTT");
     }
     Peer p = peer(nodeId);
-    p.up = true;
-    ewma(p.srtt, rttNanos, RTT_ALPHA);
+    boolean changed = false;
+    if (!p.up) {
+      p.up = true;
+      changed = true;
+    }
+    if (p.fold(rttNanos) | changed) {
+      version.incrementAndGet();
+    }
   }
 
   /** Marks a peer down (probes unanswered) or up again. */
   public void setPeerUp(String nodeId, boolean up) {
-    peer(nodeId).up = up;
+    Peer p = peer(nodeId);
+    if (p.up != up) {
+      p.up = up;
+      version.incrementAndGet();
+    }
   }
 
   /** Forgets everything about a peer (e.g. its link was closed). */
   public void forgetPeer(String nodeId) {
-    peers.remove(nodeId);
+    if (peers.remove(nodeId) != null) {
+      version.incrementAndGet();
+    }
   }
 
   public void flowOpened(InstanceKey instance) {
-    instance(instance).flows.incrementAndGet();
+    Instance.FLOWS.incrementAndGet(instance(instance));
   }
 
   public void flowClosed(InstanceKey instance) {
     Instance i = instances.get(instance);
     if (i != null) {
-      i.flows.updateAndGet(v -> v > 0 ? v - 1 : 0);
+      i.decrementFlows();
     }
   }
 
@@ -101,21 +131,19 @@ public final class LocalNodeView implements NodeView {
     if (nanos < 0) {
       return;
     }
-    ewma(instance(instance).setupEwma, nanos, SETUP_EWMA_ALPHA);
+    instance(instance).foldSetup(nanos);
   }
 
   /** Drops measurements of an instance that no longer exists. */
   public void forgetInstance(InstanceKey instance) {
-    instances.remove(instance);
+    if (instances.remove(instance) != null) {
+      version.incrementAndGet();
+    }
   }
 
-  private static void ewma(AtomicLong cell, long sample, double alpha) {
-    long prev;
-    long next;
-    do {
-      prev = cell.get();
-      next = prev < 0 ? sample : (long) (prev + alpha * (sample - prev));
-    } while (!cell.compareAndSet(prev, next));
+  /** The EWMA after {@code sample}; the first sample ({@code prev} unknown) is taken as it is. */
+  private static long ewma(long prev, long sample, double alpha) {
+    return prev < 0 ? sample : (long) (prev + alpha * (sample - prev));
   }
 
   private Peer peer(String nodeId) {
@@ -137,6 +165,7 @@ public final class LocalNodeView implements NodeView {
       i = instances.putIfAbsent(key, fresh);
       if (i == null) {
         i = fresh;
+        version.incrementAndGet(); // handles taken before now read NOT_MEASURED
       }
     }
     return i;
@@ -144,11 +173,65 @@ public final class LocalNodeView implements NodeView {
 
   private static final class Peer {
     final AtomicLong srtt = new AtomicLong(UNKNOWN);
+
+    /** Folds an RTT sample into the smoothed RTT; true if it changed. */
+    boolean fold(long sample) {
+      long prev;
+      long next;
+      do {
+        prev = srtt.get();
+        next = ewma(prev, sample, RTT_ALPHA);
+      } while (!srtt.compareAndSet(prev, next));
+      return next != prev;
+    }
     volatile boolean up = true;
   }
 
-  private static final class Instance {
-    final AtomicInteger flows = new AtomicInteger();
-    final AtomicLong setupEwma = new AtomicLong(UNKNOWN);
+  /** Stats of an instance without a measurement cell: no flows, latency unknown. */
+  private static final InstanceStats NOT_MEASURED = new InstanceStats() {
+    @Override
+    public int activeFlows() {
+      return 0;
+    }
+
+    @Override
+    public long setupLatencyNanos() {
+      return UNKNOWN;
+    }
+  };
+
+  /** An instance's measurements, in plain volatile fields so policies read them in one hop. */
+  private static final class Instance implements InstanceStats {
+    static final AtomicIntegerFieldUpdater<Instance> FLOWS =
+        AtomicIntegerFieldUpdater.newUpdater(Instance.class, "flows");
+    static final AtomicLongFieldUpdater<Instance> SETUP_EWMA =
+        AtomicLongFieldUpdater.newUpdater(Instance.class, "setupEwma");
+
+    volatile int flows;
+    volatile long setupEwma = UNKNOWN;
+
+    void decrementFlows() {
+      int v;
+      do {
+        v = flows;
+      } while (v > 0 && !FLOWS.compareAndSet(this, v, v - 1));
+    }
+
+    void foldSetup(long sample) {
+      long prev;
+      do {
+        prev = setupEwma;
+      } while (!SETUP_EWMA.compareAndSet(this, prev, ewma(prev, sample, SETUP_EWMA_ALPHA)));
+    }
+
+    @Override
+    public int activeFlows() {
+      return flows;
+    }
+
+    @Override
+    public long setupLatencyNanos() {
+      return setupEwma;
+    }
   }
 }

@@ -10,10 +10,42 @@ import io.semnet.core.record.InstanceRecord;
  * connection set-up latency per instance (measured by the translator from TCP handshakes).
  *
  * <p>All reads are lock-free and allocation-free, so policies can call them on the data path.
+ *
+ * <h2>Deriving state once per change</h2>
+ *
+ * <p>A policy that orders candidates by what changes rarely (RTT, peer liveness) need not rescan
+ * them for every flow: it may derive its choice, or an ordering, once and reuse it while nothing
+ * it depends on has changed. What it may rely on:
+ *
+ * <ul>
+ *   <li>{@link #version()} increases whenever {@link #rttNanos(String)} or
+ *       {@link #isPeerUp(String)} would answer differently for some peer, and whenever a handle
+ *       from {@link #instanceStats} would stop reflecting its instance. It does <em>not</em> move
+ *       for {@link #activeFlows} or {@link #setupLatencyNanos}, which change with every flow: read
+ *       those live, through an {@link InstanceStats} handle.
+ *   <li>The measurement is written before the version moves. A policy that reads
+ *       {@code version()} first and the measurements after derives from data at least as new as
+ *       that version; tagging the derived state with the version read first is therefore safe
+ *       (at worst it is rebuilt once more than needed, never kept when stale).
+ *   <li>Everything a record carries (capacity, location, membership) is covered by
+ *       {@link CandidateSet#generation()}: derived state is valid for one (candidate set,
+ *       generation, view, version).
+ *   <li>A view that reports no changes returns {@link #UNVERSIONED}; a policy must then derive
+ *       nothing across choices.
+ * </ul>
+ *
+ * <p>The node's {@link LocalNodeView} bumps the version only from its update methods (the tunnel's
+ * keepalive thread, the translator), each bump a single atomic increment: a policy should rebuild
+ * lazily on the first choice that sees a new version, at most once per version (see the built-in
+ * policies), so a burst of measurements costs one rebuild per candidate set that is used, not one
+ * per measurement per set.
  */
 public interface NodeView {
   /** Value returned for a measurement that has not been made. */
   long UNKNOWN = -1;
+
+  /** {@link #version()} of a view that does not report changes. */
+  long UNVERSIONED = Long.MIN_VALUE;
 
   /** This node's id; instances on it have RTT 0. */
   String localNodeId();
@@ -33,6 +65,36 @@ public interface NodeView {
   /** EWMA of TCP set-up latency to the instance in nanoseconds, or {@link #UNKNOWN}. */
   long setupLatencyNanos(InstanceKey instance);
 
+  /**
+   * A number that increases (never to {@link #UNVERSIONED}) whenever a peer's RTT or up/down state
+   * changes, a peer is forgotten, or a handle returned by {@link #instanceStats} goes stale; see
+   * the class comment. The default, {@link #UNVERSIONED}, promises nothing.
+   */
+  default long version() {
+    return UNVERSIONED;
+  }
+
+  /**
+   * A handle that reads the instance's flow count and set-up latency without a lookup, for
+   * policies that read them per choice. It keeps reflecting the instance's measurements while
+   * {@link #version()} is unchanged; after a change, ask again. May allocate: call it when deriving
+   * state, not per choice. The default reads through {@link #activeFlows} and
+   * {@link #setupLatencyNanos}.
+   */
+  default InstanceStats instanceStats(InstanceKey instance) {
+    return new InstanceStats() {
+      @Override
+      public int activeFlows() {
+        return NodeView.this.activeFlows(instance);
+      }
+
+      @Override
+      public long setupLatencyNanos() {
+        return NodeView.this.setupLatencyNanos(instance);
+      }
+    };
+  }
+
   /** True if the instance is placed and its node is not marked down. */
   default boolean isAvailable(InstanceRecord instance) {
     return instance.locator() != null && isPeerUp(instance.locator().worker().nodeId());
@@ -41,5 +103,17 @@ public interface NodeView {
   /** RTT to the node hosting {@code instance}, or {@link #UNKNOWN}. */
   default long rttNanos(InstanceRecord instance) {
     return instance.locator() == null ? UNKNOWN : rttNanos(instance.locator().worker().nodeId());
+  }
+
+  /**
+   * Live per-flow measurements of one instance (see {@link #instanceStats}). Reads are lock-free
+   * and allocation-free.
+   */
+  interface InstanceStats {
+    /** Flows this node currently has open to the instance. */
+    int activeFlows();
+
+    /** EWMA of TCP set-up latency to the instance in nanoseconds, or {@link #UNKNOWN}. */
+    long setupLatencyNanos();
   }
 }

@@ -54,4 +54,35 @@ final class Closeness {
     }
     return best;
   }
+
+  /**
+   * The (at most) {@code k} available candidates with the smallest (key, index), closest first:
+   * the same ones {@code k} rounds of {@link #nextClosest} yield, in one pass. Allocates; for
+   * deriving, not per choice.
+   */
+  static int[] kClosest(CandidateSet c, NodeView view, int k) {
+    int[] idx = new int[Math.min(k, c.size())];
+    long[] keys = new long[idx.length];
+    int count = 0;
+    for (int i = 0, n = c.size(); i < n && idx.length > 0; i++) {
+      InstanceRecord r = c.get(i);
+      if (!view.isAvailable(r)) {
+        continue;
+      }
+      long key = key(r, view);
+      // Indices rise, so among equal keys the earlier one stays ahead: only a smaller key displaces.
+      if (count == idx.length && key >= keys[count - 1]) {
+        continue;
+      }
+      int pos = count < idx.length ? count++ : count - 1;
+      while (pos > 0 && keys[pos - 1] > key) {
+        keys[pos] = keys[pos - 1];
+        idx[pos] = idx[pos - 1];
+        pos--;
+      }
+      keys[pos] = key;
+      idx[pos] = i;
+    }
+    return count == idx.length ? idx : java.util.Arrays.copyOf(idx, count);
+  }
 }

@@ -11,6 +11,9 @@ import java.util.List;
 /**
  * {@code closesthc}: the highest-capacity instance among the k closest available ones (closeness as
  * in {@code closest}); ties go to the closer one. Default k = 3. For k-pruning, ranks by distance.
+ *
+ * <p>Like {@code closest}, the choice is derived once per (candidate set generation, view version)
+ * and reused for every flow until either changes (see {@code DerivingSelector}).
  */
 public final class ClosestHighestCapacityPolicy implements RoutingPolicy {
   public static final String NAME = "closesthc";
@@ -40,10 +43,32 @@ public final class ClosestHighestCapacityPolicy implements RoutingPolicy {
 
   @Override
   public InstanceSelector newSelector() {
-    return this::select;
+    return new Selector();
   }
 
-  private int select(CandidateSet c, long affinityKey, NodeView view) {
+  private final class Selector extends DerivingSelector.FixedChoice {
+    @Override
+    int choose(CandidateSet c, NodeView view) {
+      int best = InstanceSelector.NONE;
+      double bestCap = -1;
+      for (int i : Closeness.kClosest(c, view, k)) {
+        double cap = c.get(i).metadata().capacity();
+        if (cap > bestCap) {
+          best = i;
+          bestCap = cap;
+        }
+      }
+      return best;
+    }
+
+    @Override
+    int scan(CandidateSet c, NodeView view) {
+      return scanKClosest(c, view);
+    }
+  }
+
+  /** The choice computed from scratch, without allocating: k rounds of {@link Closeness#nextClosest}. */
+  private int scanKClosest(CandidateSet c, NodeView view) {
     int best = InstanceSelector.NONE;
     double bestCap = -1;
     long prevKey = Long.MIN_VALUE;

@@ -15,6 +15,10 @@ import java.util.List;
  * {@code closest}: the available instance with the lowest measured RTT from this node (local
  * instances have RTT 0); if no RTT is known, the one nearest by location; ties go to the lower
  * index. For k-pruning, ranks by distance to the requester.
+ *
+ * <p>The choice depends only on the candidate set and the view's RTTs and peer states, so each
+ * selector derives it once per (candidate set generation, view version) and answers every flow
+ * from that (see {@code DerivingSelector}).
  */
 public final class ClosestPolicy implements RoutingPolicy {
   public static final String NAME = "closest";
@@ -26,7 +30,14 @@ public final class ClosestPolicy implements RoutingPolicy {
 
   @Override
   public InstanceSelector newSelector() {
-    return (candidates, affinityKey, view) -> Closeness.nextClosest(candidates, view, Long.MIN_VALUE, -1);
+    return new Selector();
+  }
+
+  private static final class Selector extends DerivingSelector.FixedChoice {
+    @Override
+    int scan(CandidateSet c, NodeView view) {
+      return Closeness.nextClosest(c, view, Long.MIN_VALUE, -1);
+    }
   }
 
   @Override

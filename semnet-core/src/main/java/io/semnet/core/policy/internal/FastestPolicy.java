@@ -3,6 +3,7 @@ package io.semnet.core.policy.internal;
 import io.semnet.core.policy.CandidateSet;
 import io.semnet.core.policy.InstanceSelector;
 import io.semnet.core.policy.NodeView;
+import io.semnet.core.policy.NodeView.InstanceStats;
 import io.semnet.core.policy.RoutingPolicy;
 import io.semnet.core.record.InstanceRecord;
 import java.util.concurrent.ThreadLocalRandom;
@@ -13,6 +14,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * SYN-to-SYN-ACK latency measured by this node's translator × (active flows + 1). An instance never
  * measured costs 0, so new instances get traffic and thereby a measurement. Drawing two instead of
  * taking the global minimum avoids herding every node onto one instance between measurements.
+ *
+ * <p>The available candidates and their {@link NodeView#instanceStats} handles are derived once per
+ * (candidate set generation, view version); a choice then draws two positions and reads four
+ * counters, without a map lookup.
  */
 public final class FastestPolicy implements RoutingPolicy {
   public static final String NAME = "fastest";
@@ -24,10 +29,41 @@ public final class FastestPolicy implements RoutingPolicy {
 
   @Override
   public InstanceSelector newSelector() {
-    return FastestPolicy::select;
+    return new Selector();
   }
 
-  static int select(CandidateSet c, long affinityKey, NodeView view) {
+  /** Derives the available candidates with their stats handles. */
+  private static final class Selector extends DerivingSelector.SubsetSelector {
+    @Override
+    int pick(Subset d, long affinityKey) {
+      int[] index = d.index;
+      int m = index.length;
+      // Both draws from one random long, each half scaled to its range by a multiply (no division;
+      // the bias, below m / 2^32, is far under the measurements' noise).
+      long r = ThreadLocalRandom.current().nextLong();
+      int a = (int) (((r >>> 32) * m) >>> 32);
+      int b = a + 1 + (int) (((r & 0xFFFFFFFFL) * (m - 1)) >>> 32);
+      b -= m & ((m - 1 - b) >> 31); // wrap past the end; a coin toss, so without a branch
+      InstanceStats[] stats = d.stats;
+      // Which one wins is a coin toss to the branch predictor too, so decide without a branch: costs
+      // are non-negative, where the order of the raw bits is the order of the values.
+      long diff = Double.doubleToRawLongBits(cost(stats[b])) - Double.doubleToRawLongBits(cost(stats[a]));
+      return index[a + (int) (diff >>> 63) * (b - a)];
+    }
+
+    @Override
+    Subset derive(CandidateSet c, NodeView view, long version, Subset previous) {
+      return new Subset(c, view, version, availableIndices(c, view), true);
+    }
+
+    @Override
+    int scan(CandidateSet c, long affinityKey, NodeView view) {
+      return scanFromScratch(c, view);
+    }
+  }
+
+  /** The choice computed without derived state: two random available candidates, looked up. */
+  static int scanFromScratch(CandidateSet c, NodeView view) {
     int n = c.size();
     if (n == 0) {
       return InstanceSelector.NONE;
@@ -61,7 +97,14 @@ public final class FastestPolicy implements RoutingPolicy {
   }
 
   static double cost(InstanceRecord r, NodeView view) {
-    long ewma = view.setupLatencyNanos(r.key());
-    return (ewma < 0 ? 0.0 : (double) ewma) * (view.activeFlows(r.key()) + 1);
+    return cost(view.setupLatencyNanos(r.key()), view.activeFlows(r.key()));
+  }
+
+  private static double cost(InstanceStats s) {
+    return cost(s.setupLatencyNanos(), s.activeFlows());
+  }
+
+  private static double cost(long setupEwma, int activeFlows) {
+    return (setupEwma < 0 ? 0.0 : (double) setupEwma) * (activeFlows + 1);
   }
 }
