@@ -126,7 +126,7 @@ breakdown() {
   perf script -i "$WORK/perf.data" --ns -F tid,time,event,trace 2>/dev/null \
     | python3 semnet-bench/e2e/breakdown.py --tun "${tun%,}" --tunnel "${tunnel%,}" --app "$srv,$cli" \
         --json "$WORK/breakdown.json" || echo "breakdown: no usable trace" >&2
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["rtt_p50_untraced_us"]=float(sys.argv[2] or "nan"); d["rtt_p50_traced_us"]=float(sys.argv[3] or "nan"); json.dump(d,open(sys.argv[1],"w"))' \
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["sockperf_p50_untraced_us"]=float(sys.argv[2] or "nan"); d["sockperf_p50_traced_us"]=float(sys.argv[3] or "nan"); json.dump(d,open(sys.argv[1],"w"))' \
     "$WORK/breakdown.json" "$base" "$traced" 2>/dev/null || true
 }
 
