@@ -1,28 +1,42 @@
 #!/usr/bin/env bash
-# End-to-end benchmark: TCP throughput (iperf3), request latency (sockperf TCP ping-pong) and
-# system-wide CPU per GB from a client instance to a server instance on another node, through
-# SemNet (authenticated tunnel, the default, and plaintext) and through the kernel alone on the
-# same two-worker topology (plain routing; kube-proxy-style iptables DNAT + kernel VXLAN with the
-# VXLAN MTU fitted to the underlay). Everything runs in network namespaces this script creates and
-# removes. Needs root, iperf3, sockperf, iptables and a built SemNet (mvn -B -DskipTests package).
+# End-to-end benchmark: TCP throughput (iperf3), request latency p50/p99 (sockperf TCP ping-pong),
+# TCP connections per second (tcpconn.c, compiled here with gcc), 64-byte UDP datagrams per second
+# delivered (iperf3 -u, counted at the receiver) and system-wide CPU per GB from a client instance
+# to a server instance on another node, through SemNet (authenticated tunnel, the default, and
+# plaintext) and through the kernel alone on the same two-worker topology (plain routing;
+# kube-proxy-style iptables DNAT + kernel VXLAN with the VXLAN MTU fitted to the underlay).
+# The paths alternate, round after round (--rounds N, default 3); the JSON holds per path the median
+# of each metric with its min and max, ratios between medians, and every round's values. See
+# README.md beside this file for how to read the figures. Everything runs in network namespaces
+# this script creates and removes. Needs root, iperf3, sockperf, iptables, gcc and a built SemNet
+# (mvn -B -DskipTests package); --breakdown also needs perf.
 #
-#   semnet-bench/e2e/run.sh [--json FILE] [--secs N] [--only kernel|semnet]
+#   semnet-bench/e2e/run.sh [--json FILE] [--rounds N] [--secs N] [--only kernel|semnet]
+#                           [--conn-threads N] [--breakdown]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 JSON=""
 SECS=8
+ROUNDS=3
+CONN_THREADS=4
+BREAKDOWN=0
 PATHS="kernel semnet"
 while (($#)); do
   case "$1" in
     --json) JSON="$2"; shift 2 ;;
     --secs) SECS="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --conn-threads) CONN_THREADS="$2"; shift 2 ;;
+    --breakdown) BREAKDOWN=1; shift ;;
     --only) PATHS="$2"; shift 2 ;;   # kernel or semnet
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds needs a positive integer" >&2; exit 2; }
 P=e2eb
 NS=(${P}w1 ${P}w2 ${P}s1 ${P}s2)
 SEMNET_PID=""
+WORK=$(mktemp -d /tmp/${P}.XXXXXX)
 cleanup() {
   [ -n "$SEMNET_PID" ] && kill "$SEMNET_PID" 2>/dev/null && wait "$SEMNET_PID" 2>/dev/null || true
   SEMNET_PID=""
@@ -31,18 +45,24 @@ cleanup() {
     ip netns del "$n" 2>/dev/null || true
   done
 }
-trap cleanup EXIT INT TERM
+trap 'cleanup; rm -rf "$WORK"' EXIT INT TERM
+
+# The same connection-rate client and server on every path, built from source for this machine.
+gcc -O2 -Wall -pthread -o "$WORK/tcpconn" semnet-bench/e2e/tcpconn.c
 
 # ---- measurement helpers -------------------------------------------------------------------
 busy_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 HZ=$(getconf CLK_TCK)
 
-# measure CLIENT_NS SERVER_NS DST -> sets TP_GBPS LAT_P50 CPU_S_PER_GB
+# measure CLIENT_NS SERVER_NS DST
+#   -> sets TP_GBPS CPU_S_PER_GB LAT_P50 LAT_P99 CONN_PER_S UDP_PPS
 measure() {
   local cns=$1 sns=$2 dst=$3
   ip netns exec "$sns" iperf3 -s -1 -D >/dev/null 2>&1
   ip netns exec "$sns" sockperf server -i 0.0.0.0 -p 11111 --tcp >/dev/null 2>&1 &
   local sp=$!
+  ip netns exec "$sns" "$WORK/tcpconn" server 11112 >/dev/null 2>&1 &
+  local cs=$!
   sleep 1
   local j0; j0=$(busy_jiffies)
   # -O 3: the first seconds are not counted on any path, so a JIT warming up is not measured.
@@ -51,9 +71,63 @@ measure() {
   read -r TP_GBPS BYTES < <(python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]["sum_received"]; print(round(e["bits_per_second"]/1e9,3), e["bytes"])' <<<"$out")
   CPU_S_PER_GB=$(python3 -c "print(round(($j1-$j0)/$HZ/($BYTES/1e9),3))")
   ip netns exec "$cns" sockperf ping-pong -i "$dst" -p 11111 --tcp -t 2 >/dev/null 2>&1 || true   # warm-up
-  LAT_P50=$(ip netns exec "$cns" sockperf ping-pong -i "$dst" -p 11111 --tcp -t "$SECS" 2>&1 \
-    | awk -F'= ' '/percentile 50.000/{gsub(/ /,"",$2); print $2}' | head -1)
+  out=$(ip netns exec "$cns" sockperf ping-pong -i "$dst" -p 11111 --tcp -t "$SECS" 2>&1 || true)
+  LAT_P50=$(awk -F'= ' '/percentile 50.000/{gsub(/ /,"",$2); print $2}' <<<"$out" | head -1)
+  LAT_P99=$(awk -F'= ' '/percentile 99.000/{gsub(/ /,"",$2); print $2}' <<<"$out" | head -1)
   kill $sp 2>/dev/null || true; wait $sp 2>/dev/null || true
+  # Connections: one uncounted second first (flows, JIT), then $SECS seconds counted.
+  out=$(ip netns exec "$cns" "$WORK/tcpconn" client "$dst" 11112 "$SECS" "$CONN_THREADS" 1 || true)
+  CONN_PER_S=$(sed -n 's/.*conn_per_s=\([0-9.]*\).*/\1/p' <<<"$out")
+  [ -n "$out" ] && echo "    tcpconn: $out" >&2
+  kill $cs 2>/dev/null || true; wait $cs 2>/dev/null || true
+  # 64-byte UDP datagrams as fast as the sender can; what the receiving iperf3 got, per second.
+  ip netns exec "$sns" iperf3 -s -1 -D >/dev/null 2>&1
+  sleep 0.5
+  out=$(ip netns exec "$cns" iperf3 -c "$dst" -u -l 64 -b 0 -t "$SECS" -O 1 -J || true)
+  UDP_PPS=$(python3 -c 'import json,sys
+try:
+  e=json.load(sys.stdin)["end"]["sum_received"]; print(round(e["bytes"]/64/e["seconds"]))
+except Exception: pass' <<<"$out")
+}
+
+# breakdown CLIENT_NS SERVER_NS DST: where one request's time goes inside SemNet. A UDP ping-pong
+# (sockperf) runs once untraced and once while perf records the scheduler's wake-ups and the system
+# calls of the SemNet threads and of sockperf; breakdown.py cuts every one-way pass into stages at
+# those boundaries (no hook in the data path). Tracing costs a little per event, so the traced
+# round trip is longer than the untraced one; both are printed.
+breakdown() {
+  local cns=$1 sns=$2 dst=$3 t comm tun="" tunnel=""
+  command -v perf >/dev/null || { echo "breakdown: perf is not installed" >&2; return 0; }
+  for t in /proc/"$SEMNET_PID"/task/*; do
+    comm=$(cat "$t/comm" 2>/dev/null || true)
+    case "$comm" in
+      tun-*) tun+="${t##*/}," ;;
+      semnet-tunnel*) tunnel+="${t##*/}," ;;
+    esac
+  done
+  ip netns exec "$sns" sockperf server -i 0.0.0.0 -p 11115 >/dev/null 2>&1 &
+  local srv=$!
+  sleep 1
+  local base
+  base=$(ip netns exec "$cns" sockperf ping-pong -i "$dst" -p 11115 -t 3 2>&1 \
+    | awk -F'= ' '/percentile 50.000/{gsub(/ /,"",$2); print $2}' | head -1)
+  # sockperf's pid is the one `ip netns exec` execs into; it waits until perf is recording.
+  ip netns exec "$cns" sh -c "sleep 1; exec sockperf ping-pong -i $dst -p 11115 -t 3" >"$WORK/bd-sockperf.txt" 2>&1 &
+  local cli=$!
+  local pids="$tun$tunnel$srv,$cli" f="" w=""
+  for t in ${pids//,/ }; do f+="${f:+ || }common_pid == $t"; w+="${w:+ || }pid == $t"; done
+  perf record -q -a -k mono -o "$WORK/perf.data" -e sched:sched_wakeup --filter "$w" \
+    -e raw_syscalls:sys_enter --filter "$f" -e raw_syscalls:sys_exit --filter "$f" -- sleep 3.5 >/dev/null 2>&1 || true
+  wait $cli 2>/dev/null || true
+  kill $srv 2>/dev/null || true; wait $srv 2>/dev/null || true
+  local traced
+  traced=$(awk -F'= ' '/percentile 50.000/{gsub(/ /,"",$2); print $2}' "$WORK/bd-sockperf.txt" | head -1)
+  echo "---- latency breakdown, SemNet (aead), UDP ping-pong, one-way pass; sockperf p50 (half the round trip) untraced $base us, traced $traced us"
+  perf script -i "$WORK/perf.data" --ns -F tid,time,event,trace 2>/dev/null \
+    | python3 semnet-bench/e2e/breakdown.py --tun "${tun%,}" --tunnel "${tunnel%,}" --app "$srv,$cli" \
+        --json "$WORK/breakdown.json" || echo "breakdown: no usable trace" >&2
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["sockperf_p50_untraced_us"]=float(sys.argv[2] or "nan"); d["sockperf_p50_traced_us"]=float(sys.argv[3] or "nan"); json.dump(d,open(sys.argv[1],"w"))' \
+    "$WORK/breakdown.json" "$base" "$traced" 2>/dev/null || true
 }
 
 # ---- the kernel's topology (from ../shared/tools/kernel-baseline.sh) ------------------------
@@ -111,31 +185,54 @@ run_semnet() {
   [[ "$line" == READY* ]] || { echo "SemNet launcher did not come up; see /tmp/${P}-semnet.log" >&2; exit 1; }
   read -r _ cns sns dst <<<"$line"
   measure "$cns" "$sns" "$dst"
+  if ((BREAKDOWN)) && [ "$mode" = aead ] && [ "$round" = "$ROUNDS" ]; then
+    breakdown "$cns" "$sns" "$dst"
+  fi
   kill "$SEMNET_PID" 2>/dev/null || true; wait "$SEMNET_PID" 2>/dev/null || true; SEMNET_PID=""
   exec 9<&-
 }
 
-declare -A R
-record() { R[$1.tcp_gbps]=$TP_GBPS; R[$1.latency_p50_us]=$LAT_P50; R[$1.cpu_s_per_gb]=$CPU_S_PER_GB;
-  printf '%-22s tcp %8s Gbit/s   p50 %8s us   cpu %7s s/GB\n' "$1" "$TP_GBPS" "$LAT_P50" "$CPU_S_PER_GB"; }
+RESULTS="$WORK/results.tsv"
+: >"$RESULTS"
+record() {  # record PATH ROUND
+  local m v
+  for m in tcp_gbps:$TP_GBPS latency_p50_us:$LAT_P50 latency_p99_us:$LAT_P99 cpu_s_per_gb:$CPU_S_PER_GB \
+           tcp_conn_per_s:$CONN_PER_S udp_64b_pps:$UDP_PPS; do
+    printf '%s\t%s\t%s\t%s\n' "$1" "${m%%:*}" "${m#*:}" "$2" >>"$RESULTS"
+  done
+  printf '%-18s r%-2s tcp %7s Gbit/s  p50 %8s us  p99 %8s us  cpu %6s s/GB  conn %8s /s  udp64 %9s pps\n' \
+    "$1" "$2" "$TP_GBPS" "$LAT_P50" "$LAT_P99" "$CPU_S_PER_GB" "$CONN_PER_S" "$UDP_PPS"
+}
 
-if [[ " $PATHS " == *" kernel "* ]]; then
-  run_kernel_direct;      record kernel_direct
-  run_kernel_vxlan_dnat;  record kernel_vxlan_dnat
-fi
-if [[ " $PATHS " == *" semnet "* ]]; then
-  run_semnet aead;        record semnet
-  run_semnet plaintext;   record semnet_plaintext
-fi
+# The paths alternate within every round, so slow drifts of the machine (other load, the vCPUs'
+# idle states) reach all of them alike; the JSON gives medians over the rounds.
+for ((round = 1; round <= ROUNDS; round++)); do
+  if [[ " $PATHS " == *" kernel "* ]]; then
+    run_kernel_direct;      record kernel_direct "$round"
+    run_kernel_vxlan_dnat;  record kernel_vxlan_dnat "$round"
+  fi
+  if [[ " $PATHS " == *" semnet "* ]]; then
+    run_semnet aead;        record semnet "$round"
+    run_semnet plaintext;   record semnet_plaintext "$round"
+  fi
+done
 cleanup
 
-python3 - "$JSON" <<PY
-import json, sys
-r = {}
-for k in """$(for k in "${!R[@]}"; do echo "$k=${R[$k]}"; done)""".split():
-    path, val = k.split("=")
-    name, metric = path.split(".")
-    r.setdefault(name, {})[metric] = float(val) if val else None
+python3 - "$JSON" "$ROUNDS" "$RESULTS" <<'PY'
+import json, statistics, sys
+out, rounds, results = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+per_round = {}
+for line in open(results):
+    path, metric, val, rnd = line.rstrip("\n").split("\t")
+    per_round.setdefault(path, {}).setdefault(metric, []).append(float(val) if val else None)
+r = {"rounds": rounds}
+for path, metrics in per_round.items():
+    d = r.setdefault(path, {})
+    for metric, vals in metrics.items():
+        got = [v for v in vals if v is not None]
+        d[metric] = round(statistics.median(got), 3) if got else None
+        d[metric + "_min"] = min(got) if got else None
+        d[metric + "_max"] = max(got) if got else None
 def ratio(a, b, m):
     try: return round(r[a][m] / r[b][m], 3)
     except Exception: return None
@@ -145,8 +242,18 @@ r["ratios"] = {
   "semnet_vs_vxlan_dnat_latency": ratio("semnet", "kernel_vxlan_dnat", "latency_p50_us"),
   "semnet_vs_direct_latency": ratio("semnet", "kernel_direct", "latency_p50_us"),
   "plaintext_vs_vxlan_dnat_tcp": ratio("semnet_plaintext", "kernel_vxlan_dnat", "tcp_gbps"),
+  "semnet_vs_vxlan_dnat_latency_p99": ratio("semnet", "kernel_vxlan_dnat", "latency_p99_us"),
+  "semnet_vs_vxlan_dnat_conn": ratio("semnet", "kernel_vxlan_dnat", "tcp_conn_per_s"),
+  "semnet_vs_direct_conn": ratio("semnet", "kernel_direct", "tcp_conn_per_s"),
+  "semnet_vs_vxlan_dnat_udp_pps": ratio("semnet", "kernel_vxlan_dnat", "udp_64b_pps"),
+  "semnet_vs_direct_udp_pps": ratio("semnet", "kernel_direct", "udp_64b_pps"),
 }
-print(json.dumps(r["ratios"], indent=1))
-if sys.argv[1]:
-    json.dump(r, open(sys.argv[1], "w"), indent=1)
+r["per_round"] = per_round
+import os
+bd = os.path.join(os.path.dirname(results), "breakdown.json")
+if os.path.exists(bd):
+    r["semnet_breakdown_us"] = json.load(open(bd))
+print(json.dumps({k: v for k, v in r.items() if k != "per_round"}, indent=1))
+if out:
+    json.dump(r, open(out, "w"), indent=1)
 PY
