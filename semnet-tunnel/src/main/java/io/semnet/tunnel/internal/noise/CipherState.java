@@ -2,12 +2,9 @@ package io.semnet.tunnel.internal.noise;
 
 import io.semnet.tunnel.CipherSuite;
 import java.security.GeneralSecurityException;
-import java.security.spec.AlgorithmParameterSpec;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
-import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -59,20 +56,7 @@ public final class CipherState {
 
   /** EncryptWithAd: the ciphertext with tag, or the plaintext itself (copied) if k is empty. */
   public byte[] encryptWithAd(byte[] ad, byte[] plaintext) {
-    if (key == null) {
-      return plaintext.clone();
-    }
-    checkNonce();
-    try {
-      Cipher c = cipher();
-      c.init(Cipher.ENCRYPT_MODE, key, params(n));
-      c.updateAAD(ad);
-      byte[] out = c.doFinal(plaintext);
-      n++;
-      return out;
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("sealing failed", e);
-    }
+    return key == null ? plaintext.clone() : crypt(Cipher.ENCRYPT_MODE, ad, plaintext);
   }
 
   /**
@@ -83,44 +67,34 @@ public final class CipherState {
     if (key == null) {
       return ciphertext.clone();
     }
-    if (ciphertext.length < Noise.TAGLEN) {
-      return null;
+    return ciphertext.length < Noise.TAGLEN ? null : crypt(Cipher.DECRYPT_MODE, ad, ciphertext);
+  }
+
+  private byte[] crypt(int mode, byte[] ad, byte[] input) {
+    if (n == -1L) {
+      throw new IllegalStateException("nonce space exhausted: rekey with a new handshake");
     }
-    checkNonce();
     try {
-      Cipher c = cipher();
-      c.init(Cipher.DECRYPT_MODE, key, params(n));
-      c.updateAAD(ad);
-      byte[] out = c.doFinal(ciphertext);
+      if (cipher == null) {
+        cipher = Cipher.getInstance(suite.transformation());
+      }
+      byte[] out = Noise.aead(suite, cipher, mode, key, iv(n), ad, input);
       n++;
       return out;
     } catch (AEADBadTagException e) {
       return null;
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("opening failed", e);
+      throw new IllegalStateException("AEAD failed", e);
     }
   }
 
-  private void checkNonce() {
-    if (n == -1L) {
-      throw new IllegalStateException("nonce space exhausted: rekey with a new handshake");
-    }
-  }
-
-  private Cipher cipher() throws GeneralSecurityException {
-    if (cipher == null) {
-      cipher = Cipher.getInstance(suite.transformation());
-    }
-    return cipher;
-  }
-
-  private AlgorithmParameterSpec params(long nonce) {
+  private byte[] iv(long nonce) {
     byte[] iv = new byte[12];
     for (int i = 0; i < 8; i++) {
       int shift = suite == CipherSuite.AES_256_GCM ? 56 - 8 * i : 8 * i;
       iv[4 + i] = (byte) (nonce >>> shift);
     }
-    return suite == CipherSuite.AES_256_GCM ? new GCMParameterSpec(Noise.TAGLEN * 8, iv) : new IvParameterSpec(iv);
+    return iv;
   }
 
   @Override

@@ -8,7 +8,8 @@ import java.security.SecureRandom;
 /**
  * An X25519 key pair for Noise: the JDK private key and the raw 32-byte public key. Immutable; the
  * public key accessor returns a copy. {@link #generate} draws the private key from SecureRandom;
- * {@link #fromPrivate} accepts given bytes (test vectors, stored identities).
+ * {@link #fromPrivate} accepts given bytes (test vectors, stored identities; a node's
+ * {@code NodeKeys.privateKeyBytes()}).
  */
 public final class DhKeyPair {
   private static final SecureRandom RANDOM = new SecureRandom();

@@ -3,12 +3,9 @@ package io.semnet.tunnel.internal.noise;
 import io.semnet.tunnel.CipherSuite;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.spec.AlgorithmParameterSpec;
 import java.util.Arrays;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
-import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -59,10 +56,7 @@ public final class Macs {
   /** Seals a cookie (or any short value). */
   static byte[] seal(CipherSuite suite, byte[] key, byte[] nonce, byte[] ad, byte[] plaintext) {
     try {
-      Cipher c = Cipher.getInstance(suite.transformation());
-      c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, suite.keyAlgorithm()), params(suite, nonce));
-      c.updateAAD(ad);
-      return c.doFinal(plaintext);
+      return Noise.aead(suite, null, Cipher.ENCRYPT_MODE, new SecretKeySpec(key, suite.keyAlgorithm()), nonce, ad, plaintext);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("sealing a cookie failed", e);
     }
@@ -71,18 +65,11 @@ public final class Macs {
   /** Opens a sealed cookie; null if it does not authenticate. */
   static byte[] open(CipherSuite suite, byte[] key, byte[] nonce, byte[] ad, byte[] ciphertext) {
     try {
-      Cipher c = Cipher.getInstance(suite.transformation());
-      c.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, suite.keyAlgorithm()), params(suite, nonce));
-      c.updateAAD(ad);
-      return c.doFinal(ciphertext);
+      return Noise.aead(suite, null, Cipher.DECRYPT_MODE, new SecretKeySpec(key, suite.keyAlgorithm()), nonce, ad, ciphertext);
     } catch (AEADBadTagException e) {
       return null;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("opening a cookie failed", e);
     }
-  }
-
-  private static AlgorithmParameterSpec params(CipherSuite suite, byte[] nonce) {
-    return suite == CipherSuite.AES_256_GCM ? new GCMParameterSpec(Noise.TAGLEN * 8, nonce) : new IvParameterSpec(nonce);
   }
 }

@@ -1,9 +1,15 @@
 package io.semnet.tunnel.internal.noise;
 
 import io.semnet.tunnel.CipherSuite;
+import io.semnet.tunnel.internal.Kdf;
 import java.security.GeneralSecurityException;
+import java.security.Key;
 import java.security.MessageDigest;
+import java.security.spec.AlgorithmParameterSpec;
+import javax.crypto.Cipher;
 import javax.crypto.Mac;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -52,16 +58,21 @@ public final class Noise {
 
   /** HMAC-SHA256 with {@code key} over the concatenation of {@code parts}. */
   public static byte[] hmac(byte[] key, byte[]... parts) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      for (byte[] p : parts) {
-        mac.update(p);
-      }
-      return mac.doFinal();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is not available", e);
-    }
+    return Kdf.hmac(key, parts);
+  }
+
+  /**
+   * One AEAD operation of {@code suite} with a 96-bit {@code iv}: {@code Cipher.ENCRYPT_MODE} gives
+   * ciphertext || tag, {@code DECRYPT_MODE} the plaintext or an {@code AEADBadTagException}.
+   * {@code cipher} is reused if given (null: a new one).
+   */
+  static byte[] aead(CipherSuite suite, Cipher cipher, int mode, Key key, byte[] iv, byte[] ad, byte[] input)
+      throws GeneralSecurityException {
+    Cipher c = cipher != null ? cipher : Cipher.getInstance(suite.transformation());
+    AlgorithmParameterSpec params = suite == CipherSuite.AES_256_GCM ? new GCMParameterSpec(TAGLEN * 8, iv) : new IvParameterSpec(iv);
+    c.init(mode, key, params);
+    c.updateAAD(ad);
+    return c.doFinal(input);
   }
 
   /**
