@@ -4,7 +4,8 @@
  *
  * <p>Exports only {@code io.semnet.tunnel} ({@link io.semnet.tunnel.UdpTunnel} and its value
  * types). The parts behind the façade live in {@code io.semnet.tunnel.internal.*}; the datagram
- * codec in {@code io.semnet.tunnel.internal} is visible to the benchmarks alone.
+ * codec in {@code io.semnet.tunnel.internal} and the Noise handshake in
+ * {@code io.semnet.tunnel.internal.noise} are visible to the benchmarks alone.
  */
 module io.semnet.tunnel {
   requires transitive io.semnet.core;
@@ -17,4 +18,5 @@ module io.semnet.tunnel {
 
   exports io.semnet.tunnel;
   exports io.semnet.tunnel.internal to io.semnet.bench;
+  exports io.semnet.tunnel.internal.noise to io.semnet.bench;
 }
