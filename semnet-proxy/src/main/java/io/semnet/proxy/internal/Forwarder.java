@@ -26,7 +26,7 @@ import java.nio.ByteBuffer;
 public final class Forwarder {
   private static final Counter[] PARSE_DROPS = {
     null, Counter.DROP_TRUNCATED, Counter.DROP_BAD_VERSION, Counter.DROP_BAD_IHL, Counter.DROP_BAD_LENGTH,
-    Counter.DROP_UNSUPPORTED_PROTOCOL
+    Counter.DROP_UNSUPPORTED_PROTOCOL, Counter.DROP_MAPPED_ADDRESS
   };
   private static final int TCP = PacketView.PROTO_TCP;
   private static final int ICMP = PacketView.PROTO_ICMP;
@@ -205,6 +205,10 @@ public final class Forwarder {
         w.counts[Counter.DROP_FRAGMENT_NO_FLOW.ordinal()]++;
         return CONSUMED;
       }
+      if (!pv.moreFragments()) {
+        // the datagram's last fragment: its entry is done (a middle one overtaken by it is lost)
+        flows.removeFragment(h);
+      }
     } else {
       h = table.find(direction, pv.isIpv6(), proto, pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(),
           pv.srcPort(), pv.dstPort());
@@ -240,8 +244,8 @@ public final class Forwarder {
         }
       }
     }
-    if (pv.isFragment() && pv.isFirstFragment() && pv.moreFragments()) {
-      trackFragment(h, pv);
+    if (pv.isFragment() && pv.isFirstFragment() && pv.moreFragments() && !trackFragment(w, h, pv)) {
+      return;
     }
     rewrite(pv, h, true);
     touch(pv, h.flow, false);
@@ -345,8 +349,8 @@ public final class Forwarder {
   }
 
   private void deliverIn(ThreadScratch w, PacketView pv, Half h) {
-    if (pv.isFragment() && pv.isFirstFragment() && pv.moreFragments()) {
-      trackFragment(h, pv);
+    if (pv.isFragment() && pv.isFirstFragment() && pv.moreFragments() && !trackFragment(w, h, pv)) {
+      return;
     }
     if (h.sLo != h.nSrcLo || h.dLo != h.nDstLo || h.sHi != h.nSrcHi || h.dHi != h.nDstHi) {
       rewrite(pv, h, false);
@@ -441,12 +445,16 @@ public final class Forwarder {
    * first fragment carries the ports and finds the flow; an entry keyed by (addresses, protocol,
    * identification) then maps the later fragments to the same rewrite, so every fragment is
    * translated in place and forwarded at once. Later fragments that overtake the first are dropped.
+   * Entries are bounded in total and per flow: past a cap the datagram is dropped (false, counted).
    */
-  private void trackFragment(Half h, PacketView pv) {
+  private boolean trackFragment(ThreadScratch w, Half h, PacketView pv) {
     long id = pv.fragmentId();
-    if (table.find(h.dir + Half.FRAGMENT, h.v6, h.proto, h.sHi, h.sLo, h.dHi, h.dLo, (int) (id >>> 16), (int) (id & 0xffff)) == null) {
-      table.insert(h.fragmentEntry(id, now));
+    if (table.find(h.dir + Half.FRAGMENT, h.v6, h.proto, h.sHi, h.sLo, h.dHi, h.dLo, (int) (id >>> 16), (int) (id & 0xffff)) == null
+        && !flows.insertFragment(h.fragmentEntry(id, now))) {
+      w.counts[Counter.DROP_FRAGMENT_LIMIT.ordinal()]++;
+      return false;
     }
+    return true;
   }
 
   private Half findFragment(PacketView pv, int dir) {

@@ -21,11 +21,32 @@ final class IcmpHandler {
   private static final int ICMPV6 = PacketView.PROTO_ICMPV6;
 
   private final FlowTable table;
+  private final long ratePerSecond;
+  /** Token bucket of the errors this node generates (guarded by this). */
+  private long tokens;
+  private long refilledNanos = System.nanoTime();
   private PacketIo io;
   private Tunnel tunnel;
 
-  IcmpHandler(FlowTable table) {
+  IcmpHandler(TranslatorConfig c, FlowTable table) {
     this.table = table;
+    this.ratePerSecond = c.icmpErrorsPerSecond();
+    this.tokens = ratePerSecond;
+  }
+
+  /** Takes a token for one generated error: at most the rate per second, bursts up to one second's worth. */
+  private synchronized boolean mayGenerate() {
+    long t = System.nanoTime();
+    long add = (t - refilledNanos) * ratePerSecond / 1_000_000_000L;
+    if (add > 0) {
+      tokens = Math.min(ratePerSecond, tokens + add);
+      refilledNanos += add * 1_000_000_000L / ratePerSecond;
+    }
+    if (tokens <= 0) {
+      return false;
+    }
+    tokens--;
+    return true;
   }
 
   void start(Wiring wiring) {
@@ -134,9 +155,14 @@ final class IcmpHandler {
    * Answers the sender of {@code pv} (a local instance) with an ICMP/ICMPv6 error from the address
    * it sent to, quoting as much of the packet as fits in 576 (IPv4) or 1280 (IPv6) bytes, and
    * counts {@code counter}. Never answers an ICMP error or a later fragment (RFC 1122, RFC 4443).
+   * Rate-limited over all senders ({@code ICMP_ERRORS_RATE_LIMITED} counts the errors not sent).
    */
   void sendError(ThreadScratch w, PacketView pv, int type, int code, int mtu, Counter counter) {
     if (pv.isIcmpError() || !pv.isFirstFragment()) {
+      return;
+    }
+    if (!mayGenerate()) {
+      w.counts[Counter.ICMP_ERRORS_RATE_LIMITED.ordinal()]++;
       return;
     }
     ByteBuffer o = w.icmpOut;

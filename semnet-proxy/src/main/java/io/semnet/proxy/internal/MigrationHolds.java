@@ -212,13 +212,16 @@ public final class MigrationHolds {
       }
       Half back = table.find(Half.EGRESS, v6, pv.protocol(), v6 ? h.oldV6Hi : 0, v6 ? h.oldV6Lo : h.oldV4,
           pv.dstHi(), pv.dstLo(), pv.srcPort(), pv.dstPort());
-      if (back == null || back.nextHop == null || back.nextHop.equals(peer) || tunnel == null) {
+      if (back == null || back.nextHop == null) {
         return false;
       }
       if (!SourceCheck.sameNode(h.hop, peer)) {
         // Only the instance's new place speaks for it (cryptokey routing); not before its release.
         w.counts[Counter.DROP_RELAY_NOT_NEW_PLACE.ordinal()]++;
         return true;
+      }
+      if (back.nextHop.equals(peer) || tunnel == null) {
+        return false;
       }
       ByteBuffer b = pv.buffer();
       b.limit(pv.end()).position(pv.start());

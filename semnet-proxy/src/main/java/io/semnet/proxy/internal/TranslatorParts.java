@@ -46,7 +46,7 @@ public final class TranslatorParts {
     this.config = config;
     this.table = new FlowTable(config.maxFlows() * 2);
     this.flows = new Flows(config, table);
-    this.icmp = new IcmpHandler(table);
+    this.icmp = new IcmpHandler(config, table);
     this.setup = new FlowSetup(flows, chooser, icmp);
     this.sources = new SourceCheck(config);
     this.forwarder = new Forwarder(config, table, flows, scratches, setup, icmp, sources);
