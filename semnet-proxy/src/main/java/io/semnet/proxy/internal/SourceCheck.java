@@ -84,9 +84,8 @@ final class SourceCheck {
 
   /**
    * A packet of a flow learned from another peer now arrives from {@code peer}: true if the source's
-   * signed locator names {@code peer} (the sender moved there: the flow roams); false otherwise.
-   * {@code relayOk} reports whether the packet may still be delivered without roaming (the peer is
-   * a migrated instance's previous place, within the linger).
+   * signed locator names {@code peer} (the sender moved there: the flow roams); false otherwise
+   * (see {@link #relays} for a previous place that may still forward without taking the flow).
    */
   boolean mayRoam(PacketView pv, WorkerEndpoint peer) {
     InstanceRecord sender = cachedInstance(pv.isIpv6(), pv.srcHi(), pv.srcLo());
