@@ -123,7 +123,16 @@ final class AddressBook {
     InstanceMetadata meta = metadata != null ? metadata
         : i.locator() == null ? InstanceMetadata.of(node.location(), 1.0, "") : i.metadata();
     long v = ++o.version;
-    InstanceRecord moved = i.withLocator(locator.withVersion(v)).withMetadata(meta);
+    Locator current = i.locator();
+    Locator placed = locator.withVersion(v);
+    if (current != null && !current.worker().nodeId().equals(locator.worker().nodeId())) {
+      // A move to another node: the signed record names the node left, which may forward the
+      // instance's late packets and relay its replies for the migration linger (cryptokey routing).
+      placed = placed.movedFrom(current.worker(), o.clock.millis());
+    } else {
+      placed = placed.movedFrom(null, 0);
+    }
+    InstanceRecord moved = i.withLocator(placed).withMetadata(meta);
     ServiceRecord n = r.withInstance(moved, v);
     o.publish(n);
     indexNamespace(i, false);

@@ -212,7 +212,12 @@ public final class ServiceManager implements AutoCloseable {
     return false;
   }
 
-  /** True if some service hosted behind the client may reach {@code target}. */
+  /**
+   * True if some service hosted behind the client may reach {@code target}, or {@code target} may
+   * reach one of them: a node must verify the sources of packets its instances receive (cryptokey
+   * routing looks the sender's InstanceIP up), so the records of services allowed to send to its
+   * instances are visible to it too.
+   */
   boolean visible(String clientId, ServiceId target) {
     IsolationRules r = rules.rules();
     for (String n : nodesOf(clientId)) {
@@ -221,7 +226,7 @@ public final class ServiceManager implements AutoCloseable {
         continue;
       }
       for (ServiceId s : hosted) {
-        if (r.mayReach(s, target)) {
+        if (r.mayReach(s, target) || r.mayReach(target, s)) {
           return true;
         }
       }

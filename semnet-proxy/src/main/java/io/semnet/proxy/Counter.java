@@ -88,7 +88,33 @@ public enum Counter {
   /** A packet for a frozen instance while migration buffering is off. */
   DROP_MIGRATION_FROZEN,
   /** A new flow whose key collides with an existing flow of another conversation. */
-  DROP_FLOW_COLLISION;
+  DROP_FLOW_COLLISION,
+  /**
+   * Cryptokey routing: a peer's packet whose inner source is no address the root's signed records
+   * place on that peer (nor on a node they name as a migrated instance's previous place, within the
+   * linger); no flow is learned.
+   */
+  DROP_SOURCE_NOT_OWNED,
+  /** A peer's first packet for a local instance whose sender's service may not reach it (isolation on ingress). */
+  DROP_NOT_PERMITTED_INGRESS,
+  /** A reply for a local client's flow from a peer that is not the flow's next hop. */
+  DROP_REPLY_NOT_NEXT_HOP,
+  /** A packet of a learned flow from another peer whose signed records do not place the source there (no roaming). */
+  DROP_ROAM_NOT_OWNED,
+  /** An ICMP error about a flow from a peer that is not the flow's next hop. */
+  DROP_ICMP_NOT_NEXT_HOP,
+  /** An ICMP error whose outer addresses are not those of the flow it quotes (not from the flow's endpoint). */
+  DROP_ICMP_ENDPOINT_MISMATCH,
+  /** A reply relayed for a migrated instance by a peer that is not the instance's new place. */
+  DROP_RELAY_NOT_NEW_PLACE,
+  /** An IPv6 packet with an IPv4-mapped source or destination ({@code ::ffff:a.b.c.d}); never handled as IPv4. */
+  DROP_MAPPED_ADDRESS,
+  /** A fragmented datagram whose tracking would pass the per-flow or the total fragment cap. */
+  DROP_FRAGMENT_LIMIT,
+  /** Packets refused because the sending instance (or peer) used up its fair share of the park budget. */
+  DROP_PARK_QUOTA,
+  /** ICMP errors this node would have sent, suppressed by the rate limit. */
+  ICMP_ERRORS_RATE_LIMITED;
 
   /** True for the drop reasons. */
   public boolean isDrop() {

@@ -32,6 +32,9 @@ public final class TranslatorBuilder {
   private int holdBytes = 4 << 20;
   private boolean holdBuffering = true;
   private Duration holdLinger = Duration.ofSeconds(30);
+  private int maxFragments = 4096;
+  private int fragmentsPerFlow = 64;
+  private int icmpErrorsPerSecond = 1000;
 
   TranslatorBuilder() {}
 
@@ -160,12 +163,30 @@ public final class TranslatorBuilder {
     return this;
   }
 
+  /**
+   * Fragmented datagrams tracked at once over all flows (default 4096) and per flow (default 64):
+   * a datagram past either cap is dropped and counted ({@code DROP_FRAGMENT_LIMIT}). An entry goes
+   * when the datagram's last fragment passed or after the fragment timeout.
+   */
+  public TranslatorBuilder fragmentLimits(int total, int perFlow) {
+    this.maxFragments = positive(total, "maxFragments");
+    this.fragmentsPerFlow = positive(perFlow, "fragmentsPerFlow");
+    return this;
+  }
+
+  /** ICMP errors this node generates per second (and as a burst), over all senders (default 1000). */
+  public TranslatorBuilder icmpErrorsPerSecond(int n) {
+    this.icmpErrorsPerSecond = positive(n, "icmpErrorsPerSecond");
+    return this;
+  }
+
   /** A translator with these settings (not started: the node starts it). */
   public SemnetTranslator build() {
     return new SemnetTranslator(new TranslatorConfig(maxFlows, parkedPerFlow, maxParked, parkTimeout.toMillis(),
         tcpEstablished.toMillis(), tcpTransitory.toMillis(), tcpClosing.toMillis(), udp.toMillis(), icmp.toMillis(),
         fragment.toMillis(), sweepInterval.toMillis(), underlayMtu, tunnelOverhead, ipv6Underlay, clampMss,
-        holdPackets, holdBytes, holdBuffering, holdLinger.toNanos()));
+        holdPackets, holdBytes, holdBuffering, holdLinger.toNanos(), maxFragments, fragmentsPerFlow,
+        icmpErrorsPerSecond));
   }
 
   private static int positive(int n, String what) {

@@ -46,11 +46,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * fd53::10 (policy "first"): instance #0 on peer n2 (ns 10.2.0.2 / fd00:2::2, InstanceIP
  * 172.30.2.1 / fd53::2:1) and instance #1 on n1 (ns 10.1.0.3 / fd00:1::3, InstanceIP 172.30.2.2 /
  * fd53::2:2). Service app.other.secret.other (another app namespace): ServiceIP 172.30.0.20, instance on n2.
+ * Remote clients app.ns.remote.ns (their InstanceIPs are what peers may use as sources, by the
+ * signed records): #0 on n3 (InstanceIP 172.30.9.9 / fd53::9:9), #1 on n2 (172.30.8.8 / fd53::8:8).
  */
 public final class Harness implements AutoCloseable {
   public static final ServiceId CLIENT = ServiceId.of("app", "ns", "client", "ns");
   public static final ServiceId SERVER = ServiceId.of("app", "ns", "server", "ns");
   public static final ServiceId SECRET = ServiceId.of("app", "other", "secret", "other");
+  public static final ServiceId REMOTE = ServiceId.of("app", "ns", "remote", "ns");
   public static final WorkerEndpoint N1 = endpoint("n1", "192.0.2.1");
   public static final WorkerEndpoint N2 = endpoint("n2", "192.0.2.2");
   public static final WorkerEndpoint N3 = endpoint("n3", "192.0.2.3");
@@ -66,6 +69,7 @@ public final class Harness implements AutoCloseable {
   public final InstanceRecord server0;
   public final InstanceRecord server1;
   public ServiceRecord serverRecord;
+  public ServiceRecord remoteRecord;
   /** Which candidate the "first" policy picks (index into the candidate set). */
   public volatile int pick;
 
@@ -90,6 +94,12 @@ public final class Harness implements AutoCloseable {
         Locator.of(ip("10.2.0.9"), null, N2, 1), InstanceMetadata.NONE);
     ServiceRecord secret = ServiceRecord.of(SECRET, 1, List.of(ServiceIp.of(SECRET, "first", ip("172.30.0.20"))), List.of(secret0));
     resolver.routes.put(ip("172.30.0.20"), Route.of(secret.serviceIps().get(0), secret));
+    resolver.routes.put(ip("172.30.3.1"), Route.of(secret0.instanceIpv4(), secret));
+    setRemoteRecord(ServiceRecord.of(REMOTE, 1, List.of(ServiceIp.of(REMOTE, "first", ip("172.30.0.30"))), List.of(
+        InstanceRecord.of(REMOTE, 0, ip("172.30.9.9"), ip("fd53::9:9"), Locator.of(ip("10.3.0.9"), ip("fd00:3::9"), N3, 1),
+            InstanceMetadata.NONE),
+        InstanceRecord.of(REMOTE, 1, ip("172.30.8.8"), ip("fd53::8:8"), Locator.of(ip("10.2.0.8"), ip("fd00:2::8"), N2, 1),
+            InstanceMetadata.NONE))));
     RoutingPolicyRegistry policies = new RoutingPolicyRegistry();
     policies.register(new RoutingPolicyProvider() {
       @Override
@@ -131,6 +141,15 @@ public final class Harness implements AutoCloseable {
     }
     for (RouteListener l : resolver.listeners) {
       l.onRecordUpdated(prev, r);
+    }
+  }
+
+  /** Publishes the remote clients' record (cached routes of their InstanceIPs; no listener is told). */
+  public void setRemoteRecord(ServiceRecord r) {
+    remoteRecord = r;
+    for (InstanceRecord i : r.instances()) {
+      resolver.routes.put(i.instanceIpv4().address(), Route.of(i.instanceIpv4(), r));
+      resolver.routes.put(i.instanceIpv6().address(), Route.of(i.instanceIpv6(), r));
     }
   }
 

@@ -36,7 +36,7 @@ class MigrationHoldTest {
   }
 
   private static byte[] req(int seq, int payload) {
-    return Pkt.v4("172.30.9.9", "10.1.0.3", 17, Pkt.udp(5555, 7000 + seq, payload));
+    return Pkt.v4("172.30.8.8", "10.1.0.3", 17, Pkt.udp(5555, 7000 + seq, payload));
   }
 
   private InstanceRecord movedTo(Locator at) {
@@ -97,7 +97,7 @@ class MigrationHoldTest {
     assertEquals(0, h.io.written.size());
 
     // the new node answers through us (it learned the flow from our replay): relayed to the client's node
-    h.fromPeer(N3, Pkt.v4("172.30.2.2", "172.30.9.9", 17, Pkt.udp(7000, 5555, 4)));
+    h.fromPeer(N3, Pkt.v4("172.30.2.2", "172.30.8.8", 17, Pkt.udp(7000, 5555, 4)));
     Map.Entry<WorkerEndpoint, byte[]> relayed = h.tunnel.take();
     assertEquals(N2, relayed.getKey());
     assertEquals(1, h.count(Counter.MIGRATION_RELAYED));
@@ -116,12 +116,12 @@ class MigrationHoldTest {
   void aFlowFirstSeenWhileFrozenHasItsRepliesRelayedToo() throws Exception {
     h = new Harness();
     freeze(true);
-    byte[] syn = Pkt.v4("172.30.9.9", "10.1.0.3", 6, Pkt.tcp(6000, 8080, SemnetTranslatorTest.SYN, 1400, 0));
+    byte[] syn = Pkt.v4("172.30.8.8", "10.1.0.3", 6, Pkt.tcp(6000, 8080, SemnetTranslatorTest.SYN, 1400, 0));
     h.fromPeer(N2, syn);
     movedTo(Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), N3, 5));
     await(() -> h.tunnel.sent.size() == 1);
     assertEquals(N3, h.tunnel.take().getKey());
-    h.fromPeer(N3, Pkt.v4("172.30.2.2", "172.30.9.9", 6,
+    h.fromPeer(N3, Pkt.v4("172.30.2.2", "172.30.8.8", 6,
         Pkt.tcp(8080, 6000, SemnetTranslatorTest.SYN | SemnetTranslatorTest.ACK, 1400, 0)));
     assertEquals(N2, h.tunnel.take().getKey(), "the SYN-ACK goes to the client's node, not into route-not-found");
     assertEquals(0, h.count(Counter.ROUTE_NOT_FOUND_SENT));
@@ -156,12 +156,12 @@ class MigrationHoldTest {
   void aColdRestoreRewritesTheHeldPacketsToTheNewNamespaceIp() throws Exception {
     h = new Harness();
     freeze(true);
-    h.fromPeer(N2, Pkt.v4("172.30.9.9", "10.1.0.3", 6, Pkt.tcp(5555, 8080, SemnetTranslatorTest.SYN, 1400, 0)));
+    h.fromPeer(N2, Pkt.v4("172.30.8.8", "10.1.0.3", 6, Pkt.tcp(5555, 8080, SemnetTranslatorTest.SYN, 1400, 0)));
     movedTo(Locator.of(ip("10.3.0.7"), ip("fd00:3::7"), N3, 5));
     await(() -> h.tunnel.sent.size() == 1);
     Map.Entry<WorkerEndpoint, byte[]> e = h.tunnel.take();
     assertEquals(N3, e.getKey());
-    assertAddresses(e.getValue(), "172.30.9.9", "10.3.0.7");
+    assertAddresses(e.getValue(), "172.30.8.8", "10.3.0.7");
     assertChecksums(e.getValue());
   }
 
@@ -180,11 +180,14 @@ class MigrationHoldTest {
   @Test
   void aLearnedFlowAnswersThePeerItsPacketsNowComeFrom() throws Exception {
     h = new Harness();
-    h.fromPeer(N2, Pkt.v4("172.30.9.9", "10.1.0.3", 17, Pkt.udp(5555, 53, 4)));
+    h.fromPeer(N2, Pkt.v4("172.30.8.8", "10.1.0.3", 17, Pkt.udp(5555, 53, 4)));
     h.io.take();
-    h.fromPeer(N3, Pkt.v4("172.30.9.9", "10.1.0.3", 17, Pkt.udp(5555, 53, 4)));
+    // the client instance moved to n3: a newer signed locator names n3, so the flow may follow it
+    InstanceRecord client = h.remoteRecord.instance(1);
+    h.setRemoteRecord(h.remoteRecord.withInstance(client.withLocator(Locator.of(ip("10.3.0.8"), ip("fd00:3::8"), N3, 2)), 2));
+    h.fromPeer(N3, Pkt.v4("172.30.8.8", "10.1.0.3", 17, Pkt.udp(5555, 53, 4)));
     h.io.take();
-    h.fromTun(Pkt.v4("10.1.0.3", "172.30.9.9", 17, Pkt.udp(53, 5555, 4)));
+    h.fromTun(Pkt.v4("10.1.0.3", "172.30.8.8", 17, Pkt.udp(53, 5555, 4)));
     assertEquals(N3, h.tunnel.take().getKey());
     assertEquals(1, h.count(Counter.FLOWS_ROAMED));
   }

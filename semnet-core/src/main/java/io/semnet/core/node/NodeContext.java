@@ -32,4 +32,12 @@ public interface NodeContext {
 
   /** The route resolver, or null. */
   RouteResolver resolver();
+
+  /**
+   * A component hit an error it cannot survive (its data-path thread stopped): the node logs it,
+   * enters the failed state ({@link SemnetNode#isFailed()}) and closes its components, on a thread
+   * of its own (so a component may call this from the thread that failed). The default does nothing
+   * (contexts outside a node).
+   */
+  default void fail(NodeComponent component, Throwable cause) {}
 }

@@ -33,12 +33,13 @@ import org.slf4j.LoggerFactory;
 public final class SemnetNode implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SemnetNode.class);
 
-  private enum State { NEW, STARTING, RUNNING, CLOSED }
+  private enum State { NEW, STARTING, RUNNING, CLOSED, FAILED }
 
   private final Context context;
   private final List<NodeComponent> order;
   private final List<NodeComponent> started = new ArrayList<>();
   private State state = State.NEW;
+  private Throwable failure;
 
   private SemnetNode(Builder b) {
     LocalNodeView view = b.view != null ? b.view : new LocalNodeView(b.nodeId, b.location);
@@ -90,10 +91,44 @@ public final class SemnetNode implements AutoCloseable {
     log.info("node {} started with {}", context.nodeId, describe());
   }
 
-  /** Closes all started components in reverse order. Idempotent. */
+  /**
+   * A component failed beyond recovery: log loudly, enter the failed state and close every
+   * component on a thread of its own (the caller may be the failed component's own thread).
+   */
+  private void failed(NodeComponent component, Throwable cause) {
+    synchronized (this) {
+      if (state == State.CLOSED || state == State.FAILED) {
+        return;
+      }
+      state = State.FAILED;
+      failure = cause;
+    }
+    log.error("node {} FAILED: {} cannot go on; stopping the node", context.nodeId,
+        component == null ? "a component" : component.getClass().getSimpleName(), cause);
+    Thread t = new Thread(() -> {
+      synchronized (this) {
+        closeStarted();
+      }
+    }, "semnet-node-" + context.nodeId + "-failed");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** True once a component failed beyond recovery; the node stopped itself ({@link #failure()} says why). */
+  public synchronized boolean isFailed() {
+    return state == State.FAILED;
+  }
+
+  /** What made the node fail, or null. */
+  public synchronized Throwable failure() {
+    return failure;
+  }
+
+  /** Closes all started components in reverse order. Idempotent; a failed node stays failed. */
   @Override
   public synchronized void close() {
-    if (state == State.CLOSED) {
+    if (state == State.CLOSED || state == State.FAILED) {
+      closeStarted();
       return;
     }
     closeStarted();
@@ -241,7 +276,7 @@ public final class SemnetNode implements AutoCloseable {
     }
   }
 
-  private static final class Context implements NodeContext {
+  private final class Context implements NodeContext {
     final String nodeId;
     final LocalNodeView view;
     final RoutingPolicyRegistry policies;
@@ -265,6 +300,11 @@ public final class SemnetNode implements AutoCloseable {
     @Override
     public String nodeId() {
       return nodeId;
+    }
+
+    @Override
+    public void fail(NodeComponent component, Throwable cause) {
+      failed(component, cause);
     }
 
     @Override

@@ -121,6 +121,27 @@ class SemnetNodeTest {
   }
 
   @Test
+  void aComponentThatFailsBeyondRecoveryStopsTheNodeLoudly() throws Exception {
+    FakeIo io = new FakeIo(false);
+    SemnetNode node = SemnetNode.builder("w1").packetIo(io).translator(new FakeTranslator()).resolver(new FakeResolver())
+        .build();
+    node.start();
+    InternalError cause = new InternalError("reader died");
+    io.seen.fail(io, cause);
+    assertTrue(node.isFailed());
+    assertFalse(node.isRunning());
+    assertSame(cause, node.failure());
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (!events.contains("close resolver") && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertEquals(List.of("start resolver", "start translator", "start io", "close io", "close translator", "close resolver"),
+        events);
+    node.close();
+    assertTrue(node.isFailed(), "stays failed");
+  }
+
+  @Test
   void startsInDependencyOrderAndClosesInReverse() throws Exception {
     FakeTranslator t = new FakeTranslator();
     SemnetNode node = SemnetNode.builder("w1")

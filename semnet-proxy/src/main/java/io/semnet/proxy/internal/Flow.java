@@ -29,6 +29,8 @@ final class Flow {
   /** System.nanoTime of the SYN that opened the flow, 0 once the SYN-ACK was timed. */
   volatile long synNanos;
   volatile boolean removed;
+  /** Fragment-tracking entries of this flow in the table (guarded by the table). */
+  int fragments;
 
   Flow(boolean client, int proto, InstanceKey instance, InetAddress virtualDst, long now) {
     this.client = client;

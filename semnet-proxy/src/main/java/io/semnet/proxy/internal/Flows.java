@@ -25,6 +25,10 @@ public final class Flows {
   private final long udpMs;
   private final long icmpMs;
   private final long fragmentMs;
+  private final int maxFragments;
+  private final int fragmentsPerFlow;
+  /** Fragment-tracking entries in the table; guarded by the table. */
+  private int fragmentCount;
   /** Guarded by the table. */
   private int flowCount;
   /** Guarded by the table. */
@@ -40,6 +44,8 @@ public final class Flows {
     this.udpMs = c.udpMs();
     this.icmpMs = c.icmpMs();
     this.fragmentMs = c.fragmentMs();
+    this.maxFragments = c.maxFragments();
+    this.fragmentsPerFlow = c.fragmentsPerFlow();
   }
 
   void start(Wiring wiring) {
@@ -65,6 +71,7 @@ public final class Flows {
       });
       table.clear();
       flowCount = 0;
+      fragmentCount = 0;
     }
     for (Flow f : closed) {
       if (f.client) {
@@ -97,6 +104,40 @@ public final class Flows {
       }
       flowCount++;
       return true;
+    }
+  }
+
+  /**
+   * Inserts a fragment-tracking entry unless the total or its flow's cap is reached (false: the
+   * caller drops the datagram); an entry already present counts as inserted.
+   */
+  boolean insertFragment(Half e) {
+    synchronized (table) {
+      if (fragmentCount >= maxFragments || e.flow.fragments >= fragmentsPerFlow) {
+        return false;
+      }
+      if (table.insert(e) == null) {
+        fragmentCount++;
+        e.flow.fragments++;
+      }
+      return true;
+    }
+  }
+
+  /** Removes a fragment-tracking entry (its datagram's last fragment passed, or it expired). */
+  void removeFragment(Half e) {
+    synchronized (table) {
+      if (table.remove(e)) {
+        fragmentCount--;
+        e.flow.fragments--;
+      }
+    }
+  }
+
+  /** Fragment-tracking entries in the table. */
+  public int fragmentCount() {
+    synchronized (table) {
+      return fragmentCount;
     }
   }
 
@@ -182,7 +223,7 @@ public final class Flows {
       if (!doomed.isEmpty()) {
         for (Half h : doomed) {
           if (h.dir >= Half.FRAGMENT) {
-            table.remove(h);
+            removeFragment(h);
           } else if (!h.flow.removed) {
             remove(h.flow);
             w.counts[Counter.FLOWS_EXPIRED.ordinal()]++;

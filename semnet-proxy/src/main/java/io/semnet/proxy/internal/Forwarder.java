@@ -1,12 +1,15 @@
 package io.semnet.proxy.internal;
 
 import io.semnet.core.address.WorkerEndpoint;
+import io.semnet.core.node.LocalInstances;
 import io.semnet.core.node.PacketIo;
 import io.semnet.core.node.Tunnel;
 import io.semnet.core.policy.LocalNodeView;
+import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.route.Route;
 import io.semnet.proxy.Counter;
 import io.semnet.proxy.internal.packet.AddressRewriter;
+import io.semnet.proxy.internal.packet.AddressWords;
 import io.semnet.proxy.internal.packet.MssClamp;
 import io.semnet.proxy.internal.packet.PacketView;
 import java.nio.ByteBuffer;
@@ -23,7 +26,7 @@ import java.nio.ByteBuffer;
 public final class Forwarder {
   private static final Counter[] PARSE_DROPS = {
     null, Counter.DROP_TRUNCATED, Counter.DROP_BAD_VERSION, Counter.DROP_BAD_IHL, Counter.DROP_BAD_LENGTH,
-    Counter.DROP_UNSUPPORTED_PROTOCOL
+    Counter.DROP_UNSUPPORTED_PROTOCOL, Counter.DROP_MAPPED_ADDRESS
   };
   private static final int TCP = PacketView.PROTO_TCP;
   private static final int ICMP = PacketView.PROTO_ICMP;
@@ -38,6 +41,7 @@ public final class Forwarder {
   private final ThreadScratches scratches;
   private final FlowSetup setup;
   private final IcmpHandler icmp;
+  private final SourceCheck sources;
   private final boolean clampMss;
   private final ThreadScratch none = new ThreadScratch(null);
   private MigrationHolds holds;
@@ -47,10 +51,12 @@ public final class Forwarder {
   private PacketIo io;
   private Tunnel tunnel;
   private LocalNodeView view;
+  private LocalInstances locals;
   private int maxInner = Integer.MAX_VALUE;
 
   Forwarder(TranslatorConfig c, FlowTable table, Flows flows, ThreadScratches scratches, FlowSetup setup,
-      IcmpHandler icmp) {
+      IcmpHandler icmp, SourceCheck sources) {
+    this.sources = sources;
     this.table = table;
     this.flows = flows;
     this.scratches = scratches;
@@ -68,6 +74,7 @@ public final class Forwarder {
     this.io = w.io();
     this.tunnel = w.tunnel();
     this.view = w.view();
+    this.locals = w.locals();
     this.maxInner = w.maxInner();
   }
 
@@ -154,7 +161,7 @@ public final class Forwarder {
 
   /** A packet from a local instance; {@code known} is its route when parked packets are released. */
   void egress(ThreadScratch w, ByteBuffer b, int from, int to, Route known) {
-    switch (lookup(w, b, from, to, Half.EGRESS)) {
+    switch (lookup(w, b, from, to, Half.EGRESS, null)) {
       case FOUND:
         forwardOut(w, w.pv, w.found);
         break;
@@ -175,7 +182,7 @@ public final class Forwarder {
    * ICMP other than echo and errors, and orphan fragments are counted and consumed here; ICMP
    * errors are translated here. On {@link #FOUND} the half is in {@code w.found}.
    */
-  private int lookup(ThreadScratch w, ByteBuffer b, int from, int to, int direction) {
+  private int lookup(ThreadScratch w, ByteBuffer b, int from, int to, int direction, WorkerEndpoint peer) {
     PacketView pv = w.pv;
     int st = pv.parse(b, from, to);
     if (st != 0) {
@@ -185,7 +192,7 @@ public final class Forwarder {
     int proto = pv.protocol();
     if ((proto == ICMP || proto == ICMPV6) && pv.isFirstFragment() && !pv.isEcho()) {
       if (pv.isIcmpError()) {
-        icmpError(w, pv, direction);
+        icmpError(w, pv, direction, peer);
       } else {
         w.counts[Counter.DROP_ICMP_OTHER.ordinal()]++;
       }
@@ -197,6 +204,10 @@ public final class Forwarder {
       if (h == null) {
         w.counts[Counter.DROP_FRAGMENT_NO_FLOW.ordinal()]++;
         return CONSUMED;
+      }
+      if (!pv.moreFragments()) {
+        // the datagram's last fragment: its entry is done (a middle one overtaken by it is lost)
+        flows.removeFragment(h);
       }
     } else {
       h = table.find(direction, pv.isIpv6(), proto, pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(),
@@ -233,8 +244,8 @@ public final class Forwarder {
         }
       }
     }
-    if (pv.isFragment() && pv.isFirstFragment() && pv.moreFragments()) {
-      trackFragment(h, pv);
+    if (pv.isFragment() && pv.isFirstFragment() && pv.moreFragments() && !trackFragment(w, h, pv)) {
+      return;
     }
     rewrite(pv, h, true);
     touch(pv, h.flow, false);
@@ -254,23 +265,33 @@ public final class Forwarder {
 
   // ---------------------------------------------------------------- ingress: from peers or looped back
 
-  /** A packet from {@code peer}, or looped back on this node ({@code peer} null). */
+  /**
+   * A packet from {@code peer}, or looped back on this node ({@code peer} null). A peer's packet of
+   * a known flow must come from the flow's next hop (else see {@link #fromOtherPeer}); a peer's first
+   * packet for a local or held instance must have a source the peer owns ({@link SourceCheck}).
+   */
   void ingress(ThreadScratch w, ByteBuffer b, int from, int to, WorkerEndpoint peer) {
-    int found = lookup(w, b, from, to, Half.INGRESS);
+    int found = lookup(w, b, from, to, Half.INGRESS, peer);
     if (found == CONSUMED) {
       return;
     }
     MigrationHolds mh = holds;
     Hold[] hs = mh.current();
+    if (peer != null) {
+      if (found == FOUND) {
+        Flow f = w.found.flow;
+        if (f.out.nextHop != peer && !fromOtherPeer(w, f, peer)) {
+          return;
+        }
+      } else if (!admitted(w, w.pv, peer, hs)) {
+        return;
+      }
+    }
     if (hs.length != 0 && mh.held(w, w.pv, hs, found == MISS ? peer : null)) {
       return;
     }
     if (found == FOUND) {
-      Half h = w.found;
-      if (peer != null && !h.flow.client) {
-        roam(w, h.flow, peer);
-      }
-      deliverIn(w, w.pv, h);
+      deliverIn(w, w.pv, w.found);
     } else if (peer == null || hs.length == 0 || !mh.relayed(w, w.pv, peer, hs)) {
       Half h = setup.learn(w, w.pv, peer, now);
       if (h != null) {
@@ -280,25 +301,56 @@ public final class Forwarder {
   }
 
   /**
-   * A learned flow's way back follows the peer its packets now come from: after a migration the
-   * first packets of a flow may reach the new node through the old one (held and replayed), later
-   * ones straight from the sender once it applied the new locator, and replies must go where the
-   * conversation currently comes from. Peers are authenticated by the tunnel.
+   * A packet of flow {@code f} from a peer other than the flow's next hop (rare: the slow path).
+   * A local client's flow takes replies only from the place the chosen instance's signed locator
+   * names now, or from its previous place within the migration linger. A learned flow's way back
+   * follows the peer its packets now come from only when the source's signed locator names that
+   * peer (the sender moved there); the previous place of a migrated instance may still forward
+   * within the linger, without taking the flow. Anything else is dropped and counted.
    */
-  private void roam(ThreadScratch w, Flow f, WorkerEndpoint peer) {
+  private boolean fromOtherPeer(ThreadScratch w, Flow f, WorkerEndpoint peer) {
     Half out = f.out;
     WorkerEndpoint hop = out.nextHop;
-    if (hop == peer || hop == null || hop.equals(peer)) {
-      return;
+    if (SourceCheck.sameNode(hop, peer)) {
+      return true;
     }
-    if (flows.replaceOut(f, out, out.withTarget(out.nDstHi, out.nDstLo, peer), true)) {
-      w.counts[Counter.FLOWS_ROAMED.ordinal()]++;
+    if (f.client) {
+      if (sources.mayAnswer(f, peer)) {
+        return true;
+      }
+      w.counts[Counter.DROP_REPLY_NOT_NEXT_HOP.ordinal()]++;
+      return false;
     }
+    if (hop != null && sources.mayRoam(w.pv, peer)) {
+      if (flows.replaceOut(f, out, out.withTarget(out.nDstHi, out.nDstLo, peer), true)) {
+        w.counts[Counter.FLOWS_ROAMED.ordinal()]++;
+      }
+      return true;
+    }
+    if (hop != null && sources.relays(w.pv, peer)) {
+      return true;
+    }
+    w.counts[Counter.DROP_ROAM_NOT_OWNED.ordinal()]++;
+    return false;
+  }
+
+  /**
+   * A peer's packet that matched no flow: if it is for a local instance or one held here, the peer
+   * must own its source (it may be parked while the source's route resolves). Other packets go on
+   * to be answered route-not-found or relayed.
+   */
+  private boolean admitted(ThreadScratch w, PacketView pv, WorkerEndpoint peer, Hold[] hs) {
+    boolean v6 = pv.isIpv6();
+    InstanceRecord local = locals.byNamespaceIp(AddressWords.toInetAddress(v6, pv.dstHi(), pv.dstLo()));
+    if (local == null && !MigrationHolds.isHeld(hs, v6, pv.dstHi(), pv.dstLo())) {
+      return true;
+    }
+    return sources.admitNew(w, pv, peer, local) == SourceCheck.ADMIT;
   }
 
   private void deliverIn(ThreadScratch w, PacketView pv, Half h) {
-    if (pv.isFragment() && pv.isFirstFragment() && pv.moreFragments()) {
-      trackFragment(h, pv);
+    if (pv.isFragment() && pv.isFirstFragment() && pv.moreFragments() && !trackFragment(w, h, pv)) {
+      return;
     }
     if (h.sLo != h.nSrcLo || h.dLo != h.nDstLo || h.sHi != h.nSrcHi || h.dHi != h.nDstHi) {
       rewrite(pv, h, false);
@@ -315,10 +367,26 @@ public final class Forwarder {
     w.ioDirty = true;
   }
 
-  /** Sends an ICMP error that the {@link IcmpHandler} translated along its flow. */
-  private void icmpError(ThreadScratch w, PacketView pv, int dir) {
-    Half h = icmp.translateError(w, pv, dir);
+  /**
+   * Sends an ICMP error that the {@link IcmpHandler} translated along its flow. From a peer, the
+   * error must come from the flow's next hop, like a reply (a migrated instance's previous place
+   * within the linger, or the new place its signed locator names, too; an error never moves a flow).
+   */
+  private void icmpError(ThreadScratch w, PacketView pv, int dir, WorkerEndpoint peer) {
+    Half h = icmp.errorFlow(w, pv, dir);
     if (h == null) {
+      return;
+    }
+    if (peer != null && dir == Half.INGRESS && !SourceCheck.sameNode(h.flow.out.nextHop, peer)) {
+      Flow f = h.flow;
+      boolean ok = f.client ? sources.mayAnswer(f, peer)
+          : f.out.nextHop != null && (sources.mayRoam(pv, peer) || sources.relays(pv, peer));
+      if (!ok) {
+        w.counts[Counter.DROP_ICMP_NOT_NEXT_HOP.ordinal()]++;
+        return;
+      }
+    }
+    if (!icmp.translateError(w, pv, h, dir)) {
       return;
     }
     h.flow.lastSeen = now;
@@ -377,12 +445,16 @@ public final class Forwarder {
    * first fragment carries the ports and finds the flow; an entry keyed by (addresses, protocol,
    * identification) then maps the later fragments to the same rewrite, so every fragment is
    * translated in place and forwarded at once. Later fragments that overtake the first are dropped.
+   * Entries are bounded in total and per flow: past a cap the datagram is dropped (false, counted).
    */
-  private void trackFragment(Half h, PacketView pv) {
+  private boolean trackFragment(ThreadScratch w, Half h, PacketView pv) {
     long id = pv.fragmentId();
-    if (table.find(h.dir + Half.FRAGMENT, h.v6, h.proto, h.sHi, h.sLo, h.dHi, h.dLo, (int) (id >>> 16), (int) (id & 0xffff)) == null) {
-      table.insert(h.fragmentEntry(id, now));
+    if (table.find(h.dir + Half.FRAGMENT, h.v6, h.proto, h.sHi, h.sLo, h.dHi, h.dLo, (int) (id >>> 16), (int) (id & 0xffff)) == null
+        && !flows.insertFragment(h.fragmentEntry(id, now))) {
+      w.counts[Counter.DROP_FRAGMENT_LIMIT.ordinal()]++;
+      return false;
     }
+    return true;
   }
 
   private Half findFragment(PacketView pv, int dir) {

@@ -14,6 +14,19 @@ final class Half {
   /** Added to the direction for entries that map later fragments of a datagram to their flow. */
   static final int FRAGMENT = 2;
 
+  private static final long K0;
+  private static final long K1;
+  private static final long K2;
+  private static final long K3;
+
+  static {
+    java.security.SecureRandom r = new java.security.SecureRandom();
+    K0 = r.nextLong();
+    K1 = r.nextLong();
+    K2 = r.nextLong();
+    K3 = r.nextLong() | 1;
+  }
+
   final int dir;
   final boolean v6;
   final int proto;
@@ -76,12 +89,19 @@ final class Half {
     return sLo == b && dLo == e && sp == s && dp == t && proto == p && dir == d && v6 == six && sHi == a && dHi == c;
   }
 
+  /**
+   * The table's hash of a key. Keyed with random per-process seeds, so which keys share a bucket
+   * cannot be computed from outside (an attacker cannot aim flows or fragment entries at one chain).
+   * Each word is mixed into the running state (multiply, rotate) before the next enters, so no
+   * difference in one word can be cancelled by another independently of the seeds. Not a
+   * cryptographic PRF (SipHash would not fit the per-packet budget); chains are short anyway.
+   */
   static int hash(int dir, boolean v6, int proto, long sHi, long sLo, long dHi, long dLo, int sp, int dp) {
-    long h = sLo * 0x9E3779B97F4A7C15L;
-    h ^= dLo * 0xC2B2AE3D27D4EB4FL;
-    h ^= (sHi ^ Long.rotateLeft(dHi, 17)) * 0x165667B19E3779F9L;
-    h ^= ((long) sp << 32 | (long) dp << 16 | (long) proto << 2 | dir) * 0xD6E8FEB86659FD93L;
-    h ^= v6 ? 0x5bd1e995L : 0;
+    long h = (sLo ^ K0) * 0x9E3779B97F4A7C15L;
+    h = (Long.rotateLeft(h, 29) ^ dLo ^ K1) * 0xC2B2AE3D27D4EB4FL;
+    h = (Long.rotateLeft(h, 29) ^ sHi ^ Long.rotateLeft(dHi, 17) ^ K2) * 0x165667B19E3779F9L;
+    h = (Long.rotateLeft(h, 29) ^ ((long) sp << 32 | (long) dp << 16 | (long) proto << 2 | dir) ^ (v6 ? K3 : 0))
+        * 0xD6E8FEB86659FD93L;
     h ^= h >>> 31;
     h *= 0x94D049BB133111EBL;
     return (int) (h ^ (h >>> 29));

@@ -21,16 +21,65 @@ final class IcmpHandler {
   private static final int ICMPV6 = PacketView.PROTO_ICMPV6;
 
   private final FlowTable table;
+  private final long ratePerSecond;
+  /** Token bucket of the errors this node generates (guarded by this). */
+  private long tokens;
+  private long refilledNanos = System.nanoTime();
   private PacketIo io;
   private Tunnel tunnel;
 
-  IcmpHandler(FlowTable table) {
+  IcmpHandler(TranslatorConfig c, FlowTable table) {
     this.table = table;
+    this.ratePerSecond = c.icmpErrorsPerSecond();
+    this.tokens = ratePerSecond;
+  }
+
+  /** Takes a token for one generated error: at most the rate per second, bursts up to one second's worth. */
+  private synchronized boolean mayGenerate() {
+    long t = System.nanoTime();
+    long add = (t - refilledNanos) * ratePerSecond / 1_000_000_000L;
+    if (add > 0) {
+      tokens = Math.min(ratePerSecond, tokens + add);
+      refilledNanos += add * 1_000_000_000L / ratePerSecond;
+    }
+    if (tokens <= 0) {
+      return false;
+    }
+    tokens--;
+    return true;
   }
 
   void start(Wiring wiring) {
     this.io = wiring.io();
     this.tunnel = wiring.tunnel();
+  }
+
+  /**
+   * The flow an ICMP error (parsed in {@code pv}, travelling in direction {@code dir}) is about: the
+   * quoted packet (parsed into {@code w.inner}) is the reverse direction of the half the error
+   * travels on. The error must also travel as a packet of that flow: its outer addresses are the
+   * half's (it comes from the flow's endpoint, not from a bystander quoting someone else's tuple).
+   *
+   * @return the half, or null if the error was dropped (and counted)
+   */
+  Half errorFlow(ThreadScratch w, PacketView pv, int dir) {
+    PacketView in = w.inner;
+    int st = in.parseEmbedded(pv.buffer(), pv.l4Offset() + 8, pv.end());
+    if (st != 0 || in.isIpv6() != pv.isIpv6() || !in.isFirstFragment()) {
+      w.counts[Counter.DROP_ICMP_NO_FLOW.ordinal()]++;
+      return null;
+    }
+    Half h = table.find(dir, pv.isIpv6(), in.protocol(), in.dstHi(), in.dstLo(), in.srcHi(), in.srcLo(), in.dstPort(),
+        in.srcPort());
+    if (h == null) {
+      w.counts[Counter.DROP_ICMP_NO_FLOW.ordinal()]++;
+      return null;
+    }
+    if (pv.srcLo() != h.sLo || pv.dstLo() != h.dLo || pv.srcHi() != h.sHi || pv.dstHi() != h.dHi) {
+      w.counts[Counter.DROP_ICMP_ENDPOINT_MISMATCH.ordinal()]++;
+      return null;
+    }
+    return h;
   }
 
   /**
@@ -40,31 +89,22 @@ final class IcmpHandler {
    * header and transport checksums adjusted), the outer header like any packet of the flow
    * (TTL decremented on egress), and the ICMP checksum recomputed over the changed payload.
    *
-   * @return the flow half the error travels on, for the caller to send the error along; null if it
-   *     was dropped (and counted)
+   * <p>Call {@link #errorFlow} first: it parses the quoted packet into {@code w.inner}.
+   *
+   * @return false if it was dropped (and counted)
    */
-  Half translateError(ThreadScratch w, PacketView pv, int dir) {
+  boolean translateError(ThreadScratch w, PacketView pv, Half h, int dir) {
     PacketView in = w.inner;
     ByteBuffer b = pv.buffer();
-    int st = in.parseEmbedded(b, pv.l4Offset() + 8, pv.end());
-    if (st != 0 || in.isIpv6() != pv.isIpv6() || !in.isFirstFragment()) {
-      w.counts[Counter.DROP_ICMP_NO_FLOW.ordinal()]++;
-      return null;
-    }
     boolean v6 = pv.isIpv6();
-    Half h = table.find(dir, v6, in.protocol(), in.dstHi(), in.dstLo(), in.srcHi(), in.srcLo(), in.dstPort(), in.srcPort());
-    if (h == null) {
-      w.counts[Counter.DROP_ICMP_NO_FLOW.ordinal()]++;
-      return null;
-    }
     boolean egress = dir == Half.EGRESS;
     if (egress && pv.ttl() <= 1) {
       w.counts[Counter.DROP_TTL_EXPIRED.ordinal()]++;
-      return null;
+      return false;
     }
     if (egress && h.nextHop != null && tunnel == null) {
       w.counts[Counter.DROP_NO_TUNNEL.ordinal()]++;
-      return null;
+      return false;
     }
     int is = in.start();
     int innerDelta = Half.addressDelta(v6, in.srcHi(), in.srcLo(), in.dstHi(), in.dstLo(), h.nDstHi, h.nDstLo, h.nSrcHi, h.nSrcLo);
@@ -102,7 +142,7 @@ final class IcmpHandler {
     }
     b.putShort(l4 + 2, (short) Checksums.finish(sum));
     w.counts[Counter.ICMP_ERRORS_TRANSLATED.ordinal()]++;
-    return h;
+    return true;
   }
 
   /** Answers a local sender with ICMP unreachable (no route or no instance) and counts the drop. */
@@ -115,9 +155,14 @@ final class IcmpHandler {
    * Answers the sender of {@code pv} (a local instance) with an ICMP/ICMPv6 error from the address
    * it sent to, quoting as much of the packet as fits in 576 (IPv4) or 1280 (IPv6) bytes, and
    * counts {@code counter}. Never answers an ICMP error or a later fragment (RFC 1122, RFC 4443).
+   * Rate-limited over all senders ({@code ICMP_ERRORS_RATE_LIMITED} counts the errors not sent).
    */
   void sendError(ThreadScratch w, PacketView pv, int type, int code, int mtu, Counter counter) {
     if (pv.isIcmpError() || !pv.isFirstFragment()) {
+      return;
+    }
+    if (!mayGenerate()) {
+      w.counts[Counter.ICMP_ERRORS_RATE_LIMITED.ordinal()]++;
       return;
     }
     ByteBuffer o = w.icmpOut;

@@ -144,6 +144,16 @@ public final class MigrationHolds {
 
   // ---------------------------------------------------------------- data path
 
+  /** True if {@code (hi, lo)} is the old namespace IP of one of {@code hs}. */
+  static boolean isHeld(Hold[] hs, boolean v6, long hi, long lo) {
+    for (Hold h : hs) {
+      if (h.isOldNamespaceIp(v6, hi, lo)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * A packet for a held instance's old namespace IP: held, dropped (counted) or forwarded.
    * Returns false for every other packet. A first packet of a flow this node has not seen yet
@@ -202,7 +212,15 @@ public final class MigrationHolds {
       }
       Half back = table.find(Half.EGRESS, v6, pv.protocol(), v6 ? h.oldV6Hi : 0, v6 ? h.oldV6Lo : h.oldV4,
           pv.dstHi(), pv.dstLo(), pv.srcPort(), pv.dstPort());
-      if (back == null || back.nextHop == null || back.nextHop.equals(peer) || tunnel == null) {
+      if (back == null || back.nextHop == null) {
+        return false;
+      }
+      if (!SourceCheck.sameNode(h.hop, peer)) {
+        // Only the instance's new place speaks for it (cryptokey routing); not before its release.
+        w.counts[Counter.DROP_RELAY_NOT_NEW_PLACE.ordinal()]++;
+        return true;
+      }
+      if (back.nextHop.equals(peer) || tunnel == null) {
         return false;
       }
       ByteBuffer b = pv.buffer();

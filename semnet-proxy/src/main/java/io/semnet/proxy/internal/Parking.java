@@ -1,8 +1,10 @@
 package io.semnet.proxy.internal;
 
+import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.core.node.RouteResolver;
 import io.semnet.core.route.Resolution;
 import io.semnet.proxy.Counter;
+import io.semnet.proxy.internal.packet.AddressWords;
 import io.semnet.proxy.internal.packet.PacketView;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
@@ -13,11 +15,19 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * First packets to a virtual address without a cached route wait here while the resolver answers:
- * a copy of each is parked, bounded per flow and in total (more are dropped and counted), the
- * resolver is asked once per address, and the answer sends the parked packets on through the
- * forwarding path (or answers them with ICMP unreachable). Packets whose answer takes longer than
- * the park timeout are dropped by the sweep. The data path never waits for the resolver.
+ * First packets that cannot go on yet wait here while the resolver answers: a local client's first
+ * packet to a virtual address without a cached route, and a peer's first packet whose source
+ * address is not cached yet (cryptokey routing verifies it against the source's signed record).
+ * A copy of each is parked, bounded per flow, per owner and in total (more are dropped and
+ * counted), the resolver is asked once per address, and the answer sends the parked packets on
+ * through the forwarding path (or answers them with ICMP unreachable, or drops them as not owned).
+ * Packets whose answer takes longer than the park timeout are dropped by the sweep. The data path
+ * never waits for the resolver.
+ *
+ * <p>The total budget is shared fairly: an owner (the sending local instance, by its namespace IP,
+ * or the sending peer node) may hold at most the budget divided by the owners parking at the
+ * moment (never less than the per-flow cap), so one busy instance cannot starve the others
+ * (counted {@code DROP_PARK_QUOTA}).
  */
 public final class Parking {
   private final Forwarder forwarder;
@@ -28,6 +38,8 @@ public final class Parking {
   private final int maxParked;
   private final long parkTimeoutMs;
   private final ConcurrentHashMap<InetAddress, Pending> pending = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<InetAddress, Pending> sources = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Object, Integer> owners = new ConcurrentHashMap<>();
   private final AtomicInteger parkedTotal = new AtomicInteger();
   private RouteResolver resolver;
 
@@ -50,38 +62,83 @@ public final class Parking {
     return parkedTotal.get();
   }
 
-  /** Parks a copy of {@code pv}'s packet until {@code dst} resolves (the first park asks the resolver). */
+  /** Parks a copy of {@code pv}'s packet (from a local instance) until {@code dst} resolves (the first park asks the resolver). */
   void park(ThreadScratch w, PacketView pv, InetAddress dst) {
+    InetAddress owner = AddressWords.toInetAddress(pv.isIpv6(), pv.srcHi(), pv.srcLo());
+    Pending p = add(w, pv, pending, dst, owner, null);
+    if (p != null) {
+      resolver.resolve(dst).whenComplete((res, err) -> released(pending, dst, p, res, err));
+    }
+  }
+
+  /**
+   * Parks a copy of {@code pv}'s packet from {@code peer} until its source address {@code src}
+   * resolves; then it goes through the ingress path again with the source's route at hand.
+   */
+  void parkSource(ThreadScratch w, PacketView pv, InetAddress src, WorkerEndpoint peer) {
+    Pending p = add(w, pv, sources, src, peer.nodeId(), peer);
+    if (p != null) {
+      resolver.resolve(src).whenComplete((res, err) -> released(sources, src, p, res, err));
+    }
+  }
+
+  /** Parks a copy; returns its pending entry if the resolver must be asked (the first packet for {@code addr}), else null. */
+  private Pending add(ThreadScratch w, PacketView pv, ConcurrentHashMap<InetAddress, Pending> map, InetAddress addr,
+      Object owner, WorkerEndpoint peer) {
     if (parkedTotal.get() >= maxParked) {
       w.counts[Counter.DROP_PARK_OVERFLOW.ordinal()]++;
-      return;
+      return null;
     }
-    Pending p = pending.computeIfAbsent(dst, k -> new Pending(forwarder.now()));
+    Pending p = map.computeIfAbsent(addr, k -> new Pending(forwarder.now()));
     long key = Half.hash(0, pv.isIpv6(), pv.protocol(), pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), pv.srcPort(), pv.dstPort());
-    byte[] copy = new byte[pv.length()];
-    pv.buffer().get(pv.start(), copy);
     boolean first;
     synchronized (p) {
       if (p.done || p.countFor(key) >= parkedPerFlow) {
         w.counts[Counter.DROP_PARK_OVERFLOW.ordinal()]++;
-        return;
+        return null;
       }
-      p.packets.add(copy);
-      p.keys.add(key);
+      if (!takeShare(owner)) {
+        w.counts[Counter.DROP_PARK_QUOTA.ordinal()]++;
+        return null;
+      }
+      byte[] copy = new byte[pv.length()];
+      pv.buffer().get(pv.start(), copy);
+      p.parked.add(new Parked(copy, key, owner, peer));
       first = !p.asked;
       p.asked = true;
     }
     parkedTotal.incrementAndGet();
     w.counts[Counter.PARKED.ordinal()]++;
-    if (first) {
-      resolver.resolve(dst).whenComplete((res, err) -> released(dst, p, res, err));
-    }
+    return first ? p : null;
   }
 
-  private void released(InetAddress dst, Pending p, Resolution res, Throwable err) {
-    pending.remove(dst, p);
-    List<byte[]> packets = p.drain();
-    parkedTotal.addAndGet(-packets.size());
+  /** Takes one packet of {@code owner}'s fair share of the budget; false if it has used it up. */
+  private boolean takeShare(Object owner) {
+    boolean[] ok = {false};
+    owners.compute(owner, (k, v) -> {
+      int n = v == null ? 0 : v;
+      int active = owners.size() + (v == null ? 1 : 0);
+      if (n >= Math.max(parkedPerFlow, maxParked / active)) {
+        return v;
+      }
+      ok[0] = true;
+      return n + 1;
+    });
+    return ok[0];
+  }
+
+  private void giveBack(List<Parked> parked) {
+    for (Parked x : parked) {
+      owners.computeIfPresent(x.owner, (k, v) -> v <= 1 ? null : v - 1);
+    }
+    parkedTotal.addAndGet(-parked.size());
+  }
+
+  private void released(ConcurrentHashMap<InetAddress, Pending> map, InetAddress addr, Pending p, Resolution res,
+      Throwable err) {
+    map.remove(addr, p);
+    List<Parked> packets = p.drain();
+    giveBack(packets);
     if (!control.started() || packets.isEmpty()) {
       return;
     }
@@ -91,10 +148,20 @@ public final class Parking {
       return;
     }
     ByteBuffer buf = w.parkBuffer();
-    for (byte[] packet : packets) {
+    for (Parked x : packets) {
+      byte[] packet = x.packet;
       buf.clear();
       buf.put(packet).flip();
-      if (res.isFound()) {
+      if (x.peer != null) {
+        if (!res.isFound()) {
+          w.counts[Counter.DROP_SOURCE_NOT_OWNED.ordinal()]++;
+          continue;
+        }
+        w.counts[Counter.UNPARKED.ordinal()]++;
+        w.srcRoute = res.route();
+        forwarder.ingress(w, buf, 0, packet.length, x.peer);
+        w.srcRoute = null;
+      } else if (res.isFound()) {
         w.counts[Counter.UNPARKED.ordinal()]++;
         forwarder.egress(w, buf, 0, packet.length, res.route());
       } else if (w.pv.parse(buf, 0, packet.length) == 0) {
@@ -106,21 +173,28 @@ public final class Parking {
 
   /** Drops (and counts) packets parked longer than the park timeout as of {@code t}. Control thread. */
   void sweep(long t, ThreadScratch w) {
-    for (Map.Entry<InetAddress, Pending> e : pending.entrySet()) {
+    sweep(pending, t, w);
+    sweep(sources, t, w);
+  }
+
+  private void sweep(ConcurrentHashMap<InetAddress, Pending> map, long t, ThreadScratch w) {
+    for (Map.Entry<InetAddress, Pending> e : map.entrySet()) {
       Pending p = e.getValue();
-      if (t - p.created > parkTimeoutMs && pending.remove(e.getKey(), p)) {
-        int n = p.drain().size();
-        parkedTotal.addAndGet(-n);
-        w.counts[Counter.DROP_PARK_TIMEOUT.ordinal()] += n;
+      if (t - p.created > parkTimeoutMs && map.remove(e.getKey(), p)) {
+        List<Parked> gone = p.drain();
+        giveBack(gone);
+        w.counts[Counter.DROP_PARK_TIMEOUT.ordinal()] += gone.size();
       }
     }
   }
 
-  /** Packets parked for one virtual address while it resolves. */
+  /** One parked packet: its bytes, its flow's hash, whose share it uses, the peer it came from (or null). */
+  private record Parked(byte[] packet, long key, Object owner, WorkerEndpoint peer) {}
+
+  /** Packets parked for one address while it resolves. */
   private static final class Pending {
     final long created;
-    final List<byte[]> packets = new ArrayList<>();
-    final List<Long> keys = new ArrayList<>();
+    final List<Parked> parked = new ArrayList<>();
     boolean asked;
     boolean done;
 
@@ -130,19 +204,18 @@ public final class Parking {
 
     int countFor(long key) {
       int n = 0;
-      for (Long k : keys) {
-        if (k == key) {
+      for (Parked x : parked) {
+        if (x.key == key) {
           n++;
         }
       }
       return n;
     }
 
-    synchronized List<byte[]> drain() {
+    synchronized List<Parked> drain() {
       done = true;
-      List<byte[]> out = new ArrayList<>(packets);
-      packets.clear();
-      keys.clear();
+      List<Parked> out = new ArrayList<>(parked);
+      parked.clear();
       return out;
     }
   }

@@ -50,6 +50,8 @@ final class ThreadScratch {
   final long[] counts = new long[Counter.values().length];
   /** The flow half {@code Forwarder.lookup} found for the packet being handled. */
   Half found;
+  /** The route of a parked packet's source, while the packet comes back through the path (else null). */
+  io.semnet.core.route.Route srcRoute;
   /** Packets were handed to the tunnel since the last flush. */
   boolean tunnelDirty;
   /** Packets were written to the TUN since the last flush. */

@@ -23,10 +23,15 @@ package io.semnet.proxy.internal;
  * @param holdPackets packet cap of a frozen instance's FIFO
  * @param holdBytes byte cap (buffer size) of a frozen instance's FIFO
  * @param holdBuffering whether a frozen instance's packets are held by default
- * @param holdLingerNanos how long a released hold forwards late packets after the last one
+ * @param holdLingerNanos how long a released hold forwards late packets after the last one (also
+ *     how long a migrated instance's previous place may forward and relay for it)
+ * @param maxFragments fragmented datagrams tracked at once
+ * @param fragmentsPerFlow fragmented datagrams tracked at once per flow
+ * @param icmpErrorsPerSecond ICMP errors the node generates per second (and burst)
  */
 public record TranslatorConfig(
     int maxFlows, int parkedPerFlow, int maxParked, long parkTimeoutMs,
     long tcpEstablishedMs, long tcpTransitoryMs, long tcpClosingMs, long udpMs, long icmpMs, long fragmentMs,
     long sweepMs, int underlayMtu, int tunnelOverhead, boolean ipv6Underlay, boolean clampMss,
-    int holdPackets, int holdBytes, boolean holdBuffering, long holdLingerNanos) {}
+    int holdPackets, int holdBytes, boolean holdBuffering, long holdLingerNanos, int maxFragments,
+    int fragmentsPerFlow, int icmpErrorsPerSecond) {}

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>{@link FlowSetup}</td><td>first packets: choose an instance or learn a flow</td></tr>
  *   <tr><td>{@link Flows}</td><td>insert, evict, expire, remove flows</td></tr>
  *   <tr><td>{@link IcmpHandler}</td><td>translating ICMP errors, sending them</td></tr>
- *   <tr><td>{@link Parking}</td><td>packets waiting for a route</td></tr>
+ *   <tr><td>{@link SourceCheck}</td><td>cryptokey routing: which sources a peer may use</td></tr>
+ *   <tr><td>{@link Parking}</td><td>packets waiting for a route (or their source's)</td></tr>
  *   <tr><td>{@link MigrationHolds}</td><td>instances migrating away</td></tr>
  *   <tr><td>{@link Repointing}</td><td>flows following their instance</td></tr>
  * </table>
@@ -34,6 +35,7 @@ public final class TranslatorParts {
   private final InstanceChooser chooser = new InstanceChooser();
   private final IcmpHandler icmp;
   private final FlowSetup setup;
+  private final SourceCheck sources;
   private final Forwarder forwarder;
   private final Parking parking;
   private final MigrationHolds holds;
@@ -44,13 +46,15 @@ public final class TranslatorParts {
     this.config = config;
     this.table = new FlowTable(config.maxFlows() * 2);
     this.flows = new Flows(config, table);
-    this.icmp = new IcmpHandler(table);
+    this.icmp = new IcmpHandler(config, table);
     this.setup = new FlowSetup(flows, chooser, icmp);
-    this.forwarder = new Forwarder(config, table, flows, scratches, setup, icmp);
+    this.sources = new SourceCheck(config);
+    this.forwarder = new Forwarder(config, table, flows, scratches, setup, icmp, sources);
     this.parking = new Parking(config, forwarder, scratches, control, icmp);
     this.holds = new MigrationHolds(config, forwarder, setup, flows, table, scratches, control);
     this.repointing = new Repointing(flows, table, scratches, control, holds);
     setup.connect(parking);
+    sources.connect(parking);
     forwarder.connect(holds);
   }
 
@@ -63,6 +67,7 @@ public final class TranslatorParts {
     chooser.start(w);
     icmp.start(w);
     setup.start(w);
+    sources.start(w);
     forwarder.start(w);
     parking.start(w);
     holds.start(w);

@@ -80,6 +80,14 @@ public final class TunDevice implements PacketIo {
   private final AtomicLong superPacketsWritten = new AtomicLong();
   private final AtomicLong offloadErrors = new AtomicLong();
   private volatile boolean running;
+  /** The node, told when a reader thread fails beyond recovery (null outside a node). */
+  private volatile NodeContext context;
+  /** Why a reader thread stopped, or null while they all run. */
+  private volatile Throwable failure;
+  /** Consecutive packets whose handling threw an Error (reset by one handled normally). */
+  private int errorRun;
+  /** The handler's fatal error on its way out (already counted). */
+  private volatile Throwable rethrown;
   private volatile boolean closed;
 
   private TunDevice(Builder b) throws IOException {
@@ -151,6 +159,7 @@ public final class TunDevice implements PacketIo {
   @Override
   public void start(NodeContext context) {
     PacketHandler handler = Objects.requireNonNull(context.packetHandler(), "the node has no packet handler");
+    this.context = context;
     start(handler, context.nodeId());
   }
 
@@ -165,11 +174,55 @@ public final class TunDevice implements PacketIo {
     running = true;
     for (int q = 0; q < fds.length; q++) {
       int fd = fds[q];
-      Thread t = new Thread(() -> readLoop(fd, handler), "tun-" + name + "-" + label + "-q" + q);
+      Thread t = new Thread(() -> guardedReadLoop(fd, handler), "tun-" + name + "-" + label + "-q" + q);
       t.setDaemon(true);
       readers.add(t);
       t.start();
     }
+  }
+
+  /**
+   * The reader never dies silently: whatever escapes the loop (an Error in the loop itself, a
+   * fatal one from the handler) is counted, logged, recorded as {@link #failure()} and reported to
+   * the node, which enters its failed state and stops loudly.
+   */
+  private void guardedReadLoop(int fd, PacketHandler handler) {
+    try {
+      readLoop(fd, handler);
+    } catch (Throwable t) {
+      if (t != rethrown) {
+        handlerErrors.incrementAndGet();
+      }
+      failure = t;
+      running = false;
+      log.error("TUN reader of {} stopped", name, t);
+      NodeContext c = context;
+      if (c != null) {
+        c.fail(this, t);
+      }
+    }
+  }
+
+  /** Why a reader thread stopped beyond recovery, or null while they run. */
+  public Throwable failure() {
+    return failure;
+  }
+
+  /**
+   * Counts and logs a handler failure. Exceptions, and errors a packet can cause without harming the
+   * process (out of memory, direct memory included; stack overflow), are survived; an Error of any
+   * other kind, or 1000 errors in a row, is rethrown and stops the reader (see {@link #guardedReadLoop}).
+   */
+  private void handlerFailed(Throwable e, String where) {
+    handlerErrors.incrementAndGet();
+    if (e instanceof Error) {
+      boolean survivable = e instanceof OutOfMemoryError || e instanceof StackOverflowError;
+      if (!survivable || ++errorRun >= 1000) {
+        rethrown = e;
+        throw (Error) e;
+      }
+    }
+    log.warn("packet handler failed {} on {}", where, name, e);
   }
 
   private void readLoop(int fd, PacketHandler handler) {
@@ -203,9 +256,11 @@ public final class TunDevice implements PacketIo {
           buf.limit((int) got).position(headroom);
           try {
             packets += offloads ? deliverOffloaded(buf, segmenter, handler) : deliver(buf, handler);
-          } catch (RuntimeException e) {
-            handlerErrors.incrementAndGet();
-            log.warn("packet handler failed on {}", name, e);
+            if (errorRun != 0) {
+              errorRun = 0;
+            }
+          } catch (Throwable e) {
+            handlerFailed(e, "");
           }
           buf.clear();
         }
@@ -214,9 +269,8 @@ public final class TunDevice implements PacketIo {
           batches.incrementAndGet();
           try {
             handler.onPacketBatchEnd();
-          } catch (RuntimeException e) {
-            handlerErrors.incrementAndGet();
-            log.warn("packet handler failed at batch end on {}", name, e);
+          } catch (Throwable e) {
+            handlerFailed(e, "at batch end");
           }
         }
       }

@@ -23,7 +23,7 @@ import java.util.List;
 public final class Canonical {
   private Canonical() {}
 
-  /** SHA-256 of one instance's canonical form (identity, InstanceIPs, locator incl. node key, metadata). */
+  /** SHA-256 of one instance's canonical form (identity, InstanceIPs, locator incl. node key and the previous place after a move, metadata). */
   public static byte[] instanceDigest(InstanceRecord r) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
@@ -44,6 +44,17 @@ public final class Canonical {
         out.writeInt(key.length);
         out.write(key);
         out.writeLong(l.version());
+        if (l.previous() != null) {
+          // Only present after a move, so digests of locators without one are unchanged.
+          out.writeUTF("previous");
+          out.writeUTF(l.previous().nodeId());
+          addr(out, l.previous().address().getAddress());
+          out.writeInt(l.previous().address().getPort());
+          byte[] pk = l.previous().publicKey();
+          out.writeInt(pk.length);
+          out.write(pk);
+          out.writeLong(l.movedAtMillis());
+        }
       }
       var m = r.metadata();
       out.writeBoolean(m.location() != null);

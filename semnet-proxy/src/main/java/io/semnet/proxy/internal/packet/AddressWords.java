@@ -1,5 +1,6 @@
 package io.semnet.proxy.internal.packet;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
@@ -26,12 +27,21 @@ public final class AddressWords {
     return b.length == 4 ? ByteBuffer.wrap(b).getInt(0) & 0xffffffffL : ByteBuffer.wrap(b).getLong(8);
   }
 
-  /** The address of the given family whose words are {@code hi} and {@code lo} (allocates). */
+  /**
+   * The address of the given family whose words are {@code hi} and {@code lo} (allocates); an
+   * {@link Inet6Address} for IPv6 even if the bytes are IPv4-mapped.
+   */
   public static InetAddress toInetAddress(boolean v6, long hi, long lo) {
     byte[] a;
     if (v6) {
       a = new byte[16];
       ByteBuffer.wrap(a).putLong(hi).putLong(lo);
+      try {
+        // Never an Inet4Address, also for IPv4-mapped bytes (InetAddress.getByAddress would convert).
+        return Inet6Address.getByAddress(null, a, -1);
+      } catch (UnknownHostException e) {
+        throw new AssertionError(e);
+      }
     } else {
       a = new byte[4];
       ByteBuffer.wrap(a).putInt((int) lo);

@@ -28,7 +28,12 @@ public final class PacketView {
     /** Length fields that contradict each other or the buffer. */
     BAD_LENGTH,
     /** A transport protocol or IPv6 extension header the translator does not handle. */
-    UNSUPPORTED_PROTOCOL
+    UNSUPPORTED_PROTOCOL,
+    /**
+     * An IPv6 packet whose source or destination is IPv4-mapped ({@code ::ffff:a.b.c.d}): never
+     * handled as IPv4, never translated (it would mix the two families).
+     */
+    MAPPED_ADDRESS
   }
 
   private static final Status[] STATUSES = Status.values();
@@ -159,6 +164,9 @@ public final class PacketView {
       srcLo = b.getLong(from + 16);
       dstHi = b.getLong(from + 24);
       dstLo = b.getLong(from + 32);
+      if (srcHi == 0 && srcLo >>> 32 == 0xffffL || dstHi == 0 && dstLo >>> 32 == 0xffffL) {
+        return Status.MAPPED_ADDRESS.ordinal();
+      }
       int next = b.get(from + 6) & 0xff;
       int off = from + 40;
       for (int hops = 0; ; hops++) {

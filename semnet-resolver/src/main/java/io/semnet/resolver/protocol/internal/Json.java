@@ -156,6 +156,10 @@ public final class Json {
     putAddr(o, "ns6", l.namespaceIpv6());
     o.set("worker", endpoint(l.worker()));
     o.put("version", l.version());
+    if (l.previous() != null) {
+      o.set("previous", endpoint(l.previous()));
+      o.put("movedAt", l.movedAtMillis());
+    }
     return o;
   }
 
@@ -163,7 +167,9 @@ public final class Json {
     if (n == null || n.isNull()) {
       return null;
     }
-    return Locator.of(optAddress(n, "ns4"), optAddress(n, "ns6"), endpoint(need(n, "worker")), integer(n, "version"));
+    Locator l = Locator.of(optAddress(n, "ns4"), optAddress(n, "ns6"), endpoint(need(n, "worker")), integer(n, "version"));
+    JsonNode prev = n.get("previous");
+    return prev == null || prev.isNull() ? l : l.movedFrom(endpoint(prev), integer(n, "movedAt"));
   }
 
   public static ObjectNode metadata(InstanceMetadata m) {
