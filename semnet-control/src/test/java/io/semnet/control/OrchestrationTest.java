@@ -262,18 +262,23 @@ class OrchestrationTest {
   }
 
   @Test
-  void journalToleratesATornLastLineAndRejectsCorruption() throws Exception {
+  void journalToleratesATornLastRecordAndRejectsCorruption() throws Exception {
     Path journal = dir.resolve("root.journal");
     root = root(RootStore.journal(journal));
     root.orchestration().deploy(ServiceDescriptor.builder(sid("api")).instances(1).build());
     root.close();
-    Files.writeString(journal, "{\"v\":1,\"type\":\"serv", java.nio.file.StandardOpenOption.APPEND);
+    // A record torn by a crash: its frame announces 256 payload bytes, of which only a few made it.
+    byte[] torn = "\0\0\1\0\1\2\3\4{\"v\":1,\"type\":\"serv".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    Files.write(journal, torn, java.nio.file.StandardOpenOption.APPEND);
     root = root(RootStore.journal(journal));
     assertNotNull(root.orchestration().record(sid("api")));
     root.close();
     root = null;
-    String text = Files.readString(journal);
-    Files.writeString(journal, "garbage\n" + text);
+    byte[] text = Files.readAllBytes(journal);
+    byte[] garbage = "garbage\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] corrupt = java.util.Arrays.copyOf(garbage, garbage.length + text.length);
+    System.arraycopy(text, 0, corrupt, garbage.length, text.length);
+    Files.write(journal, corrupt);
     assertThrows(IllegalStateException.class, () -> RootStore.journal(journal));
   }
 

@@ -1,11 +1,5 @@
 package io.semnet.control.store;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.semnet.core.address.IpPrefix;
-import io.semnet.core.isolation.Grant;
-import io.semnet.core.service.ServiceId;
 import io.semnet.resolver.protocol.internal.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,68 +11,112 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link RootStore#journal}: one JSON object per line, appended and fsync'd before {@link #append}
- * returns. On open the journal is replayed and then compacted (the folded state is written to a
- * temporary file, fsync'd and atomically renamed over the journal), so it never grows beyond the
- * live state plus the changes since the last start. A torn last line (crash during a write) is
- * ignored; any other malformed line is corruption and fails the open rather than risk handing out
- * an address twice.
+ * {@link RootStore#journal}: an append-only journal of framed, checksummed records
+ * ({@link JournalFormat}), each written and fsync'd before {@link #append} returns.
+ *
+ * <p>On open the file is read as raw bytes and replayed; exactly a torn tail is ignored, anything
+ * else that does not check fails the open rather than risk handing out an address twice. The folded
+ * state is then compacted: written to a temporary file, fsync'd, atomically renamed over the
+ * journal and the directory fsync'd, so the journal holds the live state plus the changes since
+ * the last start, and a journal of the older JSON-lines format (version 1) is migrated.
+ *
+ * <p>Appends write at the end the store tracks (not {@code O_APPEND}). If a write or its fsync fails,
+ * the file is truncated back to the end of the last acknowledged record and fsync'd, and the append
+ * throws (the root refuses the change); if even that fails, the store stops: every later append
+ * throws, so a failed record can never be followed by good ones and leave a corrupt middle.
  */
 final class JournalRootStore implements RootStore {
   private static final Logger log = LoggerFactory.getLogger(JournalRootStore.class);
-  static final int SCHEMA = 1;
 
   private final Path file;
   private final RootState state;
-  private FileChannel channel;
+  private final FileChannel channel;
+  private long end;
+  private Throwable stopped;
+  private boolean closed;
 
-  private JournalRootStore(Path file, RootState state, FileChannel channel) {
+  private JournalRootStore(Path file, RootState state, FileChannel channel, long end) {
     this.file = file;
     this.state = state;
     this.channel = channel;
+    this.end = end;
   }
 
   static JournalRootStore open(Path file) {
+    return open(file, UnaryOperator.identity());
+  }
+
+  /** As {@link #open(Path)}, with the append channel wrapped (fault injection in tests). */
+  static JournalRootStore open(Path file, UnaryOperator<FileChannel> wrap) {
     try {
-      RootState state = new RootState();
-      if (Files.exists(file)) {
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        for (int i = 0; i < lines.size(); i++) {
-          String line = lines.get(i);
-          if (line.isBlank()) {
-            continue;
-          }
-          try {
-            state.apply(decode(Json.MAPPER.readTree(line)));
-          } catch (IOException | RuntimeException e) {
-            if (i == lines.size() - 1) {
-              log.warn("journal {}: ignoring torn last line ({})", file, e.getMessage());
-            } else {
-              throw new IllegalStateException("journal " + file + " is corrupt at line " + (i + 1) + ": " + e.getMessage(), e);
-            }
-          }
-        }
-      }
+      RootState state = replay(file);
       Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING)) {
+        writeFully(out, ByteBuffer.wrap(JournalFormat.HEADER), 0);
+        long pos = JournalFormat.HEADER.length;
         for (RootEvent e : state.toEvents(Instant.now())) {
-          write(out, e);
+          pos += writeFully(out, JournalFormat.frame(payload(e)), pos);
         }
         out.force(true);
       }
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       fsyncDirectory(file.toAbsolutePath().getParent());
-      FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-      return new JournalRootStore(file, state, ch);
+      FileChannel ch = wrap.apply(FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE));
+      return new JournalRootStore(file, state, ch, ch.size());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open root journal " + file, e);
     }
+  }
+
+  private static RootState replay(Path file) throws IOException {
+    RootState state = new RootState();
+    if (!Files.exists(file)) {
+      return state;
+    }
+    JournalFormat.Scan scan;
+    try {
+      scan = JournalFormat.scan(Files.readAllBytes(file));
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException("journal " + file + " is corrupt: " + e.getMessage(), e);
+    }
+    List<byte[]> records = scan.payloads();
+    for (int i = 0; i < records.size(); i++) {
+      try {
+        state.apply(JournalCodec.decode(Json.MAPPER.readTree(JournalFormat.utf8(records.get(i)))));
+      } catch (IOException | RuntimeException e) {
+        if (scan.version() == 1 && i == records.size() - 1) {
+          log.warn("journal {}: ignoring malformed last line ({})", file, e.getMessage());
+        } else {
+          throw new IllegalStateException("journal " + file + " is corrupt at record " + (i + 1) + ": " + e.getMessage(), e);
+        }
+      }
+    }
+    if (scan.tornBytes() > 0) {
+      log.warn("journal {}: ignoring a torn tail of {} bytes after byte {}", file, scan.tornBytes(), scan.validBytes());
+    }
+    if (scan.version() == 1) {
+      log.info("journal {}: migrating from the JSON-lines format (version 1)", file);
+    }
+    return state;
+  }
+
+  private static byte[] payload(RootEvent e) throws IOException {
+    return Json.MAPPER.writeValueAsString(JournalCodec.encode(e)).getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static int writeFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+    int n = 0;
+    while (b.hasRemaining()) {
+      n += ch.write(b, pos + n);
+    }
+    return n;
   }
 
   private static void fsyncDirectory(Path dir) {
@@ -101,107 +139,52 @@ final class JournalRootStore implements RootStore {
 
   @Override
   public synchronized void append(RootEvent event) {
-    if (channel == null) {
+    if (closed) {
       throw new IllegalStateException("journal " + file + " is closed");
     }
+    if (stopped != null) {
+      throw new IllegalStateException("journal " + file + " stopped after a failed write: " + stopped.getMessage(), stopped);
+    }
+    ByteBuffer record;
     try {
-      write(channel, event);
+      record = JournalFormat.frame(payload(event));
+    } catch (IOException | IllegalArgumentException e) {
+      throw new IllegalArgumentException("cannot encode " + event + ": " + e.getMessage(), e);
+    }
+    try {
+      int n = writeFully(channel, record, end);
       channel.force(false);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write root journal " + file, e);
+      end += n;
+    } catch (IOException | RuntimeException e) {
+      truncateBack(e);
+      throw new UncheckedIOException("cannot write root journal " + file,
+          e instanceof IOException ? (IOException) e : new IOException(e));
     }
     state.apply(event);
   }
 
+  /** After a failed append: cut the file back to the last acknowledged record, or stop the store. */
+  private void truncateBack(Exception cause) {
+    try {
+      channel.truncate(end);
+      channel.force(false);
+      log.warn("journal {}: a write failed ({}); truncated back to byte {}", file, cause.toString(), end);
+    } catch (IOException | RuntimeException e) {
+      cause.addSuppressed(e);
+      stopped = cause;
+      log.error("journal {}: a write failed and the file could not be truncated back; the store stops", file, cause);
+    }
+  }
+
   @Override
   public synchronized void close() {
-    if (channel != null) {
+    if (!closed) {
+      closed = true;
       try {
         channel.close();
       } catch (IOException e) {
         log.warn("closing journal {}", file, e);
       }
-      channel = null;
-    }
-  }
-
-  private static void write(FileChannel ch, RootEvent e) throws IOException {
-    byte[] line = (Json.MAPPER.writeValueAsString(encode(e)) + "\n").getBytes(StandardCharsets.UTF_8);
-    ByteBuffer b = ByteBuffer.wrap(line);
-    while (b.hasRemaining()) {
-      ch.write(b);
-    }
-  }
-
-  static ObjectNode encode(RootEvent e) {
-    ObjectNode o = Json.obj();
-    o.put("v", SCHEMA);
-    if (e instanceof RootEvent.ServicePut) {
-      o.put("type", "service");
-      o.set("record", Json.record(((RootEvent.ServicePut) e).record()));
-      o.set("rule", Json.rule(((RootEvent.ServicePut) e).rule()));
-    } else if (e instanceof RootEvent.ServiceRemoved) {
-      o.put("type", "service-removed");
-      o.put("service", ((RootEvent.ServiceRemoved) e).service().toString());
-      o.put("version", ((RootEvent.ServiceRemoved) e).version());
-    } else if (e instanceof RootEvent.NodePut) {
-      o.put("type", "node");
-      o.set("node", Json.node(((RootEvent.NodePut) e).node()));
-    } else if (e instanceof RootEvent.NodeRemoved) {
-      o.put("type", "node-removed");
-      o.put("node", ((RootEvent.NodeRemoved) e).nodeId());
-    } else if (e instanceof RootEvent.PoolPut) {
-      o.put("type", "pool");
-      o.put("cluster", ((RootEvent.PoolPut) e).clusterId());
-      o.put("pool", ((RootEvent.PoolPut) e).pool().toString());
-    } else if (e instanceof RootEvent.RulesPut) {
-      o.put("type", "rules");
-      o.put("version", ((RootEvent.RulesPut) e).version());
-      ArrayNode a = o.putArray("grants");
-      ((RootEvent.RulesPut) e).grants().forEach(g -> a.add(Json.grant(g)));
-    } else if (e instanceof RootEvent.VersionFloor) {
-      o.put("type", "version-floor");
-      o.put("version", ((RootEvent.VersionFloor) e).version());
-    } else if (e instanceof RootEvent.Released) {
-      o.put("type", "released");
-      o.put("prefix", ((RootEvent.Released) e).prefix().toString());
-      o.put("until", ((RootEvent.Released) e).until().toString());
-    } else {
-      throw new IllegalArgumentException("unknown event " + e);
-    }
-    return o;
-  }
-
-  static RootEvent decode(JsonNode n) {
-    long v = Json.integer(n, "v");
-    if (v != SCHEMA) {
-      throw new IllegalArgumentException("journal schema " + v + " not supported (this code reads " + SCHEMA + ")");
-    }
-    String type = Json.text(n, "type");
-    switch (type) {
-      case "service":
-        return new RootEvent.ServicePut(Json.record(Json.need(n, "record")), Json.rule(n.get("rule")));
-      case "service-removed":
-        return new RootEvent.ServiceRemoved(ServiceId.parse(Json.text(n, "service")), Json.integer(n, "version"));
-      case "node":
-        return new RootEvent.NodePut(Json.node(Json.need(n, "node")));
-      case "node-removed":
-        return new RootEvent.NodeRemoved(Json.text(n, "node"));
-      case "pool":
-        return new RootEvent.PoolPut(Json.text(n, "cluster"), IpPrefix.parse(Json.text(n, "pool")));
-      case "rules": {
-        List<Grant> grants = new ArrayList<>();
-        for (JsonNode g : Json.array(n, "grants")) {
-          grants.add(Json.grant(g));
-        }
-        return new RootEvent.RulesPut(Json.integer(n, "version"), grants);
-      }
-      case "version-floor":
-        return new RootEvent.VersionFloor(Json.integer(n, "version"));
-      case "released":
-        return new RootEvent.Released(IpPrefix.parse(Json.text(n, "prefix")), Instant.parse(Json.text(n, "until")));
-      default:
-        throw new IllegalArgumentException("unknown journal entry type '" + type + "'");
     }
   }
 }
