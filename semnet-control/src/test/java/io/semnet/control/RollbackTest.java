@@ -266,7 +266,7 @@ class RollbackTest {
     fake.heartbeat = heartbeat(2, now, 60_000, 1, Map.of(S, 9L));
     fake.answer = v(5, "old", root);
     WorkerResolver w = worker("w1", null);
-    assertEquals(2, w.rootEpoch());
+    await(() -> w.rootEpoch() == 2, "the hello reply's heartbeat taken");
     assertEquals(9, w.versionFloor(S), "a fresh worker learns the floor from its hello reply");
     assertEquals(Resolution.Status.UNAVAILABLE, get(w.resolve(SIP)).status(), "and refuses the replayed v5");
     assertEquals(1, w.stats().rollbacksRefused());
