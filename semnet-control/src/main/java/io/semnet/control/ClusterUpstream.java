@@ -63,6 +63,8 @@ final class ClusterUpstream {
       sm.applyRemoval(r);
     } else if (m instanceof RulesPush) {
       sm.applyRules(((RulesPush) m).rules());
+    } else if (m instanceof io.semnet.resolver.protocol.HeartbeatPush) {
+      sm.heartbeats.take(((io.semnet.resolver.protocol.HeartbeatPush) m).heartbeat());
     } else {
       log.warn("manager {}: ignoring unexpected push '{}'", sm.id, m.type());
     }

@@ -20,6 +20,7 @@ import io.semnet.resolver.protocol.RecordPush;
 import io.semnet.resolver.protocol.RemovalPush;
 import io.semnet.resolver.protocol.Role;
 import io.semnet.resolver.protocol.RulesPush;
+import io.semnet.resolver.protocol.SignedHeartbeat;
 import io.semnet.resolver.protocol.SignedRecord;
 import io.semnet.resolver.protocol.SignedRemoval;
 import io.semnet.resolver.protocol.SignedRules;
@@ -88,6 +89,7 @@ public final class ServiceManager implements AutoCloseable {
   final Orchestration orchestration;
   private final ScheduledExecutorService scheduler;
   private final ClusterUpstream cluster = new ClusterUpstream(this);
+  final Heartbeats heartbeats;
 
   private ServiceManager(Builder b, boolean root) {
     this.id = Objects.requireNonNull(b.id, "id");
@@ -96,6 +98,7 @@ public final class ServiceManager implements AutoCloseable {
     this.pruner = new Pruner(registry, b.pruneK);
     this.interestTtl = b.interestTtl;
     this.clock = b.clock;
+    this.heartbeats = new Heartbeats(this, root ? b.authority : null, b.rootEpoch, b.heartbeatValidity);
     if (root) {
       this.authority = Objects.requireNonNull(b.authority, "a root needs its RootAuthority");
       this.verifier = b.verifier != null ? b.verifier : RecordVerifier.of(authority.trust());
@@ -113,7 +116,10 @@ public final class ServiceManager implements AutoCloseable {
       this.orchestration = null;
       this.rules = SignedRules.of(0, IsolationRules.DEFAULT, null);
       this.upstream = new UpstreamLink(b.transport, Objects.requireNonNull(b.upstream, "upstream"), id, Role.CLUSTER,
-          b.location, b.requestTimeout, cluster::onUpstreamPush, r -> applyRules(r.rules()));
+          b.location, b.requestTimeout, cluster::onUpstreamPush, r -> {
+            heartbeats.take(r.heartbeat());
+            applyRules(r.rules());
+          });
     }
     this.binding = b.transport.bind(id, new ManagerRequests(this)::onRequest);
     if (b.maintenanceInterval.isZero()) {
@@ -126,6 +132,13 @@ public final class ServiceManager implements AutoCloseable {
       });
       long ms = b.maintenanceInterval.toMillis();
       scheduler.scheduleWithFixedDelay(this::maintenanceQuietly, ms, ms, TimeUnit.MILLISECONDS);
+      if (root && !b.heartbeatInterval.isZero()) {
+        long hb = b.heartbeatInterval.toMillis();
+        scheduler.scheduleWithFixedDelay(this::heartbeatQuietly, hb, hb, TimeUnit.MILLISECONDS);
+      }
+    }
+    if (root) {
+      heartbeats.publish();
     }
     if (upstream != null) {
       upstream.hello();
@@ -323,6 +336,7 @@ public final class ServiceManager implements AutoCloseable {
       interests.removeService(sid);
       upstreamInterests.remove(sid);
     }
+    heartbeats.removed(sid, removal.version());
     for (String c : targets) {
       binding.push(c, new RemovalPush(removal));
     }
@@ -374,6 +388,27 @@ public final class ServiceManager implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------- maintenance
+
+  /**
+   * Root only: signs a new heartbeat (epoch, every service's version, the rules version) and pushes
+   * it to every client, which forward it on; runs every {@code heartbeatInterval} by itself.
+   */
+  public SignedHeartbeat publishHeartbeat() {
+    return heartbeats.publish();
+  }
+
+  /** The latest root heartbeat this manager signed or accepted, or null. */
+  public SignedHeartbeat heartbeat() {
+    return heartbeats.current();
+  }
+
+  private void heartbeatQuietly() {
+    try {
+      heartbeats.publish();
+    } catch (RuntimeException e) {
+      log.warn("manager {}: heartbeat failed", id, e);
+    }
+  }
 
   private void maintenanceQuietly() {
     try {
@@ -445,6 +480,9 @@ public final class ServiceManager implements AutoCloseable {
     private Duration maintenanceInterval = Duration.ofSeconds(10);
     private Duration requestTimeout = Duration.ofMillis(1500);
     private Clock clock = Clock.systemUTC();
+    private Duration heartbeatInterval = Duration.ofSeconds(5);
+    private Duration heartbeatValidity = Duration.ofSeconds(60);
+    private long rootEpoch;
 
     private Builder(boolean root) {
       this.root = root;
@@ -551,6 +589,34 @@ public final class ServiceManager implements AutoCloseable {
 
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Root: how often it signs and pushes a heartbeat (default 5 s; zero: only by
+     * {@link ServiceManager#publishHeartbeat()}); heartbeats also need a maintenance interval above zero.
+     */
+    public Builder heartbeatInterval(Duration interval) {
+      this.heartbeatInterval = Objects.requireNonNull(interval, "interval");
+      return this;
+    }
+
+    /** Root: how long a heartbeat may be accepted after it was signed (default 60 s). */
+    public Builder heartbeatValidity(Duration validity) {
+      this.heartbeatValidity = Objects.requireNonNull(validity, "validity");
+      return this;
+    }
+
+    /**
+     * Root: its epoch, carried by every heartbeat (default 0). It must grow whenever another root
+     * process takes over (a highly available root uses its leadership epoch); versions never go
+     * back across epochs.
+     */
+    public Builder rootEpoch(long epoch) {
+      if (epoch < 0) {
+        throw new IllegalArgumentException("negative epoch");
+      }
+      this.rootEpoch = epoch;
       return this;
     }
 

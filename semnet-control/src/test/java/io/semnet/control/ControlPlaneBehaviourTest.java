@@ -151,7 +151,7 @@ public abstract class ControlPlaneBehaviourTest {
       registerNode(nodeId, clusterId, location);
     }
     WorkerResolver w = WorkerResolver.builder().nodeId(nodeId).manager(clusterId).transport(transport)
-        .rootTrust(authority.trust()).location(location).ticker(time).maintenanceInterval(Duration.ZERO)
+        .rootTrust(authority.trust()).location(location).ticker(time).clock(time).maintenanceInterval(Duration.ZERO)
         .renewInterval(RENEW).cacheExpiry(CACHE_EXPIRY).negativeTtl(NEGATIVE_TTL).requestTimeout(Duration.ofSeconds(3))
         .build().start();
     workers.put(nodeId, w);

@@ -135,6 +135,12 @@ final class WorkerQueries {
     w.applyRecord(e, sr);
     Route route;
     synchronized (e) {
+      if (e.record == null) {
+        // refused as older than this node's version floor (a replay): nothing to route with
+        w.services.remove(sr.record().service(), e);
+        return Resolution.unavailable("record for " + key + " is older than version "
+            + w.floors.floor(sr.record().service()) + " this node already knows");
+      }
       route = routeFor(key.value(), e.record.record());
       if (route == null) {
         w.negatives.put(key.value(), "no route for " + key);

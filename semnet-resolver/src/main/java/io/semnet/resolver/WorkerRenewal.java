@@ -30,6 +30,7 @@ final class WorkerRenewal {
     if (w.closed || w.link == null) {
       return;
     }
+    w.saveState();
     w.routes.cleanUp();
     w.negatives.cleanUp();
     if (!w.link.isOnline()) {
@@ -82,8 +83,13 @@ final class WorkerRenewal {
       RenewReply rr = (RenewReply) reply;
       for (SignedRecord sr : rr.newer()) {
         WorkerResolver.Entry e = w.services.get(sr.record().service());
-        if (e != null && w.verifier.verify(sr)) {
+        if (e == null) {
+          continue;
+        }
+        if (w.verifier.verify(sr)) {
           w.applyRecord(e, sr);
+        } else {
+          w.rejected.increment();
         }
       }
       for (SignedRemoval gone : rr.gone()) {

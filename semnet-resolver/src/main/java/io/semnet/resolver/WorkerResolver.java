@@ -18,12 +18,14 @@ import io.semnet.core.service.ServiceId;
 import io.semnet.core.trust.RootTrust;
 import io.semnet.resolver.internal.UpstreamLink;
 import io.semnet.resolver.protocol.ControlMessage;
+import io.semnet.resolver.protocol.HeartbeatPush;
 import io.semnet.resolver.protocol.HelloReply;
 import io.semnet.resolver.protocol.QueryKey;
 import io.semnet.resolver.protocol.RecordPush;
 import io.semnet.resolver.protocol.RemovalPush;
 import io.semnet.resolver.protocol.Role;
 import io.semnet.resolver.protocol.RulesPush;
+import io.semnet.resolver.protocol.SignedHeartbeat;
 import io.semnet.resolver.protocol.SignedRecord;
 import io.semnet.resolver.protocol.SignedRemoval;
 import io.semnet.resolver.protocol.SignedRules;
@@ -67,6 +69,12 @@ import org.slf4j.LoggerFactory;
  *       probes the manager and, once it answers, re-registers every interest and catches up.
  *   <li>Every record and rule set is verified against the root's public key; forged or unsigned
  *       ones are dropped and logged.
+ *   <li>No rollback: the node keeps a version floor per service and for the isolation rules
+ *       ({@link VersionFloors}); applying a record, a root-signed removal, a rule set or a root
+ *       heartbeat ({@link SignedHeartbeat}) raises it, nothing lowers it (not a withdrawal, not a
+ *       forgotten route, not a restart when a {@link Builder#stateFile state file} is configured).
+ *       Anything older than the floor is refused and counted, and so are unsigned withdrawals.
+ *       A heartbeat that expired is refused, but expiry never removes a route the node holds.
  * </ul>
  *
  * <p>Completions and listener calls happen on resolver or transport threads, never the caller's.
@@ -94,6 +102,8 @@ public final class WorkerResolver implements RouteResolver {
   private final List<RouteListener> listeners = new CopyOnWriteArrayList<>();
   final Set<ServiceId> toDrop = ConcurrentHashMap.newKeySet();
   private volatile SignedRules rules = SignedRules.of(0, IsolationRules.DEFAULT, null);
+  final VersionFloors floors;
+  private final java.time.Clock clock;
   volatile UpstreamLink link;
   volatile long lastRenewal;
   volatile boolean needResync;
@@ -107,6 +117,9 @@ public final class WorkerResolver implements RouteResolver {
   final java.util.concurrent.atomic.LongAdder rejected = new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.atomic.LongAdder applied = new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.atomic.LongAdder stale = new java.util.concurrent.atomic.LongAdder();
+  final java.util.concurrent.atomic.LongAdder rollbacks = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder withdrawalsRefused = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder staleHeartbeats = new java.util.concurrent.atomic.LongAdder();
 
   private WorkerResolver(Builder b) {
     this.nodeId = Objects.requireNonNull(b.nodeId, "nodeId");
@@ -121,6 +134,8 @@ public final class WorkerResolver implements RouteResolver {
     this.renewInterval = b.renewInterval;
     this.maintenanceInterval = b.maintenanceInterval;
     this.ticker = b.ticker;
+    this.clock = b.clock;
+    this.floors = b.stateFile == null ? VersionFloors.inMemory() : VersionFloors.load(b.stateFile);
     this.ownThreads = b.executor == null;
     if (ownThreads) {
       this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -192,6 +207,7 @@ public final class WorkerResolver implements RouteResolver {
     if (link != null) {
       link.close();
     }
+    saveState();
     if (ownThreads) {
       scheduler.shutdownNow();
     }
@@ -252,14 +268,27 @@ public final class WorkerResolver implements RouteResolver {
    * Counters since start, for metrics: table queries sent, answers served from the negative cache,
    * resolutions that ended UNAVAILABLE (manager unreachable or refused), records and rule sets
    * rejected for a bad or missing root signature, record versions applied, and pushed versions
-   * ignored because a newer one was already held.
+   * ignored because a newer one was already held; and the rollbacks refused: records, removals and
+   * rule sets older than the node's version floor, unsigned withdrawals, and heartbeats that were
+   * expired or older than the one held.
    */
   public record Stats(boolean online, int services, long queries, long negativeHits, long unavailable,
-      long rejected, long applied, long staleIgnored) {}
+      long rejected, long applied, long staleIgnored, long rollbacksRefused, long withdrawalsRefused,
+      long staleHeartbeats) {}
 
   public Stats stats() {
     return new Stats(isOnline(), services.size(), queries.sum(), negativeHits.sum(), unavailable.sum(), rejected.sum(),
-        applied.sum(), stale.sum());
+        applied.sum(), stale.sum(), rollbacks.sum(), withdrawalsRefused.sum(), staleHeartbeats.sum());
+  }
+
+  /** The lowest record version of {@code service} this node still accepts (0: none known). */
+  public long versionFloor(ServiceId service) {
+    return floors.floor(service);
+  }
+
+  /** The root epoch of the newest heartbeat accepted, or -1. */
+  public long rootEpoch() {
+    return floors.epoch();
   }
 
   /** Services this node currently holds routes for. */
@@ -279,9 +308,16 @@ public final class WorkerResolver implements RouteResolver {
   /** Applies a verified record if newer than the held one; updates every route of the service. */
   void applyRecord(Entry e, SignedRecord sr) {
     synchronized (e) {
+      ServiceId sid = sr.record().service();
       SignedRecord prev = e.record;
       if (prev != null && prev.record().version() > sr.record().version()) {
         stale.increment();
+        return;
+      }
+      if (sr.record().version() < floors.floor(sid)) {
+        rollbacks.increment();
+        log.warn("resolver {}: refused {} v{}: older than the known version {}", nodeId, sid, sr.record().version(),
+            floors.floor(sid));
         return;
       }
       if (prev != null && prev.record().version() == sr.record().version()) {
@@ -302,6 +338,11 @@ public final class WorkerResolver implements RouteResolver {
           }
         }
         e.record = merged;
+        return;
+      }
+      if (!floors.raise(sid, sr.record().version())) {
+        rollbacks.increment();
+        log.warn("resolver {}: refused {}: no room for another version floor", nodeId, sid);
         return;
       }
       applied.increment();
@@ -328,27 +369,45 @@ public final class WorkerResolver implements RouteResolver {
   }
 
   void applyRemoval(SignedRemoval removal) {
-    if (removal.isSigned() && !verifier.verify(removal)) {
+    if (!removal.isSigned()) {
+      // A withdrawal nobody signed: it could be replayed or forged to make the node forget a route
+      // (and, before floors, to reopen the door for an older record). Visibility changes reach the
+      // node as signed rules instead (see applyRules).
+      withdrawalsRefused.increment();
+      log.debug("resolver {}: refused unsigned withdrawal of {}", nodeId, removal.service());
+      return;
+    }
+    if (!verifier.verify(removal)) {
       rejected.increment();
       log.warn("resolver {}: rejected removal of {}: bad root signature", nodeId, removal.service());
       return;
     }
-    Entry e = services.get(removal.service());
+    ServiceId sid = removal.service();
+    if (removal.version() < floors.floor(sid)) {
+      rollbacks.increment();
+      log.warn("resolver {}: refused removal of {} v{}: older than the known version {}", nodeId, sid, removal.version(),
+          floors.floor(sid));
+      return;
+    }
+    floors.raise(sid, removal.version() + 1);
+    forget(sid);
+  }
+
+  /** Drops every route of {@code sid} (floors untouched) and tells the listeners. */
+  private void forget(ServiceId sid) {
+    Entry e = services.get(sid);
     if (e == null) {
       return;
     }
     synchronized (e) {
-      if (e.record != null && e.record.record().version() > removal.version()) {
-        return;
-      }
-      services.remove(removal.service(), e);
+      services.remove(sid, e);
       for (Object key : List.copyOf(e.keys)) {
         routes.invalidate(key);
       }
       e.keys.clear();
       for (RouteListener l : listeners) {
         try {
-          l.onServiceRemoved(removal.service());
+          l.onServiceRemoved(sid);
         } catch (RuntimeException ex) {
           log.warn("resolver {}: route listener failed", nodeId, ex);
         }
@@ -357,7 +416,13 @@ public final class WorkerResolver implements RouteResolver {
   }
 
   private void applyRules(SignedRules r) {
-    if (r.version() <= rules.version()) {
+    if (r.version() == rules.version()) {
+      return; // the rules held (every hello reply carries them again)
+    }
+    if (r.version() < rules.version() || r.version() < floors.rulesFloor()) {
+      rollbacks.increment();
+      log.warn("resolver {}: refused isolation rules v{}: older than the known version {}", nodeId, r.version(),
+          Math.max(rules.version(), floors.rulesFloor()));
       return;
     }
     if (!verifier.verify(r)) {
@@ -365,15 +430,81 @@ public final class WorkerResolver implements RouteResolver {
       log.warn("resolver {}: rejected isolation rules v{}: bad or missing root signature", nodeId, r.version());
       return;
     }
+    List<io.semnet.core.isolation.Grant> revoked;
     synchronized (this) {
-      if (r.version() > rules.version()) {
-        rules = r;
+      if (r.version() <= rules.version()) {
+        return;
+      }
+      revoked = new ArrayList<>(rules.rules().grants());
+      revoked.removeAll(r.rules().grants());
+      rules = r;
+      floors.raiseRules(r.version());
+    }
+    // A revoked grant may have been what made a held service visible: forget the services it
+    // covered (their floors stay); the node asks again if it still needs one, and the manager
+    // answers under the new rules. This replaces the managers' unsigned withdrawals.
+    for (ServiceId sid : List.copyOf(services.keySet())) {
+      for (io.semnet.core.isolation.Grant g : revoked) {
+        if (g.to().matches(sid)) {
+          forget(sid);
+          break;
+        }
       }
     }
   }
 
+  /**
+   * Takes a root heartbeat: refused (and counted) unless the root signed it, it has not expired and
+   * it is newer than the one held; otherwise raises the version floors to what it vouches for and,
+   * if a held record is older than that, catches up at the next maintenance round.
+   */
+  void applyHeartbeat(SignedHeartbeat h) {
+    if (!h.verify(verifier.trust())) {
+      rejected.increment();
+      log.warn("resolver {}: rejected heartbeat: bad or missing root signature", nodeId);
+      return;
+    }
+    if (!floors.isNewerHeartbeat(h.epoch(), h.issuedAtMillis())) {
+      if (h.epoch() != floors.epoch() || h.issuedAtMillis() != floors.heartbeatIssuedAt()) {
+        staleHeartbeats.increment(); // older than the one held (a replay of the same one is a no-op)
+      }
+      return;
+    }
+    if (clock.millis() > h.expiresAtMillis()) {
+      staleHeartbeats.increment();
+      log.warn("resolver {}: refused heartbeat of epoch {}: expired at {}", nodeId, h.epoch(), h.expiresAtMillis());
+      return;
+    }
+    floors.acceptHeartbeat(h.epoch(), h.issuedAtMillis());
+    floors.raiseRules(h.rulesVersion());
+    boolean behind = rules.version() < h.rulesVersion();
+    for (Map.Entry<ServiceId, Long> v : h.versions().entrySet()) {
+      floors.raise(v.getKey(), v.getValue());
+      Entry e = services.get(v.getKey());
+      SignedRecord held = e == null ? null : e.record;
+      if (held != null && held.record().version() < v.getValue()) {
+        behind = true;
+      }
+    }
+    if (behind) {
+      needResync = true; // the next maintenance round renews everything held and greets again
+    }
+  }
+
   private void onHello(HelloReply h) {
+    if (h.heartbeat() != null) {
+      applyHeartbeat(h.heartbeat());
+    }
     applyRules(h.rules());
+  }
+
+  /** Writes the version floors to the state file if they changed (no-op without one). */
+  void saveState() {
+    try {
+      floors.save();
+    } catch (RuntimeException e) {
+      log.warn("resolver {}: cannot save its state", nodeId, e);
+    }
   }
 
   private void onPush(ControlMessage m) {
@@ -393,6 +524,8 @@ public final class WorkerResolver implements RouteResolver {
       applyRemoval(((RemovalPush) m).removal());
     } else if (m instanceof RulesPush) {
       applyRules(((RulesPush) m).rules());
+    } else if (m instanceof HeartbeatPush) {
+      applyHeartbeat(((HeartbeatPush) m).heartbeat());
     } else {
       log.warn("resolver {}: ignoring unexpected push '{}'", nodeId, m.type());
     }
@@ -470,6 +603,8 @@ public final class WorkerResolver implements RouteResolver {
     private Duration requestTimeout = Duration.ofSeconds(3);
     private long maxRoutes = 1_000_000;
     private Ticker ticker = Ticker.systemTicker();
+    private java.time.Clock clock = java.time.Clock.systemUTC();
+    private java.nio.file.Path stateFile;
     private Executor executor;
     private ScheduledExecutorService scheduler;
 
@@ -544,6 +679,33 @@ public final class WorkerResolver implements RouteResolver {
     public Builder maxRoutes(long n) {
       this.maxRoutes = n;
       return this;
+    }
+
+    /** Wall clock against which heartbeat expiry is checked (default: system UTC). */
+    public Builder clock(java.time.Clock clock) {
+      this.clock = Objects.requireNonNull(clock);
+      return this;
+    }
+
+    /**
+     * Where the node keeps its version floors across restarts (next to its identity): loaded at
+     * build, written atomically (temporary file, mode 0600, renamed) by the maintenance round when
+     * they changed and on close. Without one, floors live in memory only and a restarted node
+     * relies on the first heartbeat it receives.
+     */
+    public Builder stateFile(java.nio.file.Path file) {
+      this.stateFile = Objects.requireNonNull(file);
+      return this;
+    }
+
+    /** Like {@link #stateFile}, with the file {@code resolver-state} in {@code directory} (created if missing). */
+    public Builder stateDirectory(java.nio.file.Path directory) {
+      try {
+        java.nio.file.Files.createDirectories(directory);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot create state directory " + directory, e);
+      }
+      return stateFile(directory.resolve("resolver-state"));
     }
 
     /** Time source for expiry and renewal (tests). */

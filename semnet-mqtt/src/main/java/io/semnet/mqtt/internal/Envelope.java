@@ -8,6 +8,7 @@ import io.semnet.resolver.protocol.Ack;
 import io.semnet.resolver.protocol.ControlMessage;
 import io.semnet.resolver.protocol.Drop;
 import io.semnet.resolver.protocol.ErrorReply;
+import io.semnet.resolver.protocol.HeartbeatPush;
 import io.semnet.resolver.protocol.Hello;
 import io.semnet.resolver.protocol.HelloReply;
 import io.semnet.resolver.protocol.Query;
@@ -189,7 +190,7 @@ public final class Envelope {
     if (m instanceof Hello || m instanceof Query || m instanceof Renew || m instanceof Drop) {
       return REQUEST;
     }
-    if (m instanceof RecordPush || m instanceof RemovalPush || m instanceof RulesPush) {
+    if (m instanceof RecordPush || m instanceof RemovalPush || m instanceof RulesPush || m instanceof HeartbeatPush) {
       return PUSH;
     }
     if (m instanceof HelloReply || m instanceof QueryReply || m instanceof RenewReply || m instanceof Ack || m instanceof ErrorReply) {

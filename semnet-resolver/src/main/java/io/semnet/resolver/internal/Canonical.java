@@ -122,6 +122,27 @@ public final class Canonical {
     return bytes.toByteArray();
   }
 
+  /** What the root signs for a heartbeat: epoch, times, rules version and the sorted (service, version) list. */
+  public static byte[] heartbeatBody(long epoch, long issuedAt, long expiresAt, long rulesVersion,
+      java.util.Map<ServiceId, Long> sortedVersions) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + 48 * sortedVersions.size());
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeUTF("semnet/heartbeat/1");
+      out.writeLong(epoch);
+      out.writeLong(issuedAt);
+      out.writeLong(expiresAt);
+      out.writeLong(rulesVersion);
+      out.writeInt(sortedVersions.size());
+      for (java.util.Map.Entry<ServiceId, Long> e : sortedVersions.entrySet()) {
+        out.writeUTF(e.getKey().toString());
+        out.writeLong(e.getValue());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
   private static void addr(DataOutputStream out, InetAddress a) throws IOException {
     if (a == null) {
       out.writeByte(0);

@@ -66,6 +66,9 @@ public final class WireCodec {
       }
     } else if (m instanceof HelloReply) {
       o.set("rules", rules(((HelloReply) m).rules()));
+      if (((HelloReply) m).heartbeat() != null) {
+        o.set("heartbeat", heartbeat(((HelloReply) m).heartbeat()));
+      }
     } else if (m instanceof Query) {
       Query q = (Query) m;
       ObjectNode k = o.putObject("key");
@@ -109,6 +112,8 @@ public final class WireCodec {
       o.set("removal", removal(((RemovalPush) m).removal()));
     } else if (m instanceof RulesPush) {
       o.set("rules", rules(((RulesPush) m).rules()));
+    } else if (m instanceof HeartbeatPush) {
+      o.set("heartbeat", heartbeat(((HeartbeatPush) m).heartbeat()));
     }
     return o;
   }
@@ -129,7 +134,7 @@ public final class WireCodec {
         case "hello":
           return new Hello(Json.text(n, "node"), role(Json.text(n, "role")), Json.geo(n.get("location")));
         case "hello-reply":
-          return new HelloReply(rules(Json.need(n, "rules")));
+          return new HelloReply(rules(Json.need(n, "rules")), Json.has(n, "heartbeat") ? heartbeat(n.get("heartbeat")) : null);
         case "query": {
           JsonNode k = Json.need(n, "key");
           QueryKey key;
@@ -199,6 +204,8 @@ public final class WireCodec {
           return new RemovalPush(removal(Json.need(n, "removal")));
         case "rules":
           return new RulesPush(rules(Json.need(n, "rules")));
+        case "heartbeat":
+          return new HeartbeatPush(heartbeat(Json.need(n, "heartbeat")));
         default:
           throw new MalformedMessageException("unknown message type '" + type + "'");
       }
@@ -275,5 +282,40 @@ public final class WireCodec {
       grants.add(Json.grant(g));
     }
     return SignedRules.of(Json.integer(n, "version"), IsolationRules.of(grants), Json.has(n, "sig") ? Json.bytes(n, "sig") : null);
+  }
+
+  static ObjectNode heartbeat(SignedHeartbeat h) {
+    ObjectNode o = Json.obj();
+    o.put("epoch", h.epoch());
+    o.put("issued", h.issuedAtMillis());
+    o.put("expires", h.expiresAtMillis());
+    o.put("rules", h.rulesVersion());
+    ObjectNode v = o.putObject("versions");
+    h.versions().forEach((s, x) -> v.put(s.toString(), x));
+    if (h.signature() != null) {
+      o.put("sig", Json.b64(h.signature()));
+    }
+    return o;
+  }
+
+  static SignedHeartbeat heartbeat(JsonNode n) {
+    JsonNode v = Json.need(n, "versions");
+    if (!v.isObject()) {
+      throw new MalformedMessageException("heartbeat versions must be an object");
+    }
+    if (v.size() > SignedHeartbeat.MAX_SERVICES) {
+      throw new MalformedMessageException("heartbeat lists " + v.size() + " services, at most " + SignedHeartbeat.MAX_SERVICES);
+    }
+    java.util.Map<ServiceId, Long> versions = new java.util.HashMap<>();
+    var it = v.fields();
+    while (it.hasNext()) {
+      var e = it.next();
+      if (!e.getValue().canConvertToLong() || !e.getValue().isIntegralNumber()) {
+        throw new MalformedMessageException("heartbeat version of '" + e.getKey() + "' must be an integer");
+      }
+      versions.put(ServiceId.parse(e.getKey()), e.getValue().asLong());
+    }
+    return SignedHeartbeat.of(Json.integer(n, "epoch"), Json.integer(n, "issued"), Json.integer(n, "expires"),
+        Json.integer(n, "rules"), versions, Json.has(n, "sig") ? Json.bytes(n, "sig") : null);
   }
 }
