@@ -89,10 +89,14 @@ public final class WorkerNodeBuilder {
 
   /**
    * Runs the node inside this named network namespace (it must exist): devices, routes and sysctls
-   * are set there and the tunnel's and responder's sockets opened there. Default: the current one.
+   * are set there and the tunnel's and responder's sockets opened there. Null (the default): the
+   * current one.
    */
   public WorkerNodeBuilder namespace(String netns) {
-    this.namespace = Objects.requireNonNull(netns, "netns");
+    if (netns != null && (netns.isEmpty() || netns.contains("/") || netns.equals(".") || netns.equals(".."))) {
+      throw new IllegalArgumentException("bad network namespace name '" + netns + "'");
+    }
+    this.namespace = netns;
     return this;
   }
 
