@@ -54,7 +54,7 @@ class ReadmeSnippetTest {
     Files.writeString(src, source);
     String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     String modulePath = Arrays.stream(cp.split(File.pathSeparator))
-        .filter(e -> !e.endsWith("test-classes"))
+        .filter(e -> !e.endsWith("test-classes") && !e.endsWith("-tests.jar")) // test code is no module
         .filter(e -> Files.exists(Path.of(e)))
         .collect(Collectors.joining(File.pathSeparator));
     JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
