@@ -8,12 +8,17 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** One controllable time for managers (Clock) and resolvers (Ticker), so tests can step over TTLs. */
-public final class TestTime extends Clock implements Ticker {
+/** One controllable time for managers (Clock) and resolvers (a nanosecond LongSupplier), so tests can step over TTLs. */
+public final class TestTime extends Clock implements Ticker, java.util.function.LongSupplier {
   private final AtomicLong nanos = new AtomicLong(1_000_000_000_000L);
 
   public void advance(Duration d) {
     nanos.addAndGet(d.toNanos());
+  }
+
+  @Override
+  public long getAsLong() {
+    return read();
   }
 
   @Override

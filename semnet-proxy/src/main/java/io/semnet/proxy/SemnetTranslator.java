@@ -36,8 +36,9 @@ import java.util.Map;
  * the module's README.
  *
  * <pre>{@code
+ * // built by semnet-node's WorkerNode.builder(registration); further settings through
+ * // .translatorOptions(t -> t.maxFlows(100_000))
  * SemnetTranslator translator = SemnetTranslator.builder().maxFlows(100_000).underlayMtu(1500).build();
- * SemnetNode node = SemnetNode.builder("w1").translator(translator).packetIo(tun).resolver(r).tunnel(t).build();
  * }</pre>
  */
 public final class SemnetTranslator implements PacketTranslator {

@@ -708,9 +708,13 @@ public final class WorkerResolver implements RouteResolver {
       return stateFile(directory.resolve("resolver-state"));
     }
 
-    /** Time source for expiry and renewal (tests). */
-    public Builder ticker(Ticker ticker) {
-      this.ticker = Objects.requireNonNull(ticker);
+    /**
+     * Time source for expiry and renewal, in nanoseconds like {@link System#nanoTime()} (tests step
+     * it over TTLs; default {@code System::nanoTime}).
+     */
+    public Builder ticker(java.util.function.LongSupplier nanoTime) {
+      Objects.requireNonNull(nanoTime, "nanoTime");
+      this.ticker = nanoTime::getAsLong;
       return this;
     }
 

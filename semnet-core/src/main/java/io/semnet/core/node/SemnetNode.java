@@ -10,7 +10,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A SemNet worker node assembled from the layer implementations a host application chooses.
+ * The lifecycle container of a SemNet node's layers. A complete worker is assembled by
+ * {@code io.semnet.node.WorkerNode.builder(registration)} (module {@code semnet-node}), which runs
+ * its layers in a {@code SemnetNode}; use this class directly only to run a subset of the layers
+ * (a resolver alone, a translator in a test).
  *
  * <pre>{@code
  * SemnetNode node = SemnetNode.builder("worker-1")

@@ -120,13 +120,62 @@ public final class NetworkPlumbing implements AutoCloseable {
     return this;
   }
 
-  /** Sets a sysctl in the node namespace (e.g. {@code net.ipv4.ip_forward=1}); not undone (the namespace owns it). */
+  /**
+   * Sets a sysctl in the node namespace (e.g. {@code net.ipv4.ip_forward=1}); on close it gets back
+   * the value it had before (which matters when the node runs in the host's own namespace).
+   */
   public NetworkPlumbing sysctl(String key, String value) {
+    String before = run(sysctlCmd("-n", key)).trim();
+    run(sysctlCmd("-q", "-w", key + "=" + value));
+    if (!before.equals(value)) {
+      undo.push(sysctlCmd("-q", "-w", key + "=" + before));
+    }
+    return this;
+  }
+
+  private List<String> sysctlCmd(String... args) {
     List<String> cmd = new ArrayList<>();
     if (ns != null) {
       cmd.addAll(List.of("ip", "netns", "exec", ns));
     }
-    cmd.addAll(List.of("sysctl", "-q", "-w", key + "=" + value));
+    cmd.add("sysctl");
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  /**
+   * Names the network namespace of process {@code pid} (a container) as {@code name}, so it can be
+   * used wherever a namespace name is expected ({@code ip netns attach}); the name (not the
+   * namespace, which lives as long as the process) is removed on close or by {@link #removeNamespaceName}.
+   */
+  public NetworkPlumbing nameNamespaceOf(long pid, String name) {
+    if (pid <= 0) {
+      throw new IllegalArgumentException("bad pid " + pid);
+    }
+    run(List.of("ip", "netns", "attach", name, Long.toString(pid)));
+    undo.push(List.of("ip", "netns", "del", name));
+    return this;
+  }
+
+  /** Removes a name given by {@link #nameNamespaceOf} now rather than on close. */
+  public NetworkPlumbing removeNamespaceName(String name) {
+    List<String> cmd = List.of("ip", "netns", "del", name);
+    undo.remove(cmd);
+    run(cmd);
+    return this;
+  }
+
+  /**
+   * Gives namespace {@code instanceNs} a default route via {@code gateway} on link {@code nsIf},
+   * also when the gateway is outside the interface's subnets (an instance keeping addresses it
+   * brought from another node). IPv6 when the gateway is.
+   */
+  public NetworkPlumbing onLinkDefaultRoute(String instanceNs, String nsIf, String gateway) {
+    List<String> cmd = new ArrayList<>(List.of("ip", "-n", instanceNs));
+    if (gateway.indexOf(':') >= 0) {
+      cmd.add("-6");
+    }
+    cmd.addAll(List.of("route", "replace", "default", "via", gateway, "dev", nsIf, "onlink"));
     run(cmd);
     return this;
   }

@@ -11,8 +11,9 @@ import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.service.ServiceId;
 import io.semnet.control.ServiceDescriptor;
 import io.semnet.samples.cluster.LocalCluster;
-import io.semnet.samples.cluster.Shell;
-import io.semnet.samples.cluster.WorkerNode;
+import io.semnet.node.Attachment;
+import io.semnet.node.InstanceTarget;
+import io.semnet.node.WorkerNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -44,8 +45,7 @@ public final class NodeAgent implements AutoCloseable {
   private final HttpServer http;
   private final Map<String, Plugged> plugged = new LinkedHashMap<>();
 
-  private record Plugged(ServiceId service, int ordinal, String netns, WorkerNode.Attachment attachment,
-      io.semnet.core.record.InstanceRecord record) {}
+  private record Plugged(ServiceId service, int ordinal, String netns, Attachment attachment) {}
 
   public NodeAgent(LocalCluster cluster, WorkerNode node, InetSocketAddress listen) throws IOException {
     this.cluster = cluster;
@@ -106,7 +106,7 @@ public final class NodeAgent implements AutoCloseable {
   private Object node(String method, String path, JsonNode body) {
     require(method, "GET");
     ObjectNode n = JSON.createObjectNode();
-    n.put("nodeId", node.name());
+    n.put("nodeId", node.nodeId());
     n.put("subnetV4", node.registration().subnetV4().toString());
     n.put("subnetV6", node.registration().subnetV6().toString());
     n.put("tunnel", node.endpoint().address().toString());
@@ -141,33 +141,33 @@ public final class NodeAgent implements AutoCloseable {
       if (plugged.containsKey(key)) {
         throw new HttpError(400, key + " is already plugged in");
       }
+      InstanceTarget target;
       String netns;
       if (body.hasNonNull("netns")) {
         netns = body.get("netns").asText();
         if (!io.semnet.proxy.tun.NetworkNamespace.exists(netns)) {
           throw new HttpError(404, "no network namespace '" + netns + "'");
         }
+        target = InstanceTarget.netns(netns);
       } else if (body.hasNonNull("pid")) {
         long pid = body.get("pid").asLong();
-        if (ProcessHandle.of(pid).isEmpty()) {
+        if (pid <= 0 || ProcessHandle.of(pid).isEmpty()) {
           throw new HttpError(404, "no process " + pid);
         }
-        netns = "semnet-pid-" + pid;
-        Shell.check(null, "ip", "netns", "attach", netns, Long.toString(pid));
+        netns = "pid " + pid;
+        target = InstanceTarget.pid(pid);
       } else {
         throw new HttpError(400, "give 'netns' (a named network namespace) or 'pid' (a container's process)");
       }
       if (cluster.orchestration().record(id) == null) {
         throw new HttpError(404, "service " + id + " is not deployed");
       }
-      WorkerNode.Attachment a = node.wire(netns);
       try {
-        var record = node.attach(cluster.orchestration(), id, ordinal, a, false);
-        Plugged p = new Plugged(id, ordinal, netns, a, record);
+        Attachment a = node.attach(target, loc -> cluster.orchestration().placeInstance(id, ordinal, loc).instance(ordinal));
+        Plugged p = new Plugged(id, ordinal, netns, a);
         plugged.put(key, p);
         return describe(p);
       } catch (RuntimeException e) {
-        Shell.run(node.namespace(), 10, "ip", "link", "del", a.hostVeth());
         throw new HttpError(400, e.getMessage());
       }
     }
@@ -177,7 +177,7 @@ public final class NodeAgent implements AutoCloseable {
       if (p == null) {
         throw new HttpError(404, "nothing plugged in as " + key);
       }
-      node.detach(p.record(), p.attachment());
+      node.detach(p.attachment());
       cluster.orchestration().unplaceInstance(p.service(), p.ordinal());
       return Map.of("removed", key);
     }
@@ -191,8 +191,8 @@ public final class NodeAgent implements AutoCloseable {
     m.put("netns", p.netns());
     m.put("namespaceIpv4", Addresses.format(p.attachment().ipv4()));
     m.put("namespaceIpv6", Addresses.format(p.attachment().ipv6()));
-    m.put("instanceIpv4", Addresses.format(p.record().instanceIpv4().address()));
-    m.put("instanceIpv6", Addresses.format(p.record().instanceIpv6().address()));
+    m.put("instanceIpv4", Addresses.format(p.attachment().record().instanceIpv4().address()));
+    m.put("instanceIpv6", Addresses.format(p.attachment().record().instanceIpv6().address()));
     return m;
   }
 
@@ -223,7 +223,7 @@ public final class NodeAgent implements AutoCloseable {
     WorkerNode w = cluster.addWorker("agent-w1", GeoPoint.of(48.14, 11.58));
     NodeAgent agent = new NodeAgent(cluster, w, new InetSocketAddress("127.0.0.1", port));
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close));
-    System.out.println("node agent for " + w.name() + " on http://127.0.0.1:" + port + " (Ctrl-C to stop); try:");
+    System.out.println("node agent for " + w.nodeId() + " on http://127.0.0.1:" + port + " (Ctrl-C to stop); try:");
     System.out.println("  curl -s localhost:" + port + "/node");
     System.out.println("  curl -s -XPOST localhost:" + port + "/services -d '{\"service\":\"web.tum.hello.prod\",\"instances\":1}'");
     System.out.println("  ip netns add myapp && curl -s -XPOST localhost:" + port

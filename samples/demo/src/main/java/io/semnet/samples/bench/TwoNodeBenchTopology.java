@@ -46,8 +46,8 @@ public final class TwoNodeBenchTopology {
     LocalCluster.Instance c = cluster.startInstance("w1", client, 0);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       for (var w : cluster.workers()) {
-        System.err.println(w.name() + " translator: " + nonZero(w.translator().counters()));
-        System.err.println(w.name() + " tunnel: " + w.tunnel().stats());
+        System.err.println(w.nodeId() + " translator: " + nonZero(w.translator().counters()));
+        System.err.println(w.nodeId() + " tunnel: " + w.tunnel().stats());
       }
     }));
     System.out.println("READY " + c.namespace() + " " + s.namespace() + " " + Addresses.format(r.serviceIp("rr", true).address()));

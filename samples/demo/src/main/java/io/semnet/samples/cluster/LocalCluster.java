@@ -1,5 +1,7 @@
 package io.semnet.samples.cluster;
 
+import io.semnet.core.address.Addresses;
+import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.core.plan.AddressPlan;
 import io.semnet.core.record.GeoPoint;
 import io.semnet.core.record.InstanceRecord;
@@ -11,6 +13,10 @@ import io.semnet.testkit.MigrationWatch;
 import io.semnet.resolver.WorkerResolver;
 import io.semnet.control.Orchestration;
 import io.semnet.control.ServiceDescriptor;
+import io.semnet.node.Attachment;
+import io.semnet.node.InstanceTarget;
+import io.semnet.node.WorkerNode;
+import io.semnet.tunnel.NodeKeys;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -103,24 +109,14 @@ public final class LocalCluster implements AutoCloseable {
     return this;
   }
 
-  boolean migrationBuffering() {
-    return migrationBuffering;
-  }
-
   /** The underlay MTU (veth default). */
   static final int UNDERLAY_MTU = 1500;
-  /** Outer IPv4 + UDP + tunnel header + AEAD tag: what the TUN MTU must leave room for. */
-  static final int TUNNEL_OVERHEAD_V4 = 60;
-
-  int tunMtu() {
-    return UNDERLAY_MTU - TUNNEL_OVERHEAD_V4;
-  }
 
   /** Starts a worker attached directly to the underlay. */
   public synchronized WorkerNode addWorker(String name, GeoPoint location) throws Exception {
     String ns = prefix + "-" + name;
     namespaces.createNamespace(ns);
-    return start(new WorkerNode.Spec(name, ns, underlay.attach(ns, name), location, plaintext));
+    return start(name, ns, underlay.attach(ns, name), location);
   }
 
   /** Starts a worker behind NAT router {@code natName} (created on first use), reachable only on its tunnel port. */
@@ -128,7 +124,7 @@ public final class LocalCluster implements AutoCloseable {
     String ns = prefix + "-" + name;
     namespaces.createNamespace(ns);
     Underlay.NatRouter nat = natRouters.computeIfAbsent(natName, underlay::natRouter);
-    return start(new WorkerNode.Spec(name, ns, nat.attach(ns, name), location, plaintext));
+    return start(name, ns, nat.attach(ns, name), location);
   }
 
   /** Operations after {@link #close} (e.g. a Ctrl-C while the demo runs) must not create anything new. */
@@ -138,10 +134,30 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  private synchronized WorkerNode start(WorkerNode.Spec spec) throws Exception {
+  /**
+   * Registers a worker with the root, then assembles and starts it with the SDK's node builder in
+   * its namespace on the simulated underlay (tunnel bound to its underlay address, advertising the
+   * address peers reach it at).
+   */
+  private synchronized WorkerNode start(String name, String ns, Underlay.Attachment link, GeoPoint location) throws Exception {
     requireOpen();
-    WorkerNode w = new WorkerNode(spec, this);
-    workers.put(spec.name(), w);
+    NodeKeys keys = NodeKeys.generate();
+    WorkerEndpoint endpoint = WorkerEndpoint.of(name, link.advertised(), keys.publicKey());
+    var resolver = controlPlane.addWorker(CLUSTER, endpoint, location);
+    WorkerNode w = WorkerNode.builder(controlPlane.registration(name))
+        .plan(plan)
+        .keys(keys)
+        .rootTrust(controlPlane.authority().trust())
+        .resolver(resolver)
+        .namespace(ns)
+        .tunnelBind(link.bind())
+        .underlayMtu(UNDERLAY_MTU)
+        .plaintextTunnel(plaintext)
+        .migrationBuffering(migrationBuffering)
+        .tunnelOptions(t -> t.keepaliveInterval(Duration.ofSeconds(1)))
+        .build();
+    workers.put(name, w); // closed with the cluster even if its start fails
+    w.start();
     return w;
   }
 
@@ -157,7 +173,7 @@ public final class LocalCluster implements AutoCloseable {
   public synchronized WorkerNode addImpairedWorker(String name, GeoPoint location) throws Exception {
     String ns = prefix + "-" + name;
     namespaces.createNamespace(ns);
-    return start(new WorkerNode.Spec(name, ns, underlay.attachImpaired(ns, name), location, plaintext));
+    return start(name, ns, underlay.attachImpaired(ns, name), location);
   }
 
   /** One-way delay and jitter (ms, each direction) and loss (0..1) on an impaired worker's link. */
@@ -184,8 +200,7 @@ public final class LocalCluster implements AutoCloseable {
     private final ServiceId service;
     private final int ordinal;
     private WorkerNode node;
-    private WorkerNode.Attachment attachment;
-    private InstanceRecord record;
+    private Attachment attachment;
     private final Path dir;
     private final List<Process> processes = new ArrayList<>();
 
@@ -204,7 +219,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public InstanceRecord record() {
-      return record;
+      return attachment.record();
     }
 
     public ServiceId service() {
@@ -221,7 +236,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public String label() {
-      return service.service() + "#" + ordinal + "@" + node.name();
+      return service.service() + "#" + ordinal + "@" + node.nodeId();
     }
 
     /** Serves {@link #dir()} over HTTP on {@code port} (IPv4 and IPv6); index says {@link #label()}. */
@@ -295,14 +310,13 @@ public final class LocalCluster implements AutoCloseable {
     try {
       dir = Files.createDirectories(workDir.resolve(service.service() + "-" + ordinal + "-" + ns));
       Path netnsDir = Files.createDirectories(Path.of("/etc/netns", ns));
-      Files.writeString(netnsDir.resolve("resolv.conf"), "nameserver " + node.bridgeIpv4() + "\noptions timeout:2 attempts:2\n");
+      Files.writeString(netnsDir.resolve("resolv.conf"), "nameserver " + Addresses.format(node.gatewayIpv4()) + "\noptions timeout:2 attempts:2\n");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     Instance i = new Instance(service, ordinal, dir);
     i.node = node;
-    i.attachment = node.wire(ns);
-    i.record = node.attach(orchestration(), service, ordinal, i.attachment, false);
+    i.attachment = node.attach(InstanceTarget.netns(ns), loc -> orchestration().placeInstance(service, ordinal, loc).instance(ordinal));
     instances.add(i);
     return i;
   }
@@ -315,7 +329,7 @@ public final class LocalCluster implements AutoCloseable {
   public synchronized void kill(Instance i) {
     requireOpen();
     i.stopProcesses();
-    i.node.detach(i.record, i.attachment);
+    i.node.detach(i.attachment);
   }
 
   /**
@@ -328,18 +342,16 @@ public final class LocalCluster implements AutoCloseable {
     requireOpen();
     WorkerNode from = i.node;
     WorkerNode to = worker(toWorker);
-    from.detach(i.record, i.attachment);
+    from.detach(i.attachment);
     i.node = to;
-    i.attachment = to.wire(i.attachment.namespace());
-    try {
-      Files.writeString(Path.of("/etc/netns", i.namespace(), "resolv.conf"), "nameserver " + to.bridgeIpv4() + "\n");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    long published = System.nanoTime();
-    i.record = to.attach(orchestration(), i.service, i.ordinal, i.attachment, true);
+    resolvConf(i.namespace(), to);
+    long[] published = new long[1];
+    i.attachment = to.attach(i.attachment.target(), loc -> {
+      published[0] = System.nanoTime();
+      return orchestration().migrate(i.service, i.ordinal, loc).instance(i.ordinal);
+    });
     i.writeIndex();
-    return published;
+    return published[0];
   }
 
   /**
@@ -362,29 +374,34 @@ public final class LocalCluster implements AutoCloseable {
       requireOpen();
       from = i.node;
       to = worker(toWorker);
-      before = i.record;
+      before = i.record();
       Map<String, WorkerResolver> resolvers = new LinkedHashMap<>();
       workers.forEach((name, w) -> resolvers.put(name, w.resolver()));
       watch = MigrationWatch.start(before.key(), before.locator(), resolvers);
       tFreeze = System.nanoTime();
-      from.translator().freeze(before, buffering, to.endpoint());
-      from.detach(before, i.attachment);
+      from.freeze(i.attachment, to.endpoint(), buffering);
     }
     Thread.sleep(freeze.toMillis());
-    long[] up = new long[1];
+    long tUp;
     synchronized (this) {
       requireOpen();
-      i.attachment = to.wireKeeping(i.namespace(), before.locator().namespaceIpv4(), before.locator().namespaceIpv6());
+      Attachment restored = to.restore(i.attachment.target(), before);
+      i.attachment = restored;
       i.node = to;
-      try {
-        Files.writeString(Path.of("/etc/netns", i.namespace(), "resolv.conf"), "nameserver " + to.bridgeIpv4() + "\n");
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      i.record = to.restore(orchestration(), before, i.attachment, up);
+      resolvConf(i.namespace(), to);
+      tUp = System.nanoTime();
+      i.attachment = to.publish(restored, loc -> orchestration().migrate(before.service(), before.ordinal(), loc).instance(before.ordinal()));
     }
     long tPub = System.nanoTime();
-    return new Migration(before.key(), from, to, buffering, watch, tFreeze, up[0], tPub);
+    return new Migration(before.key(), from, to, buffering, watch, tFreeze, tUp, tPub);
+  }
+
+  private static void resolvConf(String instanceNs, WorkerNode node) {
+    try {
+      Files.writeString(Path.of("/etc/netns", instanceNs, "resolv.conf"), "nameserver " + Addresses.format(node.gatewayIpv4()) + "\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   public List<Instance> instances() {
@@ -432,7 +449,7 @@ public final class LocalCluster implements AutoCloseable {
       try {
         w.close();
       } catch (RuntimeException e) {
-        System.err.println("closing " + w.name() + " failed: " + e);
+        System.err.println("closing " + w.nodeId() + " failed: " + e);
       }
     }
     for (Instance i : instances) {

@@ -1,6 +1,7 @@
 package io.semnet.samples.cluster;
 
 import io.semnet.core.record.InstanceKey;
+import io.semnet.node.WorkerNode;
 import io.semnet.proxy.MigrationHoldStats;
 import io.semnet.testkit.MigrationReport;
 import io.semnet.testkit.MigrationWatch;

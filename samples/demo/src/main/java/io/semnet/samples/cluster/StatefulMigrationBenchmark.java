@@ -7,6 +7,7 @@ import io.semnet.core.record.GeoPoint;
 import io.semnet.core.service.ServiceId;
 import io.semnet.testkit.MigrationReport;
 import io.semnet.control.ServiceDescriptor;
+import io.semnet.node.WorkerNode;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,7 +88,7 @@ public final class StatefulMigrationBenchmark {
   /** One move of {@code server} to the other of w1/w2 under traffic from {@code client}. */
   static MigrationReport move(LocalCluster cluster, LocalCluster.Instance server, LocalCluster.Instance client,
       InetAddress target, Duration freeze, boolean buffering) throws Exception {
-    String to = server.node().name().equals("w1") ? "w2" : "w1";
+    String to = server.node().nodeId().equals("w1") ? "w2" : "w1";
     java.util.Map<String, Long> tunnelDrops = tunnelDrops(cluster);
     MigrationTraffic.Client c = MigrationTraffic.start(client, target, UDP, TCP, freeze.plusMillis(1900), Duration.ofMillis(1))
         .awaitFlowing();
@@ -105,7 +106,7 @@ public final class StatefulMigrationBenchmark {
       after.values().removeIf(n -> n == 0);
       if (!after.isEmpty() || buffering && report.udpLost() > report.udpSent() / 20) {
         System.out.println("tunnel drops during this move (per node): " + after + ", links opened "
-            + cluster.workers().stream().map(w -> w.name() + "=" + w.tunnel().stats().linksOpened()).toList());
+            + cluster.workers().stream().map(w -> w.nodeId() + "=" + w.tunnel().stats().linksOpened()).toList());
       }
       return report;
     }
@@ -114,7 +115,7 @@ public final class StatefulMigrationBenchmark {
   private static java.util.Map<String, Long> tunnelDrops(LocalCluster cluster) {
     java.util.Map<String, Long> m = new java.util.TreeMap<>();
     for (WorkerNode w : cluster.workers()) {
-      m.put(w.name(), w.tunnel().stats().drops().values().stream().mapToLong(Long::longValue).sum());
+      m.put(w.nodeId(), w.tunnel().stats().drops().values().stream().mapToLong(Long::longValue).sum());
     }
     return m;
   }

@@ -61,7 +61,7 @@ public final class Demo {
       cluster.addImpairedWorker("w2", GeoPoint.of(52.52, 13.40));
       cluster.impair("w2", 25, 0, 0);
       cluster.addWorkerBehindNat("w3", "nat1", GeoPoint.of(53.55, 9.99));
-      cluster.workers().forEach(w -> info(w.name() + ": subnet " + w.registration().subnetV4() + " / " + w.registration().subnetV6()
+      cluster.workers().forEach(w -> info(w.nodeId() + ": subnet " + w.registration().subnetV4() + " / " + w.registration().subnetV6()
           + ", tunnel " + w.endpoint().address()));
 
       step("deploy " + web + " (2 instances) and " + client + " (1 instance)");
@@ -96,10 +96,10 @@ public final class Demo {
 
       String closestName = SemanticName.ofPolicy(web, "closest").toString();
       step("closest: w2 is 50 ms away (RTT), w1 is not; wait for keepalive RTTs, then curl " + closestName);
-      LocalCluster.waitFor(() -> cluster.worker("w3").node().view().rttNanos("w2") > 0
-          && cluster.worker("w3").node().view().rttNanos("w1") >= 0, "RTT measurements on w3");
+      LocalCluster.waitFor(() -> cluster.worker("w3").view().rttNanos("w2") > 0
+          && cluster.worker("w3").view().rttNanos("w1") >= 0, "RTT measurements on w3");
       info(String.format("w3 measured RTT to w1 %.1f ms, to w2 %.1f ms",
-          cluster.worker("w3").node().view().rttNanos("w1") / 1e6, cluster.worker("w3").node().view().rttNanos("w2") / 1e6));
+          cluster.worker("w3").view().rttNanos("w1") / 1e6, cluster.worker("w3").view().rttNanos("w2") / 1e6));
       List<String> closest = curlTimes(c, closestName, 3);
       record("closest picks the nearest", "hello#0@w1 every time", String.join(" ", closest),
           closest.stream().allMatch(s -> s.equals("hello#0@w1")));
@@ -126,7 +126,7 @@ public final class Demo {
           public void onRecordUpdated(ServiceRecord previous, ServiceRecord current) {
             var moved = current.service().equals(web) ? current.instance(1) : null;
             if (moved != null && moved.locator() != null && moved.locator().worker().nodeId().equals("w1")) {
-              applied.putIfAbsent(w.name(), System.nanoTime());
+              applied.putIfAbsent(w.nodeId(), System.nanoTime());
             }
           }
 
@@ -177,7 +177,7 @@ public final class Demo {
     var target = server.record().instanceIpv4().address();
     String ns = Addresses.format(server.record().locator().namespaceIpv4());
     for (boolean buffering : new boolean[] {true, false}) {
-      String to = server.node().name().equals("w1") ? "w2" : "w1";
+      String to = server.node().nodeId().equals("w1") ? "w2" : "w1";
       step("stateful migration " + (buffering ? "with" : "without") + " buffering at the source: " + server.label() + " -> " + to
           + ", same namespace IP " + ns + ", freeze " + freeze.toMillis() + " ms, while the client streams UDP every 1 ms"
           + " and keeps one TCP connection busy");

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.semnet.core.record.GeoPoint;
 import io.semnet.samples.cluster.LocalCluster;
 import io.semnet.samples.cluster.Shell;
-import io.semnet.samples.cluster.WorkerNode;
+import io.semnet.node.WorkerNode;
 import io.semnet.testing.Privileged;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -45,18 +45,18 @@ class NodeAgentTest {
             "{\"service\":\"web.tum.hello.prod\",\"ordinal\":1,\"pid\":" + container.pid() + "}");
         assertEquals(200, byPid.statusCode(), byPid.body());
         assertTrue(Shell.check(null, "nsenter", "-t", Long.toString(container.pid()), "-n", "ip", "-4", "addr").contains("172.16."));
-        assertEquals(2, w.node().localInstances().all().size());
+        assertEquals(2, w.localInstances().all().size());
 
         assertEquals(400, call(agent, "POST", "/instances", "{\"service\":\"web.tum.hello.prod\",\"ordinal\":0,\"netns\":\"" + ns + "\"}").statusCode(),
             "plugging the same instance twice is refused");
         assertEquals(404, call(agent, "POST", "/instances", "{\"service\":\"web.tum.hello.prod\",\"ordinal\":5,\"netns\":\"nope\"}").statusCode());
         assertEquals(400, call(agent, "POST", "/instances", "{\"service\":\"not a service\",\"ordinal\":1,\"netns\":\"" + ns + "\"}").statusCode());
         assertEquals(400, call(agent, "POST", "/instances", "{broken").statusCode());
-        assertEquals(2, w.node().localInstances().all().size(), "failed requests change nothing");
+        assertEquals(2, w.localInstances().all().size(), "failed requests change nothing");
 
         assertEquals(200, call(agent, "DELETE", "/instances/web.tum.hello.prod/0", null).statusCode());
         assertEquals(404, call(agent, "DELETE", "/instances/web.tum.hello.prod/0", null).statusCode());
-        assertEquals(1, w.node().localInstances().all().size());
+        assertEquals(1, w.localInstances().all().size());
         assertTrue(cluster.orchestration().record(io.semnet.core.service.ServiceId.parse("web.tum.hello.prod")).instance(0).locator() == null);
       } finally {
         container.destroyForcibly();

@@ -145,7 +145,7 @@ class EndToEndTest {
   @Test
   @Order(3)
   void closestFollowsMeasuredRtt() {
-    var view = cluster.worker("w3").node().view();
+    var view = cluster.worker("w3").view();
     try {
       cluster.impair("w2", 25, 0, 0);
       LocalCluster.waitFor(() -> view.rttNanos("w1") >= 0 && view.rttNanos("w2") > view.rttNanos("w1") + 10_000_000L,

@@ -69,7 +69,7 @@ class StatefulMigrationTest {
         for (var w : cluster.workers()) {
           var cs = new java.util.TreeMap<String, Long>();
           w.translator().counters().forEach((k, v) -> { if (v != 0) cs.put(k.name(), v); });
-          System.out.println("counters " + w.name() + ": " + cs + ", tunnel drops " + w.tunnel().stats().drops());
+          System.out.println("counters " + w.nodeId() + ": " + cs + ", tunnel drops " + w.tunnel().stats().drops());
         }
         long[] frozen = r.window(m.tFreeze(), m.tUp());
         assertTrue(frozen[0] > 50, "the stream ran during the freeze: " + frozen[0]);
