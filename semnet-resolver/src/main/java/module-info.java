@@ -17,6 +17,7 @@ module io.semnet.resolver {
   exports io.semnet.resolver;
   exports io.semnet.resolver.protocol;
   exports io.semnet.resolver.transport;
+  exports io.semnet.resolver.enrol;
   exports io.semnet.resolver.internal to io.semnet.control, io.semnet.mqtt;
   exports io.semnet.resolver.protocol.internal to io.semnet.control, io.semnet.mqtt;
 }

@@ -29,9 +29,9 @@ import java.util.Objects;
  * namespace IPs in use per node. Called only with Orchestration's lock held; holds no state itself.
  */
 final class AddressBook {
-  private final Orchestration o;
+  private final RootOrchestration o;
 
-  AddressBook(Orchestration o) {
+  AddressBook(RootOrchestration o) {
     this.o = o;
   }
 

@@ -25,9 +25,9 @@ import java.util.Set;
  * Runs once, from Orchestration's constructor.
  */
 final class RootRestore {
-  private final Orchestration o;
+  private final RootOrchestration o;
 
-  RootRestore(Orchestration o) {
+  RootRestore(RootOrchestration o) {
     this.o = o;
   }
 

@@ -86,7 +86,7 @@ public final class ServiceManager implements AutoCloseable {
   final ServerBinding binding;
   final UpstreamLink upstream;
   final Set<ServiceId> upstreamInterests = ConcurrentHashMap.newKeySet();
-  final Orchestration orchestration;
+  final RootOrchestration orchestration;
   private final ScheduledExecutorService scheduler;
   private final ClusterUpstream cluster = new ClusterUpstream(this);
   final Heartbeats heartbeats;
@@ -103,8 +103,8 @@ public final class ServiceManager implements AutoCloseable {
       this.authority = Objects.requireNonNull(b.authority, "a root needs its RootAuthority");
       this.verifier = b.verifier != null ? b.verifier : RecordVerifier.of(authority.trust());
       this.upstream = null;
-      this.orchestration = new Orchestration(publisher(), authority, b.plan, b.platformPolicies, registry,
-          b.store != null ? b.store : RootStore.inMemory(), clock);
+      this.orchestration = new RootOrchestration(publisher(), authority, b.plan, b.platformPolicies, registry,
+          b.store != null ? b.store : RootStore.inMemory(), clock, b.certificateValidity);
       this.rules = orchestration.currentRules();
       this.orchestration.republishAll();
     } else {
@@ -483,6 +483,7 @@ public final class ServiceManager implements AutoCloseable {
     private Duration heartbeatInterval = Duration.ofSeconds(5);
     private Duration heartbeatValidity = Duration.ofSeconds(60);
     private long rootEpoch;
+    private Duration certificateValidity = Orchestration.DEFAULT_CERTIFICATE_VALIDITY;
 
     private Builder(boolean root) {
       this.root = root;
@@ -584,6 +585,18 @@ public final class ServiceManager implements AutoCloseable {
      */
     public Builder requestTimeout(Duration timeout) {
       this.requestTimeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /**
+     * Root only: how long a node certificate (and the signed registration carrying it) is valid
+     * from its issue; nodes renew before expiry (default {@link Orchestration#DEFAULT_CERTIFICATE_VALIDITY}, 24 h).
+     */
+    public Builder certificateValidity(Duration validity) {
+      if (validity == null || validity.isNegative() || validity.isZero()) {
+        throw new IllegalArgumentException("certificate validity must be positive");
+      }
+      this.certificateValidity = validity;
       return this;
     }
 

@@ -9,7 +9,12 @@ import io.semnet.resolver.protocol.ControlMessage;
 import io.semnet.resolver.protocol.Drop;
 import io.semnet.resolver.protocol.ErrorReply;
 import io.semnet.resolver.protocol.HeartbeatPush;
+import io.semnet.resolver.protocol.EnrolReply;
+import io.semnet.resolver.protocol.EnrolRequest;
 import io.semnet.resolver.protocol.Hello;
+import io.semnet.resolver.protocol.OrchestrationCall;
+import io.semnet.resolver.protocol.OrchestrationResult;
+import io.semnet.resolver.protocol.RenewRegistration;
 import io.semnet.resolver.protocol.HelloReply;
 import io.semnet.resolver.protocol.Query;
 import io.semnet.resolver.protocol.QueryReply;
@@ -187,13 +192,15 @@ public final class Envelope {
 
   /** Which envelope kind a message type travels as. */
   public static String kindOf(ControlMessage m) {
-    if (m instanceof Hello || m instanceof Query || m instanceof Renew || m instanceof Drop) {
+    if (m instanceof Hello || m instanceof Query || m instanceof Renew || m instanceof Drop || m instanceof EnrolRequest
+        || m instanceof RenewRegistration || m instanceof OrchestrationCall) {
       return REQUEST;
     }
     if (m instanceof RecordPush || m instanceof RemovalPush || m instanceof RulesPush || m instanceof HeartbeatPush) {
       return PUSH;
     }
-    if (m instanceof HelloReply || m instanceof QueryReply || m instanceof RenewReply || m instanceof Ack || m instanceof ErrorReply) {
+    if (m instanceof HelloReply || m instanceof QueryReply || m instanceof RenewReply || m instanceof Ack || m instanceof ErrorReply
+        || m instanceof EnrolReply || m instanceof OrchestrationResult) {
       return REPLY;
     }
     throw new IllegalArgumentException("unknown message type " + m.type());

@@ -24,6 +24,45 @@ import java.util.TreeSet;
 public final class MosquittoAcl {
   private MosquittoAcl() {}
 
+  /**
+   * The ACL file of a control plane whose root ({@code rootId}) also serves enrolment
+   * ({@code enrolServiceId}) and the orchestration API ({@code orchestrationServiceId}) on its
+   * connection: {@link #forManagers} for {@code managerIds} (the root included), plus the root's
+   * rights on the two services' topics, plus the enrolment-only identity {@code enrolmentUser}
+   * (the CN of the shared enrolment certificate a joining node connects with before it has its
+   * own): it may send requests to the enrolment service and read its answers and state, and no
+   * other service's or manager's topics (mosquitto's patterns still give it the per-node rights of
+   * a node named {@code enrolmentUser}, which hosts nothing and so sees nothing). Answers to
+   * enrolling nodes carry no secrets (a node's private keys never leave it), so enrolling nodes
+   * sharing the identity may read each other's answers without harm.
+   */
+  public static String forControlPlane(String prefix, Collection<String> managerIds, String rootId, String enrolServiceId,
+      String orchestrationServiceId, String enrolmentUser) {
+    Topics.checkId("rootId", rootId);
+    Topics.checkId("enrolServiceId", enrolServiceId);
+    Topics.checkId("orchestrationServiceId", orchestrationServiceId);
+    Topics.checkId("enrolmentUser", enrolmentUser);
+    java.util.Set<String> managers = new TreeSet<>(managerIds);
+    managers.add(rootId);
+    if (managers.contains(enrolmentUser) || managers.contains(enrolServiceId) || managers.contains(orchestrationServiceId)) {
+      throw new IllegalArgumentException("service ids and the enrolment user must differ from manager ids");
+    }
+    StringBuilder b = new StringBuilder(forManagers(prefix, managers));
+    b.append("\n# services hosted by the root ").append(rootId).append('\n');
+    b.append("user ").append(rootId).append('\n');
+    for (String svc : new String[] {enrolServiceId, orchestrationServiceId}) {
+      b.append("topic read ").append(prefix).append('/').append(svc).append("/c2m/+\n");
+      b.append("topic write ").append(prefix).append('/').append(svc).append("/m2c/+\n");
+      b.append("topic readwrite ").append(prefix).append('/').append(svc).append("/state\n");
+    }
+    b.append("\n# enrolment-only identity: the enrolment service's topics, nothing else\n");
+    b.append("user ").append(enrolmentUser).append('\n');
+    b.append("topic write ").append(prefix).append('/').append(enrolServiceId).append("/c2m/+\n");
+    b.append("topic read ").append(prefix).append('/').append(enrolServiceId).append("/m2c/+\n");
+    b.append("topic read ").append(prefix).append('/').append(enrolServiceId).append("/state\n");
+    return b.toString();
+  }
+
   /** The ACL file text for topic prefix {@code prefix} and the given manager ids. */
   public static String forManagers(String prefix, Collection<String> managerIds) {
     Topics.checkId("topicPrefix", prefix);

@@ -9,7 +9,8 @@ package io.semnet.resolver.protocol;
  */
 public sealed interface ControlMessage
     permits Hello, HelloReply, Query, QueryReply, Renew, RenewReply, Drop, Ack, ErrorReply,
-        RecordPush, RemovalPush, RulesPush, HeartbeatPush {
+        RecordPush, RemovalPush, RulesPush, HeartbeatPush, EnrolRequest, RenewRegistration, EnrolReply, OrchestrationCall,
+        OrchestrationResult {
 
   /** The schema version this code writes; see {@link #MIN_ACCEPTED_SCHEMA_VERSION}. */
   int SCHEMA_VERSION = 1;

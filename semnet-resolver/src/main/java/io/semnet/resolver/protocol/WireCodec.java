@@ -5,6 +5,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.semnet.core.address.Addresses;
+import io.semnet.core.address.WorkerEndpoint;
+import io.semnet.core.plan.AddressPlan;
+import io.semnet.core.record.Locator;
+import io.semnet.core.record.ServiceRecord;
+import io.semnet.resolver.NodeRegistration;
 import io.semnet.core.isolation.Grant;
 import io.semnet.core.isolation.IsolationRules;
 import io.semnet.core.service.SemanticName;
@@ -114,6 +119,37 @@ public final class WireCodec {
       o.set("rules", rules(((RulesPush) m).rules()));
     } else if (m instanceof HeartbeatPush) {
       o.set("heartbeat", heartbeat(((HeartbeatPush) m).heartbeat()));
+    } else if (m instanceof EnrolRequest) {
+      EnrolRequest e = (EnrolRequest) m;
+      o.put("token", e.tokenId());
+      o.set("endpoint", Json.endpoint(e.endpoint()));
+      if (e.location() != null) {
+        o.set("location", Json.geo(e.location()));
+      }
+      if (e.mqttPublicKey() != null) {
+        o.put("mqttKey", Json.b64(e.mqttPublicKey()));
+      }
+      o.put("rootKeyHash", e.rootKeyHash());
+      o.put("proof", Json.b64(e.proof()));
+    } else if (m instanceof RenewRegistration) {
+      RenewRegistration r = (RenewRegistration) m;
+      o.put("node", r.nodeId());
+      if (r.mqttPublicKey() != null) {
+        o.put("mqttKey", Json.b64(r.mqttPublicKey()));
+      }
+    } else if (m instanceof EnrolReply) {
+      EnrolReply r = (EnrolReply) m;
+      o.set("registration", toJson(r.registration()));
+      if (r.mqttCertificate() != null) {
+        o.put("mqttCertificate", Json.b64(r.mqttCertificate()));
+      }
+    } else if (m instanceof OrchestrationCall) {
+      OrchestrationCall c = (OrchestrationCall) m;
+      o.put("body", c.body());
+      o.put("key", Json.b64(c.key()));
+      o.put("sig", Json.b64(c.signature()));
+    } else if (m instanceof OrchestrationResult) {
+      o.put("body", ((OrchestrationResult) m).body());
     }
     return o;
   }
@@ -206,6 +242,18 @@ public final class WireCodec {
           return new RulesPush(rules(Json.need(n, "rules")));
         case "heartbeat":
           return new HeartbeatPush(heartbeat(Json.need(n, "heartbeat")));
+        case "enrol":
+          return new EnrolRequest(Json.text(n, "token"), Json.endpoint(Json.need(n, "endpoint")), Json.geo(n.get("location")),
+              Json.has(n, "mqttKey") ? Json.bytes(n, "mqttKey") : null, Json.text(n, "rootKeyHash"), Json.bytes(n, "proof"));
+        case "renew-registration":
+          return new RenewRegistration(Json.text(n, "node"), Json.has(n, "mqttKey") ? Json.bytes(n, "mqttKey") : null);
+        case "enrol-reply":
+          return new EnrolReply(signedRegistration(Json.need(n, "registration")),
+              Json.has(n, "mqttCertificate") ? Json.bytes(n, "mqttCertificate") : null);
+        case "orchestrate":
+          return new OrchestrationCall(Json.text(n, "body"), Json.bytes(n, "key"), Json.bytes(n, "sig"));
+        case "orchestrate-reply":
+          return new OrchestrationResult(Json.text(n, "body"));
         default:
           throw new MalformedMessageException("unknown message type '" + type + "'");
       }
@@ -317,5 +365,80 @@ public final class WireCodec {
     }
     return SignedHeartbeat.of(Json.integer(n, "epoch"), Json.integer(n, "issued"), Json.integer(n, "expires"),
         Json.integer(n, "rules"), versions, Json.has(n, "sig") ? Json.bytes(n, "sig") : null);
+  }
+
+  // ---- public wire forms of the value types a remote node or orchestrator needs (same JSON as inside messages)
+
+  /** The wire form of a node registration ({@code node, cluster, endpoint, location?, subnet4?, subnet6?, certificate?}). */
+  public static ObjectNode toJson(NodeRegistration r) {
+    return Json.node(r);
+  }
+
+  /** Reads {@link #toJson(NodeRegistration)}; throws {@link MalformedMessageException} naming the problem. */
+  public static NodeRegistration nodeRegistration(JsonNode n) {
+    return value(() -> Json.node(n));
+  }
+
+  /** The wire form of a signed registration ({@code {"body": "<signed JSON text>", "sig": "<b64>"}}). */
+  public static ObjectNode toJson(SignedRegistration r) {
+    ObjectNode o = Json.obj();
+    o.put("body", r.body());
+    o.put("sig", Json.b64(r.signature()));
+    return o;
+  }
+
+  /** Reads {@link #toJson(SignedRegistration)} (does not verify it). */
+  public static SignedRegistration signedRegistration(JsonNode n) {
+    return value(() -> SignedRegistration.of(Json.text(n, "body"), Json.bytes(n, "sig")));
+  }
+
+  /** The wire form of an (unsigned) service record, as inside {@code record} messages. */
+  public static ObjectNode toJson(ServiceRecord r) {
+    return Json.record(r);
+  }
+
+  /** Reads {@link #toJson(ServiceRecord)}. */
+  public static ServiceRecord serviceRecord(JsonNode n) {
+    return value(() -> Json.record(n));
+  }
+
+  /** The wire form of a locator ({@code ns4?, ns6?, version, worker}). */
+  public static ObjectNode toJson(Locator l) {
+    return Json.locator(l);
+  }
+
+  /** Reads {@link #toJson(Locator)}. */
+  public static Locator locator(JsonNode n) {
+    return value(() -> Json.locator(n));
+  }
+
+  /** The wire form of a worker endpoint ({@code node, ip, port, key}). */
+  public static ObjectNode toJson(WorkerEndpoint w) {
+    return Json.endpoint(w);
+  }
+
+  /** Reads {@link #toJson(WorkerEndpoint)}. */
+  public static WorkerEndpoint workerEndpoint(JsonNode n) {
+    return value(() -> Json.endpoint(n));
+  }
+
+  /** The wire form of an address plan (see {@link SignedRegistration}). */
+  public static ObjectNode toJson(AddressPlan p) {
+    return Json.plan(p);
+  }
+
+  /** Reads {@link #toJson(AddressPlan)}. */
+  public static AddressPlan addressPlan(JsonNode n) {
+    return value(() -> Json.plan(n));
+  }
+
+  private static <T> T value(java.util.function.Supplier<T> read) {
+    try {
+      return read.get();
+    } catch (MalformedMessageException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new MalformedMessageException("malformed value: " + e.getMessage(), e);
+    }
   }
 }

@@ -291,4 +291,34 @@ public final class Json {
         has(n, "subnet6") ? IpPrefix.parse(text(n, "subnet6")) : null,
         has(n, "certificate") ? NodeCertificate.decode(bytes(n, "certificate")) : null);
   }
+
+  public static ObjectNode plan(io.semnet.core.plan.AddressPlan p) {
+    ObjectNode o = obj();
+    for (boolean v4 : new boolean[] {true, false}) {
+      io.semnet.core.plan.AddressPlan.Family f = p.family(v4);
+      if (f != null) {
+        o.putObject(v4 ? "ipv4" : "ipv6").put("range", f.platformRange().toString()).put("nodeSubnet", f.nodeSubnetLength())
+            .put("clusterPool", f.clusterPoolLength()).put("virtual", f.virtualRange().toString());
+      }
+    }
+    o.put("quarantineSeconds", p.quarantine().getSeconds());
+    return o;
+  }
+
+  public static io.semnet.core.plan.AddressPlan plan(JsonNode n) {
+    io.semnet.core.plan.AddressPlan.Builder b = io.semnet.core.plan.AddressPlan.builder()
+        .quarantine(java.time.Duration.ofSeconds(integer(n, "quarantineSeconds")));
+    for (String fam : new String[] {"ipv4", "ipv6"}) {
+      JsonNode f = n.get(fam);
+      io.semnet.core.plan.AddressPlan.Family family = f == null || f.isNull() ? null
+          : new io.semnet.core.plan.AddressPlan.Family(IpPrefix.parse(text(f, "range")), (int) integer(f, "nodeSubnet"),
+              (int) integer(f, "clusterPool"), IpPrefix.parse(text(f, "virtual")));
+      if (fam.equals("ipv4")) {
+        b.ipv4(family);
+      } else {
+        b.ipv6(family);
+      }
+    }
+    return b.build();
+  }
 }

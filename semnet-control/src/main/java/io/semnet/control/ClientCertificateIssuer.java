@@ -1,0 +1,20 @@
+package io.semnet.control;
+
+import java.time.Instant;
+
+/**
+ * Issues a node's MQTT client certificate at enrolment and renewal (the platform CA's job). The
+ * certificate's CN must be the node id (the broker derives the node's user name, and so its topic
+ * ACL, from it). Implementations hold the CA key; {@link EnrolmentService} calls them only for
+ * nodes that proved a valid join token or renew over their own authenticated identity.
+ */
+@FunctionalInterface
+public interface ClientCertificateIssuer {
+  /**
+   * @param nodeId the certificate's CN
+   * @param subjectPublicKeyInfo the node's public key (X.509 encoding)
+   * @return the DER-encoded X.509 certificate
+   * @throws IllegalArgumentException if the key is unacceptable (the enrolment is refused, nothing changes)
+   */
+  byte[] issue(String nodeId, byte[] subjectPublicKeyInfo, Instant notBefore, Instant notAfter);
+}
