@@ -57,6 +57,15 @@ public final class Parking {
     this.resolver = wiring.resolver();
   }
 
+  /**
+   * Per-flow cap for packets from a peer parked while their source is verified. Larger than the
+   * route-miss cap: a migrated instance's previous place replays its held packets as a burst (64 per
+   * millisecond) to the new place, which usually has not seen the sender's record yet; dropping all
+   * but the first few would lose exactly what the hold kept. Still bounded by the total budget and
+   * the fair share per owner.
+   */
+  static final int SOURCE_PARKED_PER_FLOW = 1024;
+
   /** Packets parked waiting for routes. */
   public int count() {
     return parkedTotal.get();
@@ -93,7 +102,8 @@ public final class Parking {
     long key = Half.hash(0, pv.isIpv6(), pv.protocol(), pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), pv.srcPort(), pv.dstPort());
     boolean first;
     synchronized (p) {
-      if (p.done || p.countFor(key) >= parkedPerFlow) {
+      int cap = map == sources ? Math.max(parkedPerFlow, SOURCE_PARKED_PER_FLOW) : parkedPerFlow;
+      if (p.done || p.countFor(key) >= cap) {
         w.counts[Counter.DROP_PARK_OVERFLOW.ordinal()]++;
         return null;
       }
