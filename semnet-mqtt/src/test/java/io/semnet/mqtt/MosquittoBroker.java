@@ -23,6 +23,21 @@ import java.util.stream.Stream;
 final class MosquittoBroker implements AutoCloseable {
   static final Path BINARY = Path.of("/usr/sbin/mosquitto");
 
+  /**
+   * Broker configuration for mutual TLS with the {@link TestPki} files in {@code dir}: a client
+   * certificate is required, its CN is the user name and client id, and {@code dir/acl} applies.
+   */
+  static String mutualTlsConfig(Path dir) {
+    return "cafile " + dir.resolve("ca.crt") + "\n"
+        + "certfile " + dir.resolve("broker.crt") + "\n"
+        + "keyfile " + dir.resolve("broker.key") + "\n"
+        + "require_certificate true\n"
+        + "use_identity_as_username true\n"
+        + "use_username_as_clientid true\n"
+        + "allow_anonymous false\n"
+        + "acl_file " + dir.resolve("acl") + "\n";
+  }
+
   private final Path dir;
   private final int port;
   private final Path config;

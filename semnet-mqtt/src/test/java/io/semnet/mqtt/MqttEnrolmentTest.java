@@ -55,14 +55,7 @@ class MqttEnrolmentTest {
     Files.writeString(dir.resolve("acl"), MosquittoAcl.forControlPlane("semnet", List.of(), "root", Enrolment.DEFAULT_SERVICE_ID,
         OrchestrationService.DEFAULT_ID, "semnet-enrol"));
     pki.makeReadable();
-    String tls = "cafile " + dir.resolve("ca.crt") + "\n"
-        + "certfile " + dir.resolve("broker.crt") + "\n"
-        + "keyfile " + dir.resolve("broker.key") + "\n"
-        + "require_certificate true\n"
-        + "use_identity_as_username true\n"
-        + "use_username_as_clientid true\n"
-        + "allow_anonymous false\n"
-        + "acl_file " + dir.resolve("acl") + "\n";
+    String tls = MosquittoBroker.mutualTlsConfig(dir);
     OrchestratorKey key = OrchestratorKey.generate();
     try (MosquittoBroker broker = MosquittoBroker.start(dir, tls);
         MqttTransport rootNet = node(broker, pki, "root");

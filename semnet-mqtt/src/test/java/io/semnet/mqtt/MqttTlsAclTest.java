@@ -62,14 +62,7 @@ class MqttTlsAclTest {
     TestPki.create(dir, "other-ca").node("stranger", "other-ca");
     Files.writeString(dir.resolve("acl"), MosquittoAcl.forManagers("semnet", List.of("cluster-a")));
     pki.makeReadable();
-    String tls = "cafile " + dir.resolve("ca.crt") + "\n"
-        + "certfile " + dir.resolve("broker.crt") + "\n"
-        + "keyfile " + dir.resolve("broker.key") + "\n"
-        + "require_certificate true\n"
-        + "use_identity_as_username true\n"
-        + "use_username_as_clientid true\n"
-        + "allow_anonymous false\n"
-        + "acl_file " + dir.resolve("acl") + "\n";
+    String tls = MosquittoBroker.mutualTlsConfig(dir);
 
     RootAuthority root = RootAuthority.generate();
     SignedRecord genuine = SignedRecord.sign(MqttTestSupport.record(3), root);
