@@ -10,16 +10,12 @@ import io.semnet.core.plan.AddressPlan;
 import io.semnet.core.policy.RoutingPolicy;
 import io.semnet.core.policy.RoutingPolicyRegistry;
 import io.semnet.core.record.GeoPoint;
-import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.service.ServiceId;
 import io.semnet.core.trust.RootAuthority;
 import io.semnet.core.trust.RootTrust;
 import io.semnet.resolver.internal.UpstreamLink;
-import io.semnet.resolver.protocol.RecordPush;
-import io.semnet.resolver.protocol.RemovalPush;
 import io.semnet.resolver.protocol.Role;
-import io.semnet.resolver.protocol.RulesPush;
 import io.semnet.resolver.protocol.SignedHeartbeat;
 import io.semnet.resolver.protocol.SignedRecord;
 import io.semnet.resolver.protocol.SignedRemoval;
@@ -29,9 +25,6 @@ import io.semnet.resolver.transport.ControlTransport;
 import io.semnet.resolver.transport.ServerBinding;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -73,9 +66,9 @@ public final class ServiceManager implements AutoCloseable {
 
   final String id;
   final RecordVerifier verifier;
-  private final RootAuthority authority;
+  final RootAuthority authority;
   private final RoutingPolicyRegistry registry;
-  private final Pruner pruner;
+  private final ManagerPublishing publishing;
   final Duration interestTtl;
   final Clock clock;
   final Object lock = new Object();
@@ -95,7 +88,7 @@ public final class ServiceManager implements AutoCloseable {
     this.id = Objects.requireNonNull(b.id, "id");
     Objects.requireNonNull(b.transport, "transport");
     this.registry = b.registry != null ? b.registry : RoutingPolicyRegistry.getDefaultRegistry();
-    this.pruner = new Pruner(registry, b.pruneK);
+    this.publishing = new ManagerPublishing(this, new Pruner(registry, b.pruneK));
     this.interestTtl = b.interestTtl;
     this.clock = b.clock;
     this.heartbeats = new Heartbeats(this, root ? b.authority : null, b.rootEpoch, b.heartbeatValidity);
@@ -103,7 +96,7 @@ public final class ServiceManager implements AutoCloseable {
       this.authority = Objects.requireNonNull(b.authority, "a root needs its RootAuthority");
       this.verifier = b.verifier != null ? b.verifier : RecordVerifier.of(authority.trust());
       this.upstream = null;
-      this.orchestration = new RootOrchestration(publisher(), authority, b.plan, b.platformPolicies, registry,
+      this.orchestration = new RootOrchestration(publishing, authority, b.plan, b.platformPolicies, registry,
           b.store != null ? b.store : RootStore.inMemory(), clock, b.certificateValidity);
       this.rules = orchestration.currentRules();
       this.orchestration.republishAll();
@@ -205,186 +198,31 @@ public final class ServiceManager implements AutoCloseable {
     interests.remove(s, clientId);
   }
 
-  // ---------------------------------------------------------------- visibility and pruning
-
-  private Set<String> nodesOf(String clientId) {
-    ClientInfo c = clients.get(clientId);
-    if (c != null && c.role == Role.CLUSTER) {
-      return orchestration != null ? orchestration.nodesOfCluster(clientId) : Set.of();
-    }
-    return Set.of(clientId);
-  }
+  // ---------------------------------------------------------------- visibility and publishing
+  // (in ManagerPublishing; these delegates keep the callers' view of the manager)
 
   boolean hostsAnything(String clientId) {
-    for (String n : nodesOf(clientId)) {
-      Set<ServiceId> s = records.servicesOn(n);
-      if (s != null && !s.isEmpty()) {
-        return true;
-      }
-    }
-    return false;
+    return publishing.hostsAnything(clientId);
   }
 
-  /**
-   * True if some service hosted behind the client may reach {@code target}, or {@code target} may
-   * reach one of them: a node must verify the sources of packets its instances receive (cryptokey
-   * routing looks the sender's InstanceIP up), so the records of services allowed to send to its
-   * instances are visible to it too.
-   */
   boolean visible(String clientId, ServiceId target) {
-    IsolationRules r = rules.rules();
-    for (String n : nodesOf(clientId)) {
-      Set<ServiceId> hosted = records.servicesOn(n);
-      if (hosted == null) {
-        continue;
-      }
-      for (ServiceId s : hosted) {
-        if (r.mayReach(s, target) || r.mayReach(target, s)) {
-          return true;
-        }
-      }
-    }
-    return false;
+    return publishing.visible(clientId, target);
   }
 
   SignedRecord pruneFor(String clientId, SignedRecord sr, int mustKeep) {
-    ClientInfo c = clients.get(clientId);
-    if (c == null || c.role != Role.WORKER) {
-      return sr;
-    }
-    return pruner.prune(sr, clientId, c.location, mustKeep, interests.ordinals(sr.record().service(), clientId));
+    return publishing.pruneFor(clientId, sr, mustKeep);
   }
 
-  // ---------------------------------------------------------------- applying and publishing
-
-  /** What Orchestration sees of this manager: where committed changes are published, nothing else. */
-  private RecordPublisher publisher() {
-    return new RecordPublisher() {
-      @Override
-      public String id() {
-        return id;
-      }
-
-      @Override
-      public void applyRecord(SignedRecord record) {
-        ServiceManager.this.applyRecord(record);
-      }
-
-      @Override
-      public void applyRemoval(SignedRemoval removal) {
-        ServiceManager.this.applyRemoval(removal);
-      }
-
-      @Override
-      public void applyRules(SignedRules rules) {
-        ServiceManager.this.applyRules(rules);
-      }
-    };
-  }
-  /**
-   * Takes a record (the root: one it just stamped; a cluster: one verified from upstream) if it is
-   * newer than the held one, and pushes it to every interested client that may see it.
-   */
   void applyRecord(SignedRecord sr) {
-    ServiceId sid = sr.record().service();
-    Set<String> targets;
-    SignedRecord old;
-    synchronized (lock) {
-      old = records.get(sid);
-      if (old != null && old.record().version() >= sr.record().version()) {
-        return;
-      }
-      records.put(old, sr);
-      targets = pushTargets(sid);
-    }
-    for (String c : targets) {
-      if (visible(c, sid) || hosted(c, old)) {
-        binding.push(c, new RecordPush(pruneFor(c, sr, -1)));
-      }
-    }
+    publishing.applyRecord(sr);
   }
 
-  /**
-   * True if an instance of the record was placed on a node of the client: the node an instance
-   * just moved away from must learn where it went (it forwards the instance's late packets there),
-   * even if nothing left on it may reach the service.
-   */
-  private boolean hosted(String clientId, SignedRecord previous) {
-    if (previous == null) {
-      return false;
-    }
-    Set<String> nodes = nodesOf(clientId);
-    for (InstanceRecord i : previous.record().instances()) {
-      if (i.locator() != null && nodes.contains(i.locator().worker().nodeId())) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** Removes a service and tells every client that knew it. */
   void applyRemoval(SignedRemoval removal) {
-    ServiceId sid = removal.service();
-    Set<String> targets;
-    synchronized (lock) {
-      SignedRecord old = records.get(sid);
-      if (old == null || old.record().version() > removal.version()) {
-        return;
-      }
-      targets = pushTargets(sid);
-      records.remove(sid);
-      interests.removeService(sid);
-      upstreamInterests.remove(sid);
-    }
-    heartbeats.removed(sid, removal.version());
-    for (String c : targets) {
-      binding.push(c, new RemovalPush(removal));
-    }
+    publishing.applyRemoval(removal);
   }
 
-  /** Takes new isolation rules, forwards them to every client and withdraws what became invisible. */
   void applyRules(SignedRules r) {
-    if (r.version() <= rules.version() && rules.signature() != null) {
-      return;
-    }
-    if (authority == null && !verifier.verify(r)) {
-      log.warn("manager {}: ignoring isolation rules without a valid root signature", id);
-      return;
-    }
-    List<Map.Entry<String, ServiceId>> withdrawn = new ArrayList<>();
-    synchronized (lock) {
-      if (r.version() <= rules.version()) {
-        return;
-      }
-      rules = r;
-      interests.withdrawIf((c, sid) -> !visible(c, sid), withdrawn);
-    }
-    for (String c : clients.keySet()) {
-      binding.push(c, new RulesPush(r));
-    }
-    for (Map.Entry<String, ServiceId> w : withdrawn) {
-      SignedRecord sr = records.get(w.getValue());
-      binding.push(w.getKey(), new RemovalPush(SignedRemoval.withdrawn(w.getValue(), sr == null ? 0 : sr.record().version())));
-    }
-  }
-
-  /** Clients to push a change of {@code sid} to: live interests, plus (root) clusters hosting it. */
-  private Set<String> pushTargets(ServiceId sid) {
-    Set<String> out = new HashSet<>(interestedClients(sid));
-    if (orchestration != null) {
-      SignedRecord sr = records.get(sid);
-      if (sr != null) {
-        for (InstanceRecord i : sr.record().instances()) {
-          if (i.locator() != null) {
-            String cluster = orchestration.clusterOfNode(i.locator().worker().nodeId());
-            if (cluster != null && clients.containsKey(cluster)) {
-              out.add(cluster);
-            }
-          }
-        }
-      }
-    }
-    return out;
+    publishing.applyRules(r);
   }
 
   // ---------------------------------------------------------------- maintenance

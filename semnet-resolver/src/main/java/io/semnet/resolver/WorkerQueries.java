@@ -132,7 +132,7 @@ final class WorkerQueries {
       return Resolution.unavailable("record for " + key + " failed root signature verification");
     }
     WorkerResolver.Entry e = w.services.computeIfAbsent(sr.record().service(), s -> new WorkerResolver.Entry());
-    w.applyRecord(e, sr);
+    w.updates.applyRecord(e, sr);
     Route route;
     synchronized (e) {
       if (e.record == null) {

@@ -87,13 +87,13 @@ final class WorkerRenewal {
           continue;
         }
         if (w.verifier.verify(sr)) {
-          w.applyRecord(e, sr);
+          w.updates.applyRecord(e, sr);
         } else {
           w.rejected.increment();
         }
       }
       for (SignedRemoval gone : rr.gone()) {
-        w.applyRemoval(gone);
+        w.updates.applyRemoval(gone);
       }
     }
   }

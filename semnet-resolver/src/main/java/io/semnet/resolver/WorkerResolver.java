@@ -8,7 +8,6 @@ import io.semnet.core.isolation.IsolationRules;
 import io.semnet.core.node.NodeContext;
 import io.semnet.core.node.RouteResolver;
 import io.semnet.core.record.GeoPoint;
-import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.route.Resolution;
 import io.semnet.core.route.Route;
@@ -17,22 +16,14 @@ import io.semnet.core.service.SemanticName;
 import io.semnet.core.service.ServiceId;
 import io.semnet.core.trust.RootTrust;
 import io.semnet.resolver.internal.UpstreamLink;
-import io.semnet.resolver.protocol.ControlMessage;
-import io.semnet.resolver.protocol.HeartbeatPush;
-import io.semnet.resolver.protocol.HelloReply;
 import io.semnet.resolver.protocol.QueryKey;
-import io.semnet.resolver.protocol.RecordPush;
-import io.semnet.resolver.protocol.RemovalPush;
 import io.semnet.resolver.protocol.Role;
-import io.semnet.resolver.protocol.RulesPush;
 import io.semnet.resolver.protocol.SignedHeartbeat;
 import io.semnet.resolver.protocol.SignedRecord;
-import io.semnet.resolver.protocol.SignedRemoval;
 import io.semnet.resolver.protocol.SignedRules;
 import io.semnet.resolver.transport.ControlTransport;
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -99,11 +90,11 @@ public final class WorkerResolver implements RouteResolver {
   final Cache<Object, String> negatives;
   final Map<ServiceId, Entry> services = new ConcurrentHashMap<>();
   final Map<Object, CompletableFuture<Resolution>> inflight = new ConcurrentHashMap<>();
-  private final List<RouteListener> listeners = new CopyOnWriteArrayList<>();
+  final List<RouteListener> listeners = new CopyOnWriteArrayList<>();
   final Set<ServiceId> toDrop = ConcurrentHashMap.newKeySet();
-  private volatile SignedRules rules = SignedRules.of(0, IsolationRules.DEFAULT, null);
+  volatile SignedRules rules = SignedRules.of(0, IsolationRules.DEFAULT, null);
   final VersionFloors floors;
-  private final java.time.Clock clock;
+  final java.time.Clock clock;
   volatile UpstreamLink link;
   volatile long lastRenewal;
   volatile boolean needResync;
@@ -111,15 +102,16 @@ public final class WorkerResolver implements RouteResolver {
   private ScheduledFuture<?> task;
   private final WorkerQueries lookups = new WorkerQueries(this);
   private final WorkerRenewal renewal = new WorkerRenewal(this);
+  final WorkerUpdates updates = new WorkerUpdates(this);
   final java.util.concurrent.atomic.LongAdder queries = new java.util.concurrent.atomic.LongAdder();
   final java.util.concurrent.atomic.LongAdder negativeHits = new java.util.concurrent.atomic.LongAdder();
   final java.util.concurrent.atomic.LongAdder unavailable = new java.util.concurrent.atomic.LongAdder();
   final java.util.concurrent.atomic.LongAdder rejected = new java.util.concurrent.atomic.LongAdder();
-  private final java.util.concurrent.atomic.LongAdder applied = new java.util.concurrent.atomic.LongAdder();
-  private final java.util.concurrent.atomic.LongAdder stale = new java.util.concurrent.atomic.LongAdder();
+  final java.util.concurrent.atomic.LongAdder applied = new java.util.concurrent.atomic.LongAdder();
+  final java.util.concurrent.atomic.LongAdder stale = new java.util.concurrent.atomic.LongAdder();
   final java.util.concurrent.atomic.LongAdder rollbacks = new java.util.concurrent.atomic.LongAdder();
-  private final java.util.concurrent.atomic.LongAdder withdrawalsRefused = new java.util.concurrent.atomic.LongAdder();
-  private final java.util.concurrent.atomic.LongAdder staleHeartbeats = new java.util.concurrent.atomic.LongAdder();
+  final java.util.concurrent.atomic.LongAdder withdrawalsRefused = new java.util.concurrent.atomic.LongAdder();
+  final java.util.concurrent.atomic.LongAdder staleHeartbeats = new java.util.concurrent.atomic.LongAdder();
 
   private WorkerResolver(Builder b) {
     this.nodeId = Objects.requireNonNull(b.nodeId, "nodeId");
@@ -182,7 +174,7 @@ public final class WorkerResolver implements RouteResolver {
     if (link != null) {
       return this;
     }
-    link = new UpstreamLink(transport, managerId, nodeId, Role.WORKER, location, requestTimeout, this::onPush, this::onHello);
+    link = new UpstreamLink(transport, managerId, nodeId, Role.WORKER, location, requestTimeout, updates::onPush, updates::onHello);
     lastRenewal = ticker.read();
     link.hello();
     if (scheduler != null && !maintenanceInterval.isZero()) {
@@ -303,231 +295,12 @@ public final class WorkerResolver implements RouteResolver {
     return r == null ? null : r.record();
   }
 
-  // ---------------------------------------------------------------- updates
-
-  /** Applies a verified record if newer than the held one; updates every route of the service. */
-  void applyRecord(Entry e, SignedRecord sr) {
-    synchronized (e) {
-      ServiceId sid = sr.record().service();
-      SignedRecord prev = e.record;
-      if (prev != null && prev.record().version() > sr.record().version()) {
-        stale.increment();
-        return;
-      }
-      if (sr.record().version() < floors.floor(sid)) {
-        rollbacks.increment();
-        log.warn("resolver {}: refused {} v{}: older than the known version {}", nodeId, sid, sr.record().version(),
-            floors.floor(sid));
-        return;
-      }
-      if (prev != null && prev.record().version() == sr.record().version()) {
-        // Two prunings of one signed version (e.g. an InstanceIP outside the k best was asked for):
-        // keep the union, which the same signature covers.
-        Map<Integer, InstanceRecord> union = new java.util.TreeMap<>();
-        prev.record().instances().forEach(i -> union.put(i.ordinal(), i));
-        int before = union.size();
-        sr.record().instances().forEach(i -> union.putIfAbsent(i.ordinal(), i));
-        if (union.size() == before) {
-          return;
-        }
-        SignedRecord merged = prev.pruned(new ArrayList<>(union.values()));
-        for (Object key : List.copyOf(e.keys)) {
-          Route r = WorkerQueries.routeFor(key, merged.record());
-          if (r != null) {
-            routes.asMap().computeIfPresent(key, (k, old) -> r);
-          }
-        }
-        e.record = merged;
-        return;
-      }
-      if (!floors.raise(sid, sr.record().version())) {
-        rollbacks.increment();
-        log.warn("resolver {}: refused {}: no room for another version floor", nodeId, sid);
-        return;
-      }
-      applied.increment();
-      // Routes first, then the record: whoever sees the new record also finds the new routes.
-      for (Object key : List.copyOf(e.keys)) {
-        Route r = WorkerQueries.routeFor(key, sr.record());
-        if (r == null) {
-          e.keys.remove(key);
-          routes.invalidate(key);
-        } else {
-          routes.asMap().computeIfPresent(key, (k, old) -> r);
-        }
-      }
-      e.record = sr;
-      ServiceRecord before = prev == null ? null : prev.record();
-      for (RouteListener l : listeners) {
-        try {
-          l.onRecordUpdated(before, sr.record());
-        } catch (RuntimeException ex) {
-          log.warn("resolver {}: route listener failed", nodeId, ex);
-        }
-      }
-    }
-  }
-
-  void applyRemoval(SignedRemoval removal) {
-    if (!removal.isSigned()) {
-      // A withdrawal nobody signed: it could be replayed or forged to make the node forget a route
-      // (and, before floors, to reopen the door for an older record). Visibility changes reach the
-      // node as signed rules instead (see applyRules).
-      withdrawalsRefused.increment();
-      log.debug("resolver {}: refused unsigned withdrawal of {}", nodeId, removal.service());
-      return;
-    }
-    if (!verifier.verify(removal)) {
-      rejected.increment();
-      log.warn("resolver {}: rejected removal of {}: bad root signature", nodeId, removal.service());
-      return;
-    }
-    ServiceId sid = removal.service();
-    if (removal.version() < floors.floor(sid)) {
-      rollbacks.increment();
-      log.warn("resolver {}: refused removal of {} v{}: older than the known version {}", nodeId, sid, removal.version(),
-          floors.floor(sid));
-      return;
-    }
-    floors.raise(sid, removal.version() + 1);
-    forget(sid);
-  }
-
-  /** Drops every route of {@code sid} (floors untouched) and tells the listeners. */
-  private void forget(ServiceId sid) {
-    Entry e = services.get(sid);
-    if (e == null) {
-      return;
-    }
-    synchronized (e) {
-      services.remove(sid, e);
-      for (Object key : List.copyOf(e.keys)) {
-        routes.invalidate(key);
-      }
-      e.keys.clear();
-      for (RouteListener l : listeners) {
-        try {
-          l.onServiceRemoved(sid);
-        } catch (RuntimeException ex) {
-          log.warn("resolver {}: route listener failed", nodeId, ex);
-        }
-      }
-    }
-  }
-
-  private void applyRules(SignedRules r) {
-    if (r.version() == rules.version()) {
-      return; // the rules held (every hello reply carries them again)
-    }
-    if (r.version() < rules.version() || r.version() < floors.rulesFloor()) {
-      rollbacks.increment();
-      log.warn("resolver {}: refused isolation rules v{}: older than the known version {}", nodeId, r.version(),
-          Math.max(rules.version(), floors.rulesFloor()));
-      return;
-    }
-    if (!verifier.verify(r)) {
-      rejected.increment();
-      log.warn("resolver {}: rejected isolation rules v{}: bad or missing root signature", nodeId, r.version());
-      return;
-    }
-    List<io.semnet.core.isolation.Grant> revoked;
-    synchronized (this) {
-      if (r.version() <= rules.version()) {
-        return;
-      }
-      revoked = new ArrayList<>(rules.rules().grants());
-      revoked.removeAll(r.rules().grants());
-      rules = r;
-      floors.raiseRules(r.version());
-    }
-    // A revoked grant may have been what made a held service visible: forget the services it
-    // covered (their floors stay); the node asks again if it still needs one, and the manager
-    // answers under the new rules. This replaces the managers' unsigned withdrawals.
-    for (ServiceId sid : List.copyOf(services.keySet())) {
-      for (io.semnet.core.isolation.Grant g : revoked) {
-        if (g.to().matches(sid)) {
-          forget(sid);
-          break;
-        }
-      }
-    }
-  }
-
-  /**
-   * Takes a root heartbeat: refused (and counted) unless the root signed it, it has not expired and
-   * it is newer than the one held; otherwise raises the version floors to what it vouches for and,
-   * if a held record is older than that, catches up at the next maintenance round.
-   */
-  void applyHeartbeat(SignedHeartbeat h) {
-    if (!h.verify(verifier.trust())) {
-      rejected.increment();
-      log.warn("resolver {}: rejected heartbeat: bad or missing root signature", nodeId);
-      return;
-    }
-    if (!floors.isNewerHeartbeat(h.epoch(), h.issuedAtMillis())) {
-      if (h.epoch() != floors.epoch() || h.issuedAtMillis() != floors.heartbeatIssuedAt()) {
-        staleHeartbeats.increment(); // older than the one held (a replay of the same one is a no-op)
-      }
-      return;
-    }
-    if (clock.millis() > h.expiresAtMillis()) {
-      staleHeartbeats.increment();
-      log.warn("resolver {}: refused heartbeat of epoch {}: expired at {}", nodeId, h.epoch(), h.expiresAtMillis());
-      return;
-    }
-    floors.acceptHeartbeat(h.epoch(), h.issuedAtMillis());
-    floors.raiseRules(h.rulesVersion());
-    boolean behind = rules.version() < h.rulesVersion();
-    for (Map.Entry<ServiceId, Long> v : h.versions().entrySet()) {
-      floors.raise(v.getKey(), v.getValue());
-      Entry e = services.get(v.getKey());
-      SignedRecord held = e == null ? null : e.record;
-      if (held != null && held.record().version() < v.getValue()) {
-        behind = true;
-      }
-    }
-    if (behind) {
-      needResync = true; // the next maintenance round renews everything held and greets again
-    }
-  }
-
-  private void onHello(HelloReply h) {
-    if (h.heartbeat() != null) {
-      applyHeartbeat(h.heartbeat());
-    }
-    applyRules(h.rules());
-  }
-
   /** Writes the version floors to the state file if they changed (no-op without one). */
   void saveState() {
     try {
       floors.save();
     } catch (RuntimeException e) {
       log.warn("resolver {}: cannot save its state", nodeId, e);
-    }
-  }
-
-  private void onPush(ControlMessage m) {
-    if (m instanceof RecordPush) {
-      SignedRecord sr = ((RecordPush) m).record();
-      Entry e = services.get(sr.record().service());
-      if (e == null) {
-        return; // forgotten meanwhile; its interest will lapse
-      }
-      if (!verifier.verify(sr)) {
-        rejected.increment();
-        log.warn("resolver {}: rejected pushed record of {}: bad or missing root signature", nodeId, sr.record().service());
-        return;
-      }
-      applyRecord(e, sr);
-    } else if (m instanceof RemovalPush) {
-      applyRemoval(((RemovalPush) m).removal());
-    } else if (m instanceof RulesPush) {
-      applyRules(((RulesPush) m).rules());
-    } else if (m instanceof HeartbeatPush) {
-      applyHeartbeat(((HeartbeatPush) m).heartbeat());
-    } else {
-      log.warn("resolver {}: ignoring unexpected push '{}'", nodeId, m.type());
     }
   }
 

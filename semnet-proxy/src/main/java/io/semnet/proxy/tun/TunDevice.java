@@ -9,7 +9,6 @@ import io.semnet.proxy.internal.packet.TcpCoalescer;
 import io.semnet.proxy.internal.packet.TcpSegmenter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -29,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * writes of direct buffers allocate nothing; heap buffers are copied through a per-thread direct
  * buffer. {@link #write} may be called from any thread and never blocks; failures are counted.
  *
- * <p><b>Offloads</b> (on by default, {@link Builder#offloads}): the device is opened with {@code
+ * <p><b>Offloads</b> (on by default, {@link TunDeviceBuilder#offloads}): the device is opened with {@code
  * IFF_VNET_HDR} and announces checksum and TCP segmentation offload ({@code TUNSETOFFLOAD}), so the
  * kernel hands over TCP super-packets of up to 64 KiB with a partial checksum instead of one packet
  * per MTU. The reader cuts them into MTU-sized segments with full checksums ({@link TcpSegmenter})
@@ -47,20 +46,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class TunDevice implements PacketIo {
   private static final Logger log = LoggerFactory.getLogger(TunDevice.class);
-  private static final long TUNSETIFF = 0x400454caL;
-  private static final long SIOCGIFFLAGS = 0x8913L;
-  private static final long SIOCSIFFLAGS = 0x8914L;
-  private static final long SIOCSIFMTU = 0x8922L;
-  private static final short IFF_TUN = 0x0001;
-  private static final short IFF_NO_PI = 0x1000;
-  private static final short IFF_MULTI_QUEUE = 0x0100;
-  private static final short IFF_VNET_HDR = 0x4000;
-  private static final long TUNSETOFFLOAD = 0x400454d0L;
-  private static final int TUN_F_CSUM = 0x01;
-  private static final int TUN_F_TSO4 = 0x02;
-  private static final int TUN_F_TSO6 = 0x04;
-  private static final short IFF_UP = 0x1;
-  private static final int IFNAMSIZ = 16;
 
   private final String name;
   private final int mtu;
@@ -90,7 +75,7 @@ public final class TunDevice implements PacketIo {
   private volatile Throwable rethrown;
   private volatile boolean closed;
 
-  private TunDevice(Builder b) throws IOException {
+  TunDevice(TunDeviceBuilder b) throws IOException {
     this.mtu = b.mtu;
     this.batchSize = b.batchSize;
     this.pollMillis = b.pollMillis;
@@ -101,48 +86,20 @@ public final class TunDevice implements PacketIo {
     try {
       for (int q = 0; q < b.queues; q++) {
         fds[q] = -1;
-        int fd = LibC.open("/dev/net/tun", LibC.O_RDWR | LibC.O_CLOEXEC);
-        if (fd < 0) {
-          throw new IOException("cannot open /dev/net/tun: " + LibC.error());
-        }
-        fds[q] = fd;
-        try (Memory ifr = ifreq(actual)) {
-          short flags = (short) (IFF_TUN | IFF_NO_PI | (b.queues > 1 ? IFF_MULTI_QUEUE : 0));
-          ifr.setShort(IFNAMSIZ, (short) (flags | (vnet ? IFF_VNET_HDR : 0)));
-          if (LibC.ioctl(fd, TUNSETIFF, ifr) != 0) {
-            throw new IOException("TUNSETIFF " + actual + " failed: " + LibC.error());
-          }
-          actual = ifr.getString(0, StandardCharsets.US_ASCII.name());
-        }
-        if (vnet && LibC.ioctl(fd, TUNSETOFFLOAD, (long) (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) != 0) {
-          // The virtio header is fixed at TUNSETIFF: without the offloads it would only cost bytes,
-          // so start over in plain mode.
-          log.info("TUN offloads unavailable on {} ({}); using plain packets", actual, LibC.error());
-          throw new OffloadRefused();
-        }
-        int fl = LibC.fcntl(fd, LibC.F_GETFL, 0);
-        if (fl < 0 || LibC.fcntl(fd, LibC.F_SETFL, fl | LibC.O_NONBLOCK) != 0) {
-          throw new IOException("cannot make " + actual + " non-blocking: " + LibC.error());
-        }
+        actual = TunIoctl.openQueue(fds, q, actual, b.queues > 1, vnet);
       }
       this.name = actual;
       this.offloads = vnet;
-      configure(actual, b.mtu, b.up);
+      TunIoctl.configure(actual, b.mtu, b.up);
     } catch (IOException | RuntimeException e) {
       closeFds();
       throw e;
     }
   }
 
-  /** The kernel refused TUNSETOFFLOAD: the builder retries without the virtio header. */
-  private static final class OffloadRefused extends RuntimeException {
-    OffloadRefused() {
-      super(null, null, false, false);
-    }
-  }
-
-  public static Builder builder() {
-    return new Builder();
+  /** A builder for a device: name, MTU, queues, batch size, offloads, namespace. */
+  public static TunDeviceBuilder builder() {
+    return new TunDeviceBuilder();
   }
 
   /** The interface name the kernel gave (a template like {@code sn%d} is expanded). */
@@ -474,143 +431,4 @@ public final class TunDevice implements PacketIo {
     }
   }
 
-  private static Memory ifreq(String name) {
-    byte[] n = name.getBytes(StandardCharsets.US_ASCII);
-    if (n.length >= IFNAMSIZ) {
-      throw new IllegalArgumentException("interface name '" + name + "' is longer than 15 characters");
-    }
-    Memory ifr = new Memory(40);
-    ifr.clear();
-    ifr.write(0, n, 0, n.length);
-    return ifr;
-  }
-
-  /** Sets MTU and brings the link up through an AF_INET socket of the current namespace. */
-  private static void configure(String name, int mtu, boolean up) throws IOException {
-    int s = LibC.socket(LibC.AF_INET, LibC.SOCK_DGRAM, 0);
-    if (s < 0) {
-      throw new IOException("socket() failed: " + LibC.error());
-    }
-    try (Memory ifr = ifreq(name)) {
-      ifr.setInt(IFNAMSIZ, mtu);
-      if (LibC.ioctl(s, SIOCSIFMTU, ifr) != 0) {
-        throw new IOException("cannot set MTU " + mtu + " on " + name + ": " + LibC.error());
-      }
-      if (up) {
-        ifr.setInt(IFNAMSIZ, 0);
-        if (LibC.ioctl(s, SIOCGIFFLAGS, ifr) != 0) {
-          throw new IOException("cannot read flags of " + name + ": " + LibC.error());
-        }
-        ifr.setShort(IFNAMSIZ, (short) (ifr.getShort(IFNAMSIZ) | IFF_UP));
-        if (LibC.ioctl(s, SIOCSIFFLAGS, ifr) != 0) {
-          throw new IOException("cannot bring " + name + " up: " + LibC.error());
-        }
-      }
-    } finally {
-      LibC.close(s);
-    }
-  }
-
-  /** Configures and opens a {@link TunDevice}. */
-  public static final class Builder {
-    private String name = "sn%d";
-    private int mtu = 1400;
-    private int queues = 1;
-    private int batchSize = 64;
-    private int pollMillis = 100;
-    private boolean up = true;
-    private boolean offloads = true;
-    private String namespace;
-
-    private Builder() {}
-
-    /** Interface name, at most 15 characters; {@code %d} lets the kernel number it (default {@code sn%d}). */
-    public Builder name(String name) {
-      this.name = Objects.requireNonNull(name, "name");
-      return this;
-    }
-
-    /** Device MTU (default 1400: room for the tunnel's overhead on a 1500-byte underlay). */
-    public Builder mtu(int mtu) {
-      if (mtu < 576 || mtu > 65535) {
-        throw new IllegalArgumentException("MTU " + mtu + " outside 576..65535");
-      }
-      this.mtu = mtu;
-      return this;
-    }
-
-    /** Number of queues (IFF_MULTI_QUEUE when above 1), each with its reader thread. */
-    public Builder queues(int queues) {
-      if (queues < 1 || queues > 64) {
-        throw new IllegalArgumentException("queues outside 1..64");
-      }
-      this.queues = queues;
-      return this;
-    }
-
-    /** Most packets read before the batch is ended (default 64). */
-    public Builder batchSize(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("batchSize must be > 0");
-      }
-      this.batchSize = n;
-      return this;
-    }
-
-    /** How long a reader waits in poll(2) before checking for close (default 100 ms). */
-    public Builder pollMillis(int ms) {
-      if (ms < 1) {
-        throw new IllegalArgumentException("pollMillis must be > 0");
-      }
-      this.pollMillis = ms;
-      return this;
-    }
-
-    /** Bring the link up (default true). */
-    public Builder up(boolean up) {
-      this.up = up;
-      return this;
-    }
-
-    /**
-     * Open the device with the virtio header and ask for checksum and TCP segmentation offloads
-     * (default true; falls back to plain packets if the kernel refuses). See the class comment.
-     */
-    public Builder offloads(boolean offloads) {
-      this.offloads = offloads;
-      return this;
-    }
-
-    /** Create the device inside this named network namespace (default: the calling thread's). */
-    public Builder namespace(String netns) {
-      this.namespace = netns;
-      return this;
-    }
-
-    /** Creates or attaches to the device. */
-    public TunDevice build() throws IOException {
-      if (!PlatformDependent.hasUnsafe()) {
-        throw new IOException("direct-buffer addresses are unavailable (no sun.misc.Unsafe)");
-      }
-      try {
-        return open();
-      } catch (OffloadRefused e) {
-        offloads = false;
-        return open();
-      }
-    }
-
-    private TunDevice open() throws IOException {
-      if (namespace == null) {
-        return new TunDevice(this);
-      }
-      try {
-        return NetworkNamespace.run(namespace, () -> new TunDevice(this));
-      } catch (IOException | RuntimeException e) {
-        throw e;
-      } catch (Exception e) {
-        throw new IOException(e);
-      }
-    }
-  }
 }
