@@ -101,7 +101,8 @@ public final class WorkerNode implements AutoCloseable {
       this.resolver = rb.build();
     }
 
-    this.network = new NodeNetwork(namespace, registration.subnetV4(), registration.subnetV6(), plan, bridgeName, tunName, tunMtu);
+    this.network = new NodeNetwork(namespace, registration.nodeId(), registration.subnetV4(), registration.subnetV6(), plan,
+        bridgeName, tunName, tunMtu, b.antiSpoofing);
     if (b.nameResponder) {
       SemanticNameResponder.Builder sb = SemanticNameResponder.builder()
           .bridgeInterface(bridgeName)
@@ -382,6 +383,30 @@ public final class WorkerNode implements AutoCloseable {
   /** RTTs and liveness of peers as this node measures them. */
   public LocalNodeView view() {
     return view;
+  }
+
+  /**
+   * The nftables tables ({@code bridge} and {@code inet} families, same name) that pin each
+   * instance's bridge port to its MAC and addresses, or null when anti-spoofing is off.
+   */
+  public String antiSpoofingTable() {
+    return network.firewallTable();
+  }
+
+  /**
+   * Packets the node dropped because an instance used a MAC or source address it does not own (or
+   * sent from a port not yet pinned); 0 when anti-spoofing is off. They never reach the translator.
+   */
+  public long spoofedDrops() {
+    return network.spoofedDrops();
+  }
+
+  /**
+   * Packets the node dropped because an instance sent them to another instance's namespace address
+   * through the node's routing instead of through the TUN; 0 when anti-spoofing is off.
+   */
+  public long bypassDrops() {
+    return network.bypassDrops();
   }
 
   /** The instances this node serves. */

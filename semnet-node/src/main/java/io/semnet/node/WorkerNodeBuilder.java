@@ -41,6 +41,7 @@ public final class WorkerNodeBuilder {
   boolean plaintext;
   boolean migrationBuffering = true;
   boolean nameResponder = true;
+  boolean antiSpoofing = true;
   final List<String> dnsUpstreams = new ArrayList<>();
   final List<Consumer<UdpTunnel.Builder>> tunnelOptions = new ArrayList<>();
   final List<Consumer<TranslatorBuilder>> translatorOptions = new ArrayList<>();
@@ -106,6 +107,17 @@ public final class WorkerNodeBuilder {
    */
   public WorkerNodeBuilder tunnelBind(InetSocketAddress bind) {
     this.tunnelBind = Objects.requireNonNull(bind, "bind");
+    return this;
+  }
+
+  /**
+   * Local anti-spoofing and isolation (default on): each instance's bridge port is isolated
+   * ({@code bridge link set dev … isolated on}) and pinned by nftables rules to the instance's MAC
+   * and addresses, and nothing is routed from one instance to another's namespace address except
+   * through the TUN. Needs the {@code nft} binary; turn it off only where nftables is unavailable.
+   */
+  public WorkerNodeBuilder antiSpoofing(boolean on) {
+    this.antiSpoofing = on;
     return this;
   }
 

@@ -10,16 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.semnet.control.InProcessControlPlane;
 import io.semnet.control.ServiceDescriptor;
 import io.semnet.core.address.Addresses;
-import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.core.plan.AddressPlan;
-import io.semnet.core.record.GeoPoint;
 import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.service.ServiceId;
 import io.semnet.proxy.tun.NetworkNamespace;
-import io.semnet.resolver.NodeRegistration;
 import io.semnet.testing.Privileged;
 import io.semnet.testing.TestNetwork;
-import io.semnet.tunnel.NodeKeys;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -180,11 +176,7 @@ class WorkerNodeTest {
   }
 
   private WorkerNode node(String id, String ns, String underlayIp) {
-    NodeKeys keys = NodeKeys.generate();
-    WorkerEndpoint ep = WorkerEndpoint.of(id, new InetSocketAddress(underlayIp, 51820), keys.publicKey());
-    NodeRegistration reg = cp.orchestration().registerNode("c1", ep, GeoPoint.of(48.1, 11.6));
-    return WorkerNode.builder(reg).plan(plan).keys(keys).rootTrust(cp.authority().trust())
-        .controlTransport(cp.transport()).namespace(ns).build();
+    return TestNodes.builder(cp, plan, id, ns, underlayIp).build();
   }
 
   private void assertNothingLeft(String ns) {
@@ -201,7 +193,7 @@ class WorkerNodeTest {
   }
 
   private String routes(String ns) {
-    return net.exec(ns, "ip", "route") + net.exec(ns, "ip", "-6", "route");
+    return TestNodes.routes(net, ns);
   }
 
   private String nsenter(long pid, String... cmd) {

@@ -14,8 +14,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * A worker node's Linux set-up, derived once from its subnets and the address plan: forwarding and
  * rp_filter sysctls, the bridge (gateway = first address of each node subnet), the TUN device and
- * the routes of the plan's virtual and platform ranges into it; then veth pairs into instance
- * namespaces. Every step goes through one {@link NetworkPlumbing}, so {@link #close} undoes all of
+ * the routes of the plan's virtual and platform ranges into it, the anti-spoofing tables
+ * ({@link NodeFirewall}); then veth pairs into instance namespaces, each port isolated and pinned
+ * to its instance's MAC and addresses. Every step goes through one {@link NetworkPlumbing}, so {@link #close} undoes all of
  * it newest first (sysctls get their earlier values back), also after a set-up that failed midway.
  * Not thread-safe: the node serialises calls.
  */
@@ -28,6 +29,7 @@ public final class NodeNetwork implements AutoCloseable {
   private final int tunMtu;
   private final List<String> tunRoutes;
   private final NetworkPlumbing plumbing;
+  private final NodeFirewall firewall;
   private long nextHost = 2;
   private int nextVeth;
 
@@ -38,8 +40,11 @@ public final class NodeNetwork implements AutoCloseable {
    * @param ns the node's network namespace, or null for the current one
    * @param subnetV4 the node's IPv4 subnet, or null
    * @param subnetV6 the node's IPv6 subnet, or null
+   * @param antiSpoofing whether instances' bridge ports are isolated and pinned to their MAC and
+   *     addresses (nftables tables {@code semnet-<nodeId>}, see {@link NodeFirewall})
    */
-  public NodeNetwork(String ns, IpPrefix subnetV4, IpPrefix subnetV6, AddressPlan plan, String bridge, String tunName, int tunMtu) {
+  public NodeNetwork(String ns, String nodeId, IpPrefix subnetV4, IpPrefix subnetV6, AddressPlan plan, String bridge,
+      String tunName, int tunMtu, boolean antiSpoofing) {
     if (subnetV4 == null && subnetV6 == null) {
       throw new IllegalArgumentException("the registration has no subnet");
     }
@@ -51,6 +56,7 @@ public final class NodeNetwork implements AutoCloseable {
     this.tunMtu = tunMtu;
     this.tunRoutes = routes(plan, subnetV4 != null, subnetV6 != null);
     this.plumbing = ns == null ? NetworkPlumbing.here() : NetworkPlumbing.in(ns);
+    this.firewall = antiSpoofing ? new NodeFirewall(plumbing, nodeId, bridge) : null;
   }
 
   private static List<String> routes(AddressPlan plan, boolean v4, boolean v6) {
@@ -96,6 +102,9 @@ public final class NodeNetwork implements AutoCloseable {
     plumbing.enableForwarding();
     plumbing.sysctl("net.ipv4.conf.all.rp_filter", "0");
     plumbing.bridge(bridge, bridgeCidrs());
+    if (firewall != null) {
+      firewall.install();
+    }
     TunDevice tun = TunDevice.builder().name(tunName).mtu(tunMtu).namespace(ns).build();
     try {
       for (String r : tunRoutes) {
@@ -121,15 +130,18 @@ public final class NodeNetwork implements AutoCloseable {
     if (a6 != null) {
       cidrs.add(Addresses.format(a6) + "/" + subnetV6.length());
     }
+    Wired w = new Wired(instanceNs, a4, a6, veth, named);
     try {
       plumbing.vethToNamespace(veth, bridge, instanceNs, ifName, cidrs,
           a4 == null ? null : Addresses.format(gatewayIpv4()), a6 == null ? null : Addresses.format(gatewayIpv6()));
+      secure(w, ifName);
     } catch (RuntimeException e) {
+      unsecure(w);
       quietly(() -> plumbing.removeLink(veth));
       throw e;
     }
     nextHost = host + 1;
-    return new Wired(instanceNs, a4, a6, veth, named);
+    return w;
   }
 
   private static InetAddress inSubnet(IpPrefix subnet, long host) {
@@ -156,6 +168,7 @@ public final class NodeNetwork implements AutoCloseable {
     Wired w = new Wired(instanceNs, ipv4, ipv6, veth, named);
     try {
       plumbing.vethToNamespace(veth, bridge, instanceNs, ifName, cidrs, null, null);
+      secure(w, ifName);
       if (ipv4 != null && subnetV4 != null) {
         plumbing.onLinkDefaultRoute(instanceNs, ifName, Addresses.format(gatewayIpv4()));
         plumbing.route(Addresses.format(ipv4) + "/32", bridge);
@@ -176,8 +189,26 @@ public final class NodeNetwork implements AutoCloseable {
     return w;
   }
 
-  /** Removes an instance's veth, its host routes if it kept its addresses, and the name given to a PID's namespace. */
+  /** Isolates the instance's bridge port and pins it to the instance's MAC and addresses. */
+  private void secure(Wired w, String ifName) {
+    if (firewall != null) {
+      firewall.pin(w.hostVeth(), plumbing.linkAddress(w.namespace(), ifName), w.ipv4(), w.ipv6());
+      plumbing.isolatePort(w.hostVeth());
+    }
+  }
+
+  private void unsecure(Wired w) {
+    if (firewall != null) {
+      quietly(() -> firewall.unpin(w.hostVeth(), w.ipv4(), w.ipv6()));
+    }
+  }
+
+  /**
+   * Removes an instance's port pinning, its veth, its host routes if it kept its addresses, and the
+   * name given to a PID's namespace.
+   */
   public void unwire(Wired w, boolean keptAddresses) {
+    unsecure(w);
     try {
       plumbing.removeLink(w.hostVeth());
     } catch (RuntimeException e) {
@@ -232,6 +263,21 @@ public final class NodeNetwork implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** The nftables tables of the node's anti-spoofing ({@code bridge} and {@code inet} families), or null when off. */
+  public String firewallTable() {
+    return firewall == null ? null : firewall.table();
+  }
+
+  /** Packets dropped for a source an instance does not own (0 when anti-spoofing is off). */
+  public long spoofedDrops() {
+    return firewall == null ? 0 : firewall.spoofedDrops();
+  }
+
+  /** Packets from one instance to another's namespace address through the node's routing, dropped (0 when off). */
+  public long bypassDrops() {
+    return firewall == null ? 0 : firewall.bypassDrops();
   }
 
   /** Undoes every step, newest first (best effort, never throws). */

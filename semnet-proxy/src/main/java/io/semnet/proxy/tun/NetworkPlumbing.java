@@ -8,13 +8,16 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Linux plumbing for a SemNet node, done with {@code ip(8)}: network namespaces, the node bridge,
- * veth pairs into instance namespaces with addresses and default routes, routes that send the
- * ServiceIP ranges and remote node subnets into the TUN, and sysctls. Every step is recorded and
+ * Linux plumbing for a SemNet node, done with {@code ip(8)}, {@code bridge(8)} and {@code nft(8)}:
+ * network namespaces, the node bridge and its port isolation, veth pairs into instance namespaces
+ * with addresses and default routes, routes that send the ServiceIP ranges and remote node subnets
+ * into the TUN, nftables tables, and sysctls. Every step is recorded and
  * undone in reverse order by {@link #close()} (best effort, never throwing), so a test or sample
  * leaves nothing behind.
  *
@@ -31,6 +34,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class NetworkPlumbing implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NetworkPlumbing.class);
+
+  private static final Pattern ETHER = Pattern.compile("link/ether ([0-9a-fA-F:]{17})");
 
   private final String ns;
   private final Deque<List<String>> undo = new ArrayDeque<>();
@@ -180,6 +185,71 @@ public final class NetworkPlumbing implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Isolates bridge port {@code port} ({@code bridge link set dev … isolated on}): it exchanges no
+   * frame with any other isolated port of its bridge, only with the bridge itself (the node). The
+   * setting goes with the port.
+   */
+  public NetworkPlumbing isolatePort(String port) {
+    List<String> cmd = new ArrayList<>(List.of("bridge"));
+    if (ns != null) {
+      cmd.addAll(List.of("-n", ns));
+    }
+    cmd.addAll(List.of("link", "set", "dev", port, "isolated", "on"));
+    run(cmd);
+    return this;
+  }
+
+  /** The MAC address of link {@code dev} in namespace {@code instanceNs} (null: the node's), lower case. */
+  public String linkAddress(String instanceNs, String dev) {
+    List<String> cmd = new ArrayList<>(List.of("ip"));
+    String where = instanceNs != null ? instanceNs : ns;
+    if (where != null) {
+      cmd.addAll(List.of("-n", where));
+    }
+    cmd.addAll(List.of("-o", "link", "show", "dev", dev));
+    Matcher m = ETHER.matcher(run(cmd));
+    if (!m.find()) {
+      throw new IllegalStateException("link " + dev + " has no Ethernet address");
+    }
+    return m.group(1).toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /**
+   * Creates the nftables table {@code family name} with {@code body} (sets, maps, counters,
+   * chains: the text between the table's braces) in one transaction; deleted on close.
+   */
+  public NetworkPlumbing nftTable(String family, String name, String body) {
+    nft("table " + family + " " + name + " {\n" + body + "\n}\n");
+    undo.push(nftCmd("delete", "table", family, name));
+    return this;
+  }
+
+  /**
+   * Applies an nftables script ({@code nft -f -}) in the node namespace as one transaction: all of
+   * it or, on an error, none. Not undone on close (changes inside a table made with
+   * {@link #nftTable} go with the table).
+   */
+  public NetworkPlumbing nft(String script) {
+    run(nftCmd("-f", "-"), script);
+    return this;
+  }
+
+  /** Runs {@code nft args} in the node namespace (a listing, say) and returns what it printed. */
+  public String nftQuery(String... args) {
+    return run(nftCmd(args));
+  }
+
+  private List<String> nftCmd(String... args) {
+    List<String> cmd = new ArrayList<>();
+    if (ns != null) {
+      cmd.addAll(List.of("ip", "netns", "exec", ns));
+    }
+    cmd.add("nft");
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
   /** Enables IPv4 and IPv6 forwarding, which a node needs to route between its bridge and TUN. */
   public NetworkPlumbing enableForwarding() {
     sysctl("net.ipv4.ip_forward", "1");
@@ -214,8 +284,18 @@ public final class NetworkPlumbing implements AutoCloseable {
 
   /** Runs a command; throws with its output when it fails. */
   static String run(List<String> cmd) {
+    return run(cmd, null);
+  }
+
+  /** Runs a command with {@code stdin} (null: none) as its input; throws with its output when it fails. */
+  static String run(List<String> cmd, String stdin) {
     try {
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      try (java.io.OutputStream in = p.getOutputStream()) {
+        if (stdin != null) {
+          in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+      }
       String out;
       try (InputStream in = p.getInputStream()) {
         out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
