@@ -31,6 +31,9 @@ final class Flow {
   volatile boolean removed;
   /** Fragment-tracking entries of this flow in the table (guarded by the table). */
   int fragments;
+  /** Neighbours among the client flows to the same remote instance ({@link FlowsByTarget}; guarded by the table). */
+  Flow prevByTarget;
+  Flow nextByTarget;
 
   Flow(boolean client, int proto, InstanceKey instance, InetAddress virtualDst, long now) {
     this.client = client;

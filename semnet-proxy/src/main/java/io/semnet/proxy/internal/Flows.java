@@ -18,6 +18,8 @@ public final class Flows {
   private static final int UDP = PacketView.PROTO_UDP;
 
   private final FlowTable table;
+  /** Client flows by remote instance; guarded by the table. */
+  private final FlowsByTarget byTarget = new FlowsByTarget();
   private final int maxFlows;
   private final long tcpEstablishedMs;
   private final long tcpTransitoryMs;
@@ -70,6 +72,7 @@ public final class Flows {
         }
       });
       table.clear();
+      byTarget.clear();
       flowCount = 0;
       fragmentCount = 0;
     }
@@ -103,6 +106,7 @@ public final class Flows {
         }
       }
       flowCount++;
+      byTarget.add(f);
       return true;
     }
   }
@@ -171,6 +175,7 @@ public final class Flows {
       f.removed = true;
       table.remove(f.out);
       table.remove(f.in);
+      byTarget.remove(f, f.out);
       flowCount--;
     }
     if (f.client) {
@@ -189,8 +194,27 @@ public final class Flows {
         return false;
       }
       table.replace(old, n);
+      byTarget.remove(f, old);
       f.out = n;
+      byTarget.add(f);
       return true;
+    }
+  }
+
+  /**
+   * The client flows whose egress goes to peer {@code hop} for namespace address {@code hi}/{@code
+   * lo} (a copy), found through the index, not by scanning the table. Control thread.
+   */
+  List<Flow> clientFlowsTo(io.semnet.core.address.WorkerEndpoint hop, boolean v6, long hi, long lo) {
+    synchronized (table) {
+      return byTarget.flowsTo(hop, v6, hi, lo);
+    }
+  }
+
+  /** Remote instances some client flow points at (the index's size). */
+  int indexedTargets() {
+    synchronized (table) {
+      return byTarget.targets();
     }
   }
 

@@ -17,7 +17,8 @@ import java.util.Objects;
 
 /**
  * Keeps client flows pointed at their instance's current place: a route-not-found from a peer
- * re-resolves the flows that chose that instance there; a pushed record change re-points the
+ * re-resolves the flows that chose that instance there (found through the flows' index by remote
+ * instance, not by scanning the table); a pushed record change re-points the
  * service's flows (and releases migration holds it shows moved); a removed service closes its
  * flows. A re-pointed flow keeps its key and gets a new egress half, swapped atomically for
  * readers. Control thread (and resolver callbacks); never on the data path.
@@ -59,12 +60,9 @@ public final class Repointing {
     long nHi = AddressWords.hi(namespaceIp);
     long nLo = AddressWords.lo(namespaceIp);
     Map<InetAddress, List<Flow>> byTarget = new HashMap<>();
-    table.forEach(h -> {
-      if (h.dir == Half.EGRESS && h.flow.client && h.v6 == v6 && h.nDstHi == nHi && h.nDstLo == nLo
-          && from.equals(h.nextHop)) {
-        byTarget.computeIfAbsent(h.flow.virtualDst, k -> new ArrayList<>()).add(h.flow);
-      }
-    });
+    for (Flow f : flows.clientFlowsTo(from, v6, nHi, nLo)) {
+      byTarget.computeIfAbsent(f.virtualDst, k -> new ArrayList<>()).add(f);
+    }
     for (Map.Entry<InetAddress, List<Flow>> e : byTarget.entrySet()) {
       wiring.resolver().resolve(e.getKey()).whenComplete((res, err) -> {
         for (Flow f : e.getValue()) {
