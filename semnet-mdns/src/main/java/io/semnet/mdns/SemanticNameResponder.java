@@ -2,18 +2,14 @@ package io.semnet.mdns;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -22,7 +18,6 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
-import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
@@ -31,7 +26,6 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.semnet.core.address.Addresses;
 import io.semnet.core.address.IpPrefix;
@@ -42,11 +36,10 @@ import io.semnet.core.policy.RoutingPolicyRegistry;
 import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.route.RouteListener;
 import io.semnet.core.service.ServiceId;
-import io.semnet.mdns.ResponderCounters.Counter;
 import io.semnet.mdns.internal.EngineConfig;
 import io.semnet.mdns.internal.LinkFilter;
 import io.semnet.mdns.internal.QueryEngine;
-import io.semnet.mdns.internal.ReplySink;
+import io.semnet.mdns.internal.ResponderHandlers;
 import io.semnet.mdns.internal.UpstreamForwarder;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -111,7 +104,6 @@ import org.slf4j.LoggerFactory;
  * network namespace. Counters are in {@link #counters()}.
  */
 public final class SemanticNameResponder implements NameResponder {
-  private static final int TCP_IDLE_SECONDS = 10;
   private static final Logger LOG = LoggerFactory.getLogger(SemanticNameResponder.class);
   /** The IPv4 mDNS group. */
   public static final InetAddress MDNS_V4_GROUP = Addresses.parseLiteral("224.0.0.251");
@@ -284,7 +276,7 @@ public final class SemanticNameResponder implements NameResponder {
     boolean v4 = address instanceof Inet4Address;
     InetSocketAddress at = new InetSocketAddress(address, dnsPort);
     Channel udp = keep(new Bootstrap().group(loop).channelFactory(udp(v4))
-        .handler(new UnicastUdpHandler()).bind(at).sync().channel());
+        .handler(new ResponderHandlers.UnicastUdp(engine, linkFilter, counters)).bind(at).sync().channel());
     InetSocketAddress bound = (InetSocketAddress) udp.localAddress();
     boundAddresses.add(bound);
     // TCP on the same port the UDP socket got (matters only when dnsPort is 0 in tests).
@@ -295,7 +287,7 @@ public final class SemanticNameResponder implements NameResponder {
             ch.pipeline().addLast(
                 new LengthFieldBasedFrameDecoder(4096, 0, 2, 0, 2),
                 new LengthFieldPrepender(2),
-                new TcpHandler());
+                new ResponderHandlers.Tcp(engine, linkFilter, counters, tcpConnections, maxTcpConnections));
           }
         })
         .bind(new InetSocketAddress(address, bound.getPort())).sync().channel());
@@ -337,190 +329,24 @@ public final class SemanticNameResponder implements NameResponder {
         b.option(EpollChannelOption.IP_MULTICAST_ALL, false);
       }
     }
-    MdnsHandler handler = new MdnsHandler(v4, true);
+    ResponderHandlers.Mdns handler = new ResponderHandlers.Mdns(engine, linkFilter, v4, true);
     b.handler(handler);
     // Bound to the group address: receives only what is sent to the group, and the kernel still
     // picks the bridge's own address as the source of what we send.
     DatagramChannel ch = (DatagramChannel) keep(b.bind(groupSocket).sync().channel());
     ch.joinGroup(new InetSocketAddress(groupAddress, 0), nif).sync();
-    handler.output = new QueryEngine.MdnsOutput(new UdpSink(ch), new InetSocketAddress(groupAddress, mdnsPort));
+    handler.output = new QueryEngine.MdnsOutput(new ResponderHandlers.UdpSink(ch, counters), new InetSocketAddress(groupAddress, mdnsPort));
     loop.submit(() -> engine.addMulticastOutput(handler.output)).sync();
   }
 
   private void bindMdnsDirect(InetAddress address) throws InterruptedException {
     boolean v4 = address instanceof Inet4Address;
-    MdnsHandler handler = new MdnsHandler(v4, false);
+    ResponderHandlers.Mdns handler = new ResponderHandlers.Mdns(engine, linkFilter, v4, false);
     Channel ch = keep(new Bootstrap().group(loop).channelFactory(udp(v4)).handler(handler)
         .bind(new InetSocketAddress(address, mdnsPort)).sync().channel());
     // Replies to direct queries are unicast from this socket; the group address is never used.
-    handler.output = new QueryEngine.MdnsOutput(new UdpSink(ch),
+    handler.output = new QueryEngine.MdnsOutput(new ResponderHandlers.UdpSink(ch, counters),
         new InetSocketAddress(v4 ? MDNS_V4_GROUP : MDNS_V6_GROUP, mdnsPort));
-  }
-
-  /** Replies on a datagram channel. */
-  private final class UdpSink implements ReplySink {
-    private final Channel ch;
-
-    UdpSink(Channel ch) {
-      this.ch = ch;
-    }
-
-    @Override
-    public ByteBufAllocator alloc() {
-      return ch.alloc();
-    }
-
-    @Override
-    public void send(Object dest, ByteBuf msg) {
-      if (!ch.isWritable()) {
-        // The socket buffer is full: drop rather than queue without bound.
-        counters.increment(Counter.OVERLOAD_DROPPED);
-        msg.release();
-        return;
-      }
-      ch.writeAndFlush(new DatagramPacket(msg, (InetSocketAddress) dest), ch.voidPromise());
-    }
-  }
-
-  private final class UnicastUdpHandler extends SimpleChannelInboundHandler<DatagramPacket> {
-    private UdpSink sink;
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-      sink = new UdpSink(ctx.channel());
-      ctx.fireChannelActive();
-    }
-
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket p) {
-      if (sink == null) {
-        sink = new UdpSink(ctx.channel());
-      }
-      counters.increment(Counter.UNICAST_UDP_QUERIES);
-      InetSocketAddress from = p.sender();
-      ByteBuf reply = engine.handleUnicast(p.content(), linkFilter.onLink(from.getAddress(), false), sink, from);
-      if (reply != null) {
-        sink.send(from, reply);
-      }
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      LOG.debug("unicast DNS socket error", cause); // a bad packet never closes the socket
-    }
-  }
-
-  private final class TcpHandler extends SimpleChannelInboundHandler<ByteBuf> implements ReplySink {
-    private ChannelHandlerContext ctx;
-    private boolean onLink;
-    private long lastRead;
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-      this.ctx = ctx;
-      if (tcpConnections.incrementAndGet() > maxTcpConnections) {
-        counters.increment(Counter.TCP_REJECTED);
-        ctx.close();
-        return;
-      }
-      counters.increment(Counter.TCP_CONNECTIONS);
-      InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-      onLink = linkFilter.onLink(remote.getAddress(), false);
-      lastRead = System.nanoTime();
-      scheduleIdleCheck();
-      ctx.fireChannelActive();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      tcpConnections.decrementAndGet();
-      ctx.fireChannelInactive();
-    }
-
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
-      counters.increment(Counter.UNICAST_TCP_QUERIES);
-      lastRead = System.nanoTime();
-      ByteBuf reply = engine.handleUnicast(frame, onLink, this, null);
-      if (reply != null) {
-        send(null, reply);
-      }
-    }
-
-    @Override
-    public ByteBufAllocator alloc() {
-      return ctx.alloc();
-    }
-
-    @Override
-    public boolean isStream() {
-      return true;
-    }
-
-    @Override
-    public void send(Object dest, ByteBuf msg) {
-      if (!ctx.channel().isActive()) {
-        msg.release();
-      } else if (!ctx.channel().isWritable()) {
-        // A client that sends but does not read: close instead of buffering its answers.
-        counters.increment(Counter.TCP_REJECTED);
-        msg.release();
-        ctx.close();
-      } else {
-        ctx.writeAndFlush(msg, ctx.voidPromise());
-      }
-    }
-
-    /** Closes connections idle for {@link #TCP_IDLE_SECONDS} (RFC 7766 leaves the timeout to us). */
-    private void scheduleIdleCheck() {
-      ctx.executor().schedule(() -> {
-        if (!ctx.channel().isActive()) {
-          return;
-        }
-        if (System.nanoTime() - lastRead >= TimeUnit.SECONDS.toNanos(TCP_IDLE_SECONDS)) {
-          ctx.close();
-        } else {
-          scheduleIdleCheck();
-        }
-      }, TCP_IDLE_SECONDS, TimeUnit.SECONDS);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      if (cause instanceof TooLongFrameException) {
-        counters.increment(Counter.TCP_REJECTED);
-      }
-      ctx.close();
-    }
-  }
-
-  private final class MdnsHandler extends SimpleChannelInboundHandler<DatagramPacket> {
-    private final boolean v4;
-    private final boolean viaMulticast;
-    volatile QueryEngine.MdnsOutput output;
-
-    MdnsHandler(boolean v4, boolean viaMulticast) {
-      this.v4 = v4;
-      this.viaMulticast = viaMulticast;
-    }
-
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket p) {
-      QueryEngine.MdnsOutput out = output;
-      if (out == null) {
-        return; // not joined yet
-      }
-      InetSocketAddress from = p.sender();
-      if ((from.getAddress() instanceof Inet4Address) != v4) {
-        return;
-      }
-      engine.handleMdns(p.content(), from, viaMulticast, linkFilter.onLink(from.getAddress(), true), out);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      LOG.debug("mDNS socket error", cause);
-    }
   }
 
   @Override

@@ -57,11 +57,6 @@ public final class QueryEngine {
   static final int RCODE_NXDOMAIN = 3;
   static final int RCODE_NOTIMP = 4;
   static final int RCODE_REFUSED = 5;
-  private static final int QR = 0x8000;
-  private static final int AA = 0x0400;
-  private static final int RD = 0x0100;
-  private static final int RA = 0x0080;
-  private static final long MULTICAST_INTERVAL = TimeUnit.SECONDS.toNanos(1);
   private static final byte[] ZONE = SemanticName.ZONE.getBytes(StandardCharsets.US_ASCII);
   private static final int MDNS_PORT = 5353;
 
@@ -78,8 +73,7 @@ public final class QueryEngine {
   private final List<MdnsOutput> multicastOutputs = new ArrayList<>();
   private final ParsedQuery query = new ParsedQuery();
   private final NameKey probe = new NameKey();
-  private final NameEntry[] mdnsAnswers = new NameEntry[ParsedQuery.MAX_QUESTIONS];
-  private final int[] mdnsQuestions = new int[ParsedQuery.MAX_QUESTIONS];
+  private final Replies replies;
   private boolean closed;
   private int waiting;
 
@@ -91,6 +85,7 @@ public final class QueryEngine {
     this.loop = loop;
     this.counters = counters;
     this.forwarder = forwarder;
+    this.replies = new Replies(cfg, counters);
   }
 
   /** Adds a multicast output (one per address family) for mDNS goodbyes. */
@@ -121,25 +116,25 @@ public final class QueryEngine {
     if (msg.readableBytes() > cfg.maxUnicastQuery) {
       counters.increment(Counter.OVERSIZED);
       counters.increment(Counter.FORMERR);
-      return headerOnly(q, RCODE_FORMERR, sink);
+      return replies.headerOnly(q, RCODE_FORMERR, sink);
     }
     if (r != QueryParser.OK || q.questionCount != 1) {
       counters.increment(Counter.FORMERR);
-      return headerOnly(q, RCODE_FORMERR, sink);
+      return replies.headerOnly(q, RCODE_FORMERR, sink);
     }
     if (q.opcode() != 0) {
       counters.increment(Counter.NOTIMP);
-      return headerOnly(q, RCODE_NOTIMP, sink);
+      return replies.headerOnly(q, RCODE_NOTIMP, sink);
     }
     if (!onLink) {
       counters.increment(Counter.OFF_LINK);
       counters.increment(Counter.REFUSED);
-      return errorWithQuestion(q, RCODE_REFUSED, sink);
+      return replies.errorWithQuestion(q, RCODE_REFUSED, sink);
     }
     if (!WireNames.inZone(q.lowerNames[0], q.nameLengths[0], ZONE)) {
       if (forwarder == null || cfg.refuseOutOfZone) {
         counters.increment(Counter.REFUSED);
-        return errorWithQuestion(q, RCODE_REFUSED, sink);
+        return replies.errorWithQuestion(q, RCODE_REFUSED, sink);
       }
       counters.increment(Counter.FORWARDED);
       forwarder.forward(msg, q, sink, dest);
@@ -148,18 +143,18 @@ public final class QueryEngine {
     int qclass = q.dnsClass(0);
     if (qclass != RecordEncoder.CLASS_IN && qclass != TYPE_ANY) {
       counters.increment(Counter.REFUSED);
-      return errorWithQuestion(q, RCODE_REFUSED, sink);
+      return replies.errorWithQuestion(q, RCODE_REFUSED, sink);
     }
     if (q.nameLengths[0] == ZONE.length + 2) {
       // The zone apex "local." exists but holds nothing: above all no SOA, whose presence makes
       // nss-mdns believe .local is a unicast zone and stop using mDNS.
       counters.increment(Counter.NODATA);
-      return errorWithQuestion(q, RCODE_NOERROR, sink);
+      return replies.errorWithQuestion(q, RCODE_NOERROR, sink);
     }
     NameEntry e = lookup(q, 0);
     if (e != null) {
       counters.increment(Counter.CACHE_HITS);
-      return unicastAnswer(q, e, sink);
+      return replies.unicastAnswer(q, e, sink);
     }
     String text = q.nameString(0);
     SemanticName.Result parsed = SemanticName.tryParse(text, knownPolicy);
@@ -169,73 +164,15 @@ public final class QueryEngine {
         // that nothing exists below it. Like the apex, it holds no records (and no SOA).
         counters.increment(Counter.ANCESTOR_NODATA);
         counters.increment(Counter.NODATA);
-        return errorWithQuestion(q, RCODE_NOERROR, sink);
+        return replies.errorWithQuestion(q, RCODE_NOERROR, sink);
       }
       counters.increment(Counter.INVALID_NAMES);
       counters.increment(Counter.NXDOMAIN);
-      return errorWithQuestion(q, RCODE_NXDOMAIN, sink);
+      return replies.errorWithQuestion(q, RCODE_NXDOMAIN, sink);
     }
     SemanticName name = parsed.name();
     startResolve(probe.probe(q, 0).copy(), name, new Waiter(Mode.UNICAST, q.copy(), 0, sink, dest));
     return null;
-  }
-
-  private ByteBuf unicastAnswer(ParsedQuery q, NameEntry e, ReplySink sink) {
-    if (!e.exists) {
-      counters.increment(Counter.NXDOMAIN);
-      return errorWithQuestion(q, RCODE_NXDOMAIN, sink);
-    }
-    int qtype = q.types[0];
-    NameEntry.Records a = wantsA(qtype) ? e.a : null;
-    NameEntry.Records aaaa = wantsAaaa(qtype) ? e.aaaa : null;
-    int count = (a != null ? 1 : 0) + (aaaa != null ? 1 : 0);
-    ByteBuf out = sink.alloc().buffer(12 + q.nameLengths[0] + 4 + 2 * 30);
-    writeHeader(out, q.id, responseFlags(q, RCODE_NOERROR, true), 1, count);
-    q.writeQuestion(0, out, false);
-    if (a != null) {
-      out.writeShort(0xc00c); // the owner is the question's name, at offset 12
-      out.writeBytes(a.unicastTail);
-    }
-    if (aaaa != null) {
-      out.writeShort(0xc00c);
-      out.writeBytes(aaaa.unicastTail);
-    }
-    counters.increment(count > 0 ? Counter.ANSWERED : Counter.NODATA);
-    return out;
-  }
-
-  private int responseFlags(ParsedQuery q, int rcode, boolean authoritative) {
-    return QR | (q.flags & (0x7800 | RD)) | (authoritative ? AA : 0) | (cfg.recursionAvailable ? RA : 0) | rcode;
-  }
-
-  private ByteBuf headerOnly(ParsedQuery q, int rcode, ReplySink sink) {
-    ByteBuf out = sink.alloc().buffer(12);
-    writeHeader(out, q.id, responseFlags(q, rcode, false), 0, 0);
-    return out;
-  }
-
-  private ByteBuf errorWithQuestion(ParsedQuery q, int rcode, ReplySink sink) {
-    ByteBuf out = sink.alloc().buffer(12 + q.nameLengths[0] + 4);
-    writeHeader(out, q.id, responseFlags(q, rcode, rcode == RCODE_NXDOMAIN || rcode == RCODE_NOERROR), 1, 0);
-    q.writeQuestion(0, out, false);
-    return out;
-  }
-
-  private static void writeHeader(ByteBuf out, int id, int flags, int qd, int an) {
-    out.writeShort(id);
-    out.writeShort(flags);
-    out.writeShort(qd);
-    out.writeShort(an);
-    out.writeShort(0);
-    out.writeShort(0);
-  }
-
-  private static boolean wantsA(int qtype) {
-    return qtype == TYPE_A || qtype == TYPE_ANY;
-  }
-
-  private static boolean wantsAaaa(int qtype) {
-    return qtype == TYPE_AAAA || qtype == TYPE_ANY;
   }
 
   // ---------------------------------------------------------------- mDNS
@@ -295,126 +232,24 @@ public final class QueryEngine {
         continue;
       }
       counters.increment(Counter.CACHE_HITS);
-      if (!e.exists || !hasRecordFor(e, q.types[i])) {
+      if (!e.exists || !Replies.hasRecordFor(e, q.types[i])) {
         counters.increment(Counter.MDNS_NOT_OWNED);
         continue;
       }
-      mdnsAnswers[answered] = e;
-      mdnsQuestions[answered] = i;
+      replies.answers[answered] = e;
+      replies.questions[answered] = i;
       answered++;
     }
     if (answered == 0) {
       return;
     }
     if (legacy) {
-      sendLegacy(q, answered, output.sink, sender);
+      replies.sendLegacy(q, answered, output.sink, sender);
     } else {
-      sendMdns(q, answered, viaMulticast, output, sender);
+      replies.sendMdns(q, answered, viaMulticast, output, sender);
     }
     for (int i = 0; i < answered; i++) {
-      mdnsAnswers[i] = null;
-    }
-  }
-
-  private static boolean hasRecordFor(NameEntry e, int qtype) {
-    return (wantsA(qtype) && e.a != null) || (wantsAaaa(qtype) && e.aaaa != null);
-  }
-
-  /** RFC 6762 §6.7: id and questions repeated, short TTLs, no cache-flush bit, unicast to the sender. */
-  private void sendLegacy(ParsedQuery q, int answered, ReplySink sink, InetSocketAddress sender) {
-    int records = 0;
-    int size = 12;
-    for (int k = 0; k < answered; k++) {
-      int i = mdnsQuestions[k];
-      records += recordCount(mdnsAnswers[k], q.types[i]);
-      size += q.nameLengths[i] + 4 + 2 * 30;
-    }
-    ByteBuf out = sink.alloc().buffer(size);
-    writeHeader(out, q.id, QR | AA, answered, records);
-    int[] offsets = mdnsQuestions; // reused: question k's offset replaces its index once written
-    for (int k = 0; k < answered; k++) {
-      int i = offsets[k];
-      offsets[k] = out.writerIndex() | (i << 16);
-      q.writeQuestion(i, out, true);
-    }
-    for (int k = 0; k < answered; k++) {
-      int offset = offsets[k] & 0xffff;
-      int qtype = q.types[offsets[k] >>> 16];
-      NameEntry e = mdnsAnswers[k];
-      if (wantsA(qtype) && e.a != null) {
-        out.writeShort(0xc000 | offset);
-        out.writeBytes(e.a.legacyTail);
-      }
-      if (wantsAaaa(qtype) && e.aaaa != null) {
-        out.writeShort(0xc000 | offset);
-        out.writeBytes(e.aaaa.legacyTail);
-      }
-    }
-    counters.increment(Counter.MDNS_UNICAST_RESPONSES);
-    sink.send(sender, out);
-  }
-
-  private static int recordCount(NameEntry e, int qtype) {
-    return (wantsA(qtype) && e.a != null ? 1 : 0) + (wantsAaaa(qtype) && e.aaaa != null ? 1 : 0);
-  }
-
-  /** Regular mDNS replies: no questions, full records with cache-flush, unicast and/or multicast. */
-  private void sendMdns(ParsedQuery q, int answered, boolean viaMulticast, MdnsOutput output, InetSocketAddress sender) {
-    ByteBuf unicast = null;
-    int unicastCount = 0;
-    ByteBuf multicast = null;
-    int multicastCount = 0;
-    long now = System.nanoTime();
-    for (int k = 0; k < answered; k++) {
-      int i = mdnsQuestions[k];
-      NameEntry e = mdnsAnswers[k];
-      int qtype = q.types[i];
-      boolean toUnicast = q.unicastResponse(i) || !viaMulticast;
-      for (int family = 0; family < 2; family++) {
-        NameEntry.Records rec = family == 0 ? (wantsA(qtype) ? e.a : null) : (wantsAaaa(qtype) ? e.aaaa : null);
-        if (rec == null) {
-          continue;
-        }
-        if (q.knownDecoded > 0 && q.knows(e.key, family == 0 ? TYPE_A : TYPE_AAAA, rec.rdata, cfg.ttlSeconds / 2)) {
-          counters.increment(Counter.MDNS_KNOWN_ANSWERS_SUPPRESSED);
-          continue;
-        }
-        if (toUnicast) {
-          if (unicast == null) {
-            unicast = output.sink.alloc().buffer(512);
-            writeHeader(unicast, viaMulticast ? 0 : q.id, QR | AA, 0, 0);
-          }
-          unicast.writeBytes(rec.mdns);
-          unicastCount++;
-        } else {
-          long last = family == 0 ? e.lastMulticastA : e.lastMulticastAaaa;
-          if (last != Long.MIN_VALUE && now - last < MULTICAST_INTERVAL) {
-            counters.increment(Counter.MDNS_RATE_LIMITED); // RFC 6762 §6: at most once a second
-            continue;
-          }
-          if (family == 0) {
-            e.lastMulticastA = now;
-          } else {
-            e.lastMulticastAaaa = now;
-          }
-          if (multicast == null) {
-            multicast = output.sink.alloc().buffer(512);
-            writeHeader(multicast, 0, QR | AA, 0, 0);
-          }
-          multicast.writeBytes(rec.mdns);
-          multicastCount++;
-        }
-      }
-    }
-    if (unicast != null) {
-      unicast.setShort(6, unicastCount);
-      counters.increment(Counter.MDNS_UNICAST_RESPONSES);
-      output.sink.send(sender, unicast);
-    }
-    if (multicast != null) {
-      multicast.setShort(6, multicastCount);
-      counters.increment(Counter.MDNS_MULTICAST_RESPONSES);
-      output.sink.send(output.group, multicast);
+      replies.answers[i] = null;
     }
   }
 
@@ -479,26 +314,15 @@ public final class QueryEngine {
     e.exists = v4 != null || v6 != null;
     e.refreshAt = System.nanoTime() + (e.exists ? cfg.refreshNanos : cfg.negativeNanos);
     if (oldA != null && oldA != e.a && e.lastMulticastA != Long.MIN_VALUE) {
-      goodbye(oldA);
+      replies.goodbye(oldA, multicastOutputs);
     }
     if (oldAaaa != null && oldAaaa != e.aaaa && e.lastMulticastAaaa != Long.MIN_VALUE) {
-      goodbye(oldAaaa);
+      replies.goodbye(oldAaaa, multicastOutputs);
     }
   }
 
   private static boolean same(NameEntry.Records r, InetAddress a) {
     return r != null && java.util.Arrays.equals(r.rdata, a.getAddress());
-  }
-
-  /** RFC 6762 §10.1: tell mDNS caches at once that a record we multicast is gone. */
-  private void goodbye(NameEntry.Records r) {
-    for (MdnsOutput o : multicastOutputs) {
-      ByteBuf out = o.sink.alloc().buffer(12 + r.goodbye.length);
-      writeHeader(out, 0, QR | AA, 0, 1);
-      out.writeBytes(r.goodbye);
-      counters.increment(Counter.MDNS_GOODBYES);
-      o.sink.send(o.group, out);
-    }
   }
 
   // ---------------------------------------------------------------- pushes
@@ -521,10 +345,10 @@ public final class QueryEngine {
       NameEntry e = it.next();
       if (e.service.equals(service)) {
         if (e.a != null && e.lastMulticastA != Long.MIN_VALUE) {
-          goodbye(e.a);
+          replies.goodbye(e.a, multicastOutputs);
         }
         if (e.aaaa != null && e.lastMulticastAaaa != Long.MIN_VALUE) {
-          goodbye(e.aaaa);
+          replies.goodbye(e.aaaa, multicastOutputs);
         }
         it.remove();
       }
@@ -680,7 +504,7 @@ public final class QueryEngine {
     for (Waiter w : p.waiters) {
       if (w.mode == Mode.UNICAST) {
         counters.increment(Counter.SERVFAIL);
-        w.sink.send(w.dest, errorWithQuestion(w.query, RCODE_SERVFAIL, w.sink));
+        w.sink.send(w.dest, replies.errorWithQuestion(w.query, RCODE_SERVFAIL, w.sink));
       }
       // mDNS: silence; the querier retries
     }
@@ -692,24 +516,24 @@ public final class QueryEngine {
     ParsedQuery q = w.query;
     switch (w.mode) {
       case UNICAST:
-        w.sink.send(w.dest, unicastAnswer(q, e, w.sink));
+        w.sink.send(w.dest, replies.unicastAnswer(q, e, w.sink));
         return;
       default:
         int i = w.question;
-        if (!e.exists || !hasRecordFor(e, q.types[i])) {
+        if (!e.exists || !Replies.hasRecordFor(e, q.types[i])) {
           counters.increment(Counter.MDNS_NOT_OWNED);
           return;
         }
-        mdnsAnswers[0] = e;
-        mdnsQuestions[0] = i;
+        replies.answers[0] = e;
+        replies.questions[0] = i;
         if (w.mode == Mode.MDNS_LEGACY) {
-          sendLegacy(q, 1, w.sink, (InetSocketAddress) w.dest);
+          replies.sendLegacy(q, 1, w.sink, (InetSocketAddress) w.dest);
         } else {
           MdnsOutput out = new MdnsOutput(w.sink, (InetSocketAddress) w.dest);
           // For a multicast waiter dest is the group; sendMdns picks unicast or multicast per question.
-          sendMdns(q, 1, w.mode == Mode.MDNS_MULTICAST || q.unicastResponse(i), out, (InetSocketAddress) w.dest);
+          replies.sendMdns(q, 1, w.mode == Mode.MDNS_MULTICAST || q.unicastResponse(i), out, (InetSocketAddress) w.dest);
         }
-        mdnsAnswers[0] = null;
+        replies.answers[0] = null;
     }
   }
 
