@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  *       address (IP and ARP sender) and its own IPv6 address (plus link-local and the unspecified
  *       address, which neighbour discovery needs), and only IPv4, IPv6 and ARP frames. A port of the
  *       node's bridge without a chain (between its creation and its pinning) passes nothing.
- *   <li><b>inet</b>: a packet routed in from the bridge must come from an attached instance's
+ *   <li><b>inet</b>: a packet routed in from the bridge must come from an attached instance's (or the bridge's own)
  *       address; a packet routed from the bridge back out to the bridge (one instance to another's
  *       namespace IP, or to an address kept by a restored instance, through the node's routing) is
  *       dropped: instances reach each other only through the TUN, where the translator applies the
@@ -54,8 +54,12 @@ final class NodeFirewall {
     return table;
   }
 
-  /** Creates both tables (empty port map and address sets); they are deleted when the plumbing closes. */
-  void install() {
+  /**
+   * Creates both tables (an empty port map; address sets holding only the bridge's own addresses,
+   * either may be null, which the node's own multicast may carry back in); they are deleted when
+   * the plumbing closes.
+   */
+  void install(InetAddress bridge4, InetAddress bridge6) {
     plumbing.nftTable("bridge", table, String.join("\n",
         "  counter spoofed {}",
         "  map ports { type ifname : verdict; }",
@@ -78,6 +82,11 @@ final class NodeFirewall {
         "    type filter hook forward priority 0; policy accept;",
         "    iifname \"" + bridge + "\" oifname \"" + bridge + "\" counter name \"bypass\" drop",
         "  }"));
+    StringBuilder own = new StringBuilder();
+    addresses(own, "add", bridge4, bridge6);
+    if (own.length() > 0) {
+      plumbing.nft(own.toString());
+    }
   }
 
   /** Pins bridge port {@code port} to the instance's MAC and addresses (either address may be null). */

@@ -103,7 +103,7 @@ public final class NodeNetwork implements AutoCloseable {
     plumbing.sysctl("net.ipv4.conf.all.rp_filter", "0");
     plumbing.bridge(bridge, bridgeCidrs());
     if (firewall != null) {
-      firewall.install();
+      firewall.install(gatewayIpv4(), gatewayIpv6());
     }
     TunDevice tun = TunDevice.builder().name(tunName).mtu(tunMtu).namespace(ns).build();
     try {
