@@ -5,7 +5,8 @@
  * tunnel, worker resolver, DNS/mDNS responder) and attaches instances by network namespace name or
  * container PID.
  *
- * <p>Exports only {@code io.semnet.node}; the network plumbing derived from the registration lives
+ * <p>Exports {@code io.semnet.node} and {@code io.semnet.node.admin} (the loopback health,
+ * metrics and inspection server); the network plumbing derived from the registration lives
  * in {@code io.semnet.node.internal}. The layer modules are required transitively because their
  * types (translator, tunnel, resolver, responder, registration) appear in this API.
  */
@@ -16,6 +17,8 @@ module io.semnet.node {
   requires transitive io.semnet.resolver;
   requires transitive io.semnet.mdns;
   requires org.slf4j;
+  requires jdk.httpserver;
 
   exports io.semnet.node;
+  exports io.semnet.node.admin;
 }
