@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 15 item 4: two root processes ({@link HaRootProcess}, separate JVMs) on one PostgreSQL root
+ * Issue 15 item 4: two root processes ({@link RootProcess}, separate JVMs) on one PostgreSQL root
  * store over a real mosquitto, a cluster manager and a worker in this JVM. The leader is SIGKILLed
  * while it deploys; the standby takes over (the takeover time is printed), versions never go back,
  * nothing is allocated twice, the worker keeps resolving from its cache while there is no root, and
@@ -139,9 +139,10 @@ class RootFailoverTest {
 
   private Process launch(String[] common, String name) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), HaRootProcess.class.getName()));
+        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), RootProcess.class.getName()));
     cmd.addAll(List.of(common));
     cmd.add(name);
+    cmd.add("failover");
     return new ProcessBuilder(cmd).redirectError(dir.resolve("root-" + name + ".err").toFile()).start();
   }
 

@@ -7,6 +7,7 @@ import io.semnet.control.ServiceDescriptor;
 import io.semnet.control.ServiceManager;
 import io.semnet.control.TestPolicies;
 import io.semnet.control.store.PostgresRootStore;
+import io.semnet.control.store.RootStore;
 import io.semnet.core.address.ServiceIp;
 import io.semnet.core.plan.AddressPlan;
 import io.semnet.core.record.InstanceRecord;
@@ -22,36 +23,52 @@ import java.util.Properties;
 import java.util.Set;
 
 /**
- * One root process of {@link RootFailoverTest}: loads the root key file, waits for leadership on
- * the PostgreSQL root store, then binds the root manager on MQTT and deploys services as fast as it
- * can, printing what it was granted and published (each line ends with {@code ;} once complete).
- * The first leader (epoch 1) also registers the nodes and places the services the test resolves;
- * a later leader first deploys and places {@code a/after-NAME}. It exits when it loses leadership.
+ * One root process of {@link RootFailoverTest} and {@link FailureMatrixTest}: loads the root key
+ * file, opens its store (a journal, or PostgreSQL and waits for leadership), then binds the root
+ * manager on MQTT. The first leader (or a journal root) registers the nodes and places the services
+ * the test resolves. Scenario {@code failover}: then deploys services as fast as it can, printing
+ * what it was granted and published (each line ends with {@code ;} once complete); a later leader
+ * first deploys and places {@code a/after-NAME}. Scenario {@code matrix}: idles. It exits when it
+ * loses leadership.
  *
- * <p>Arguments: broker URI, JDBC URL, key file, process name.
+ * <p>Arguments: broker URI, JDBC URL or {@code journal:PATH}, key file, process name, scenario.
  */
-public final class HaRootProcess {
-  private HaRootProcess() {}
+public final class RootProcess {
+  private RootProcess() {}
 
   public static void main(String[] args) throws Exception {
     PrintStream out = System.out;
     String name = args[3];
     RootAuthority key = RootKeyFile.load(Path.of(args[2]));
+    boolean matrix = args.length > 4 && args[4].equals("matrix");
     Properties props = new Properties();
     props.setProperty("user", "postgres");
-    PostgresRootStore store = PostgresRootStore.connect(args[1], props, name);
+    PostgresRootStore store = args[1].startsWith("journal:") ? null : PostgresRootStore.connect(args[1], props, name);
     MqttTransport mqtt = MqttTransport.builder().brokerUri(args[0]).clientId("root-" + name)
         .reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500)).build();
     mqtt.awaitConnected(Duration.ofSeconds(10));
     out.println("STANDBY;");
     out.flush();
-    long epoch = store.awaitLeadership(Duration.ofMinutes(10));
+    long epoch = store == null ? 0 : store.awaitLeadership(Duration.ofMinutes(10));
     ServiceManager root = ServiceManager.root().id("root").transport(mqtt).authority(key)
         .plan(AddressPlan.builder().ipv6(null).build()).policyRegistry(TestPolicies.registry()).platformPolicies(Set.of("first"))
-        .store(store).rootEpoch(epoch).heartbeatInterval(Duration.ofSeconds(1)).maintenanceInterval(Duration.ofMillis(500)).build();
+        .store(store != null ? store : RootStore.journal(Path.of(args[1].substring("journal:".length())))).rootEpoch(epoch).heartbeatInterval(Duration.ofSeconds(1)).maintenanceInterval(Duration.ofMillis(500)).build();
     out.println("LEADER " + epoch + " " + System.currentTimeMillis() + ";");
     out.flush();
     Orchestration o = root.orchestration();
+    if (matrix) {
+      if (epoch <= 1) {
+        matrixSetUp(o);
+      }
+      out.println("SETUP;");
+      out.flush();
+      while (store == null || store.isLeader()) {
+        Thread.sleep(500);
+      }
+      out.println("DEPOSED;");
+      out.flush();
+      System.exit(3);
+    }
     if (epoch == 1) {
       NodeRegistration w1 = o.registerNode("c1", ControlPlaneBehaviourTest.endpoint("w1"), null);
       o.registerNode("c1", ControlPlaneBehaviourTest.endpoint("n2"), null);
@@ -81,6 +98,22 @@ public final class HaRootProcess {
       out.println(b);
       out.flush();
       Thread.sleep(10);
+    }
+  }
+
+  /**
+   * Nodes w1, w2 in cluster c1 and w3, w4 in c2; every node hosts {@code a/client-NODE}; w2 and w3
+   * each host {@code a/on-NODE-K} for K in 0..7 (fresh services for each cell of the matrix).
+   */
+  private static void matrixSetUp(Orchestration o) {
+    for (String n : new String[] {"w1", "w2", "w3", "w4"}) {
+      NodeRegistration r = o.registerNode(n.equals("w1") || n.equals("w2") ? "c1" : "c2", ControlPlaneBehaviourTest.endpoint(n), null);
+      deployOn(o, ServiceId.of("app", "a", "client-" + n, "prod"), r, 2);
+      if (n.equals("w2") || n.equals("w3")) {
+        for (int k = 0; k < 8; k++) {
+          deployOn(o, ServiceId.of("app", "a", "on-" + n + "-" + k, "prod"), r, 3 + k);
+        }
+      }
     }
   }
 
