@@ -65,6 +65,9 @@ final class ManagerRequests {
           return done(new ErrorReply("hello names '" + h.nodeId() + "' but the transport authenticated '" + clientId + "'"));
         }
         sm.clients.put(clientId, new ServiceManager.ClientInfo(h.role(), h.location()));
+        if (sm.upstream != null && h.role() == Role.WORKER && !sm.hostsAnything(clientId)) {
+          sm.resyncDeployment();
+        }
         HelloReply reply = new HelloReply(sm.rules, sm.heartbeats.current());
         if (h.role() == Role.CLUSTER && sm.orchestration != null) {
           // Deployment interest: a (re)connecting cluster gets every service deployed in it.

@@ -214,7 +214,11 @@ public final class ServiceManager implements AutoCloseable {
     return rules.rules();
   }
 
-  void removeInterest(ServiceId s, String clientId) {
+  void resyncDeployment() {
+    cluster.resyncDeployment();
+  }
+
+    void removeInterest(ServiceId s, String clientId) {
     interests.remove(s, clientId);
   }
 
