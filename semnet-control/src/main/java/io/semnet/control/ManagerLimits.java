@@ -19,7 +19,7 @@ package io.semnet.control;
  * </ul>
  *
  * <p>Each client's queue of requests not yet started is bounded by the transport
- * ({@code maxQueuedRequests} of {@code InProcessTransport} and {@code MqttTransport}, default 256,
+ * ({@code maxQueuedRequests} of {@code InProcessTransport} and {@code MqttTransport}, default 4,096,
  * answered {@code OVERLOADED}). Refusals are counted per code ({@link ServiceManager#refusedRequests}).
  */
 public final class ManagerLimits {
@@ -29,15 +29,25 @@ public final class ManagerLimits {
   private final int burst;
   private final int maxOutstanding;
   private final int maxFetchesPerRenew;
+  private final double clusterRequestsPerSecond;
+  private final int clusterBurst;
+  private final int clusterMaxOutstanding;
 
   private ManagerLimits(Builder b) {
+    this.clusterRequestsPerSecond = b.clusterRequestsPerSecond;
+    this.clusterBurst = b.clusterBurst;
+    this.clusterMaxOutstanding = b.clusterMaxOutstanding;
     this.requestsPerSecond = b.requestsPerSecond;
     this.burst = b.burst;
     this.maxOutstanding = b.maxOutstanding;
     this.maxFetchesPerRenew = b.maxFetchesPerRenew;
   }
 
-  /** 200 requests/s per client with a burst of 400, 64 outstanding, 32 upstream fetches per renewal. */
+  /**
+   * Per worker: 200 requests/s with a burst of 400, 64 outstanding, 32 upstream fetches per
+   * renewal. Per cluster manager (a client of the root that speaks for all its workers): 20,000
+   * requests/s with a burst of 40,000, 4,096 outstanding.
+   */
   public static ManagerLimits defaults() {
     return DEFAULTS;
   }
@@ -62,6 +72,18 @@ public final class ManagerLimits {
     return maxFetchesPerRenew;
   }
 
+  public double clusterRequestsPerSecond() {
+    return clusterRequestsPerSecond;
+  }
+
+  public int clusterBurst() {
+    return clusterBurst;
+  }
+
+  public int clusterMaxOutstanding() {
+    return clusterMaxOutstanding;
+  }
+
   @Override
   public String toString() {
     return "ManagerLimits{" + requestsPerSecond + "/s, burst " + burst + ", outstanding " + maxOutstanding
@@ -74,8 +96,26 @@ public final class ManagerLimits {
     private int burst = 400;
     private int maxOutstanding = 64;
     private int maxFetchesPerRenew = 32;
+    private double clusterRequestsPerSecond = 20_000;
+    private int clusterBurst = 40_000;
+    private int clusterMaxOutstanding = 4_096;
 
     private Builder() {}
+
+    /**
+     * The limits of a client that greeted as a cluster manager (default 20,000/s, burst 40,000,
+     * 4,096 outstanding): it forwards the misses of all its workers. Only cluster identities may
+     * publish to the root's request topics under the documented MQTT ACL.
+     */
+    public Builder clusterLimits(double requestsPerSecond, int burst, int maxOutstanding) {
+      if (!(requestsPerSecond > 0) || Double.isInfinite(requestsPerSecond) || burst < 1 || maxOutstanding < 1) {
+        throw new IllegalArgumentException("cluster limits must be positive");
+      }
+      this.clusterRequestsPerSecond = requestsPerSecond;
+      this.clusterBurst = burst;
+      this.clusterMaxOutstanding = maxOutstanding;
+      return this;
+    }
 
     /** Sustained requests per second per client (default 200). */
     public Builder requestsPerSecond(double rate) {

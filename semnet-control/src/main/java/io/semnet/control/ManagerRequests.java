@@ -65,6 +65,7 @@ final class ManagerRequests {
           return done(new ErrorReply("hello names '" + h.nodeId() + "' but the transport authenticated '" + clientId + "'"));
         }
         sm.clients.put(clientId, new ServiceManager.ClientInfo(h.role(), h.location()));
+        sm.limiter.setCluster(clientId, h.role() == Role.CLUSTER);
         if (sm.upstream != null && h.role() == Role.WORKER && !sm.hostsAnything(clientId)) {
           sm.resyncDeployment();
         }

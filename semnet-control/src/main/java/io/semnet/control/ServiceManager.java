@@ -95,7 +95,8 @@ public final class ServiceManager implements AutoCloseable {
     this.interestTtl = b.interestTtl;
     this.clock = b.clock;
     this.limits = b.limits;
-    this.limiter = new ClientLimiter(limits.requestsPerSecond(), limits.burst(), limits.maxOutstanding());
+    this.limiter = new ClientLimiter(limits.requestsPerSecond(), limits.burst(), limits.maxOutstanding(),
+        limits.clusterRequestsPerSecond(), limits.clusterBurst(), limits.clusterMaxOutstanding());
     this.heartbeats = new Heartbeats(this, root ? b.authority : null, b.rootEpoch, b.heartbeatValidity);
     if (root) {
       this.authority = Objects.requireNonNull(b.authority, "a root needs its RootAuthority");

@@ -382,7 +382,7 @@ public final class MqttTransport implements ControlTransport {
     private int threads = 2;
     private int inflight = 16;
     private int maxQueued = 65_536;
-    private int maxQueuedRequests = 256;
+    private int maxQueuedRequests = 4_096;
     private int maxMessageBytes = 1 << 20;
     private Duration keepAlive = Duration.ofSeconds(10);
     private Duration connectTimeout = Duration.ofSeconds(5);
@@ -461,7 +461,7 @@ public final class MqttTransport implements ControlTransport {
     }
 
     /**
-     * Requests of one client waiting for a handler thread, per bound manager (default 256); each
+     * Requests of one client waiting for a handler thread, per bound manager (default 4,096: a cluster at the root forwards all its workers' misses); each
      * client's requests run one at a time, so a flooding client fills only its own queue. A request
      * past it is answered at once with an {@code ErrorReply} {@code OVERLOADED} and counted
      * ({@link MqttTransport#overloadedRequests()}).

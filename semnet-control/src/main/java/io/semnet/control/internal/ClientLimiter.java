@@ -14,19 +14,39 @@ public final class ClientLimiter {
   private final double perNano;
   private final double burst;
   private final int maxOutstanding;
+  private final double clusterPerNano;
+  private final double clusterBurst;
+  private final int clusterMaxOutstanding;
   private final Map<String, Bucket> clients = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> refused = new ConcurrentHashMap<>();
 
   private static final class Bucket {
+    boolean cluster;
     double tokens;
     long last;
     int outstanding;
   }
 
-  public ClientLimiter(double requestsPerSecond, int burst, int maxOutstanding) {
+  /** Limits for workers, and the (higher) limits for clients that greeted as cluster managers. */
+  public ClientLimiter(double requestsPerSecond, int burst, int maxOutstanding,
+      double clusterRequestsPerSecond, int clusterBurst, int clusterMaxOutstanding) {
     this.perNano = requestsPerSecond / 1e9;
     this.burst = burst;
     this.maxOutstanding = maxOutstanding;
+    this.clusterPerNano = clusterRequestsPerSecond / 1e9;
+    this.clusterBurst = clusterBurst;
+    this.clusterMaxOutstanding = clusterMaxOutstanding;
+  }
+
+  /** Applies the cluster limits (or the worker limits) to {@code client} from now on. */
+  public void setCluster(String client, boolean cluster) {
+    Bucket b = bucket(client);
+    synchronized (b) {
+      if (b.cluster != cluster) {
+        b.cluster = cluster;
+        b.tokens = cluster ? clusterBurst : Math.min(b.tokens, burst);
+      }
+    }
   }
 
   private Bucket bucket(String client) {
@@ -40,7 +60,8 @@ public final class ClientLimiter {
 
   private void refill(Bucket b) {
     long now = System.nanoTime();
-    b.tokens = Math.min(burst, b.tokens + (now - b.last) * perNano);
+    b.tokens = b.cluster ? Math.min(clusterBurst, b.tokens + (now - b.last) * clusterPerNano)
+        : Math.min(burst, b.tokens + (now - b.last) * perNano);
     b.last = now;
   }
 
@@ -52,7 +73,7 @@ public final class ClientLimiter {
     Bucket b = bucket(client);
     synchronized (b) {
       refill(b);
-      if (b.outstanding >= maxOutstanding) {
+      if (b.outstanding >= (b.cluster ? clusterMaxOutstanding : maxOutstanding)) {
         return Admission.TOO_MANY_OUTSTANDING;
       }
       if (b.tokens < 1) {

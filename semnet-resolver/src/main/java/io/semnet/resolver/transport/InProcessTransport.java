@@ -231,12 +231,12 @@ public final class InProcessTransport implements ControlTransport {
   public static final class Builder {
     private int threads = 2;
     private UnaryOperator<ControlMessage> codec;
-    private int maxQueuedRequests = 256;
+    private int maxQueuedRequests = 4_096;
 
     private Builder() {}
 
     /**
-     * Requests of one client waiting for a transport thread (default 256); each client's requests
+     * Requests of one client waiting for a transport thread (default 4,096: a cluster at the root forwards all its workers' misses); each client's requests
      * run one at a time. A request past it is answered at once with {@code ErrorReply}
      * {@code OVERLOADED} and counted ({@link InProcessTransport#overloadedRequests()}).
      */
