@@ -12,6 +12,8 @@ module io.semnet.control {
   requires transitive io.semnet.resolver;
   requires com.fasterxml.jackson.databind;
   requires org.slf4j;
+  requires java.sql;
+  requires org.postgresql.jdbc;
 
   exports io.semnet.control;
   exports io.semnet.control.store;

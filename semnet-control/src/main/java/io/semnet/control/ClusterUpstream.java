@@ -36,6 +36,29 @@ final class ClusterUpstream {
     this.sm = sm;
   }
 
+  private static final long MIN_RESYNC_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private long lastResync = System.nanoTime() - MIN_RESYNC_NANOS;
+  private boolean resyncWanted;
+
+  /**
+   * A worker greeted this cluster hosting nothing it knows of: the records deployed on it may have
+   * been dropped before it connected (a cluster keeps deployment records only for connected nodes).
+   * Greets the root again, which pushes every record deployed in this cluster; at most once a
+   * second (later calls are folded into one at the next maintenance).
+   */
+  void resyncDeployment() {
+    synchronized (this) {
+      long now = System.nanoTime();
+      if (now - lastResync < MIN_RESYNC_NANOS) {
+        resyncWanted = true;
+        return;
+      }
+      lastResync = now;
+      resyncWanted = false;
+    }
+    sm.upstream.hello();
+  }
+
   /** True if an instance of the service is placed on a node of this cluster (deployment interest). */
   private boolean deployedHere(SignedRecord sr) {
     for (InstanceRecord i : sr.record().instances()) {
@@ -75,6 +98,13 @@ final class ClusterUpstream {
    * cluster, drops the rest and forgets their records, and takes what the renewal brings.
    */
   void renewUpstream() {
+    boolean resync;
+    synchronized (this) {
+      resync = resyncWanted;
+    }
+    if (resync) {
+      resyncDeployment();
+    }
     List<ServiceVersion> keep = new ArrayList<>();
     List<ServiceId> drop = new ArrayList<>();
     Set<ServiceId> candidates = new HashSet<>(sm.upstreamInterests);

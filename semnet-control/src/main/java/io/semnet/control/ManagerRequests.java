@@ -1,5 +1,6 @@
 package io.semnet.control;
 
+import io.semnet.control.internal.ClientLimiter;
 import io.semnet.control.internal.RecordIndex;
 import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.service.ServiceId;
@@ -43,6 +44,20 @@ final class ManagerRequests {
   }
 
   CompletionStage<ControlMessage> onRequest(String clientId, ControlMessage m) {
+    ClientLimiter.Admission a = sm.limiter.admit(clientId);
+    if (a != ClientLimiter.Admission.ADMITTED) {
+      String code = a == ClientLimiter.Admission.RATE_LIMITED ? ErrorReply.RATE_LIMITED : ErrorReply.TOO_MANY_OUTSTANDING;
+      sm.limiter.count(code);
+      return done(new ErrorReply(code, a == ClientLimiter.Admission.RATE_LIMITED
+          ? "more than " + sm.limits.requestsPerSecond() + " requests/s (burst " + sm.limits.burst() + ")"
+          : "more than " + sm.limits.maxOutstanding() + " requests in progress"));
+    }
+    CompletionStage<ControlMessage> reply = handle(clientId, m);
+    reply.whenComplete((r, e) -> sm.limiter.done(clientId));
+    return reply;
+  }
+
+  private CompletionStage<ControlMessage> handle(String clientId, ControlMessage m) {
     try {
       if (m instanceof Hello) {
         Hello h = (Hello) m;
@@ -50,6 +65,10 @@ final class ManagerRequests {
           return done(new ErrorReply("hello names '" + h.nodeId() + "' but the transport authenticated '" + clientId + "'"));
         }
         sm.clients.put(clientId, new ServiceManager.ClientInfo(h.role(), h.location()));
+        sm.limiter.setCluster(clientId, h.role() == Role.CLUSTER);
+        if (sm.upstream != null && h.role() == Role.WORKER && !sm.hostsAnything(clientId)) {
+          sm.resyncDeployment();
+        }
         HelloReply reply = new HelloReply(sm.rules, sm.heartbeats.current());
         if (h.role() == Role.CLUSTER && sm.orchestration != null) {
           // Deployment interest: a (re)connecting cluster gets every service deployed in it.
@@ -104,6 +123,10 @@ final class ManagerRequests {
     if (sm.upstream == null) {
       return done(QueryReply.notFound("no route for " + key));
     }
+    if (!sm.limiter.tryTake(clientId)) {
+      sm.limiter.count(ErrorReply.RATE_LIMITED);
+      return done(new ErrorReply(ErrorReply.RATE_LIMITED, "no token left to ask upstream for " + key));
+    }
     // Holding the record means holding an interest (registered, or deployment interest kept by the
     // root): updates come anyway, so ask without registering again.
     boolean register = held == null;
@@ -152,17 +175,28 @@ final class ManagerRequests {
   private CompletionStage<ControlMessage> renew(String clientId, Renew r) {
     List<CompletableFuture<?>> fetches = new ArrayList<>();
     if (sm.upstream != null) {
+      int budget = sm.limits.maxFetchesPerRenew();
       for (ServiceVersion sv : r.services()) {
-        if (!sm.records.contains(sv.service()) && visibleOrUnknown(clientId, sv.service())) {
-          // After a restart of this cluster: fetch (and register upstream) what the worker still uses.
-          fetches.add(sm.upstream.request(new Query(QueryKey.of(sv.service()), true)).thenAccept(reply -> {
-            if (reply instanceof QueryReply && ((QueryReply) reply).status() == QueryReply.Status.FOUND
-                && sm.verifier.verify(((QueryReply) reply).record())) {
-              sm.upstreamInterests.add(sv.service());
-              sm.applyRecord(((QueryReply) reply).record());
-            }
-          }).toCompletableFuture().exceptionally(e -> null));
+        if (sm.records.contains(sv.service())) {
+          continue;
         }
+        if (!visibleOrUnknown(clientId, sv.service()) || budget <= 0 || !sm.limiter.tryTake(clientId)) {
+          // Bounded: a client cannot make this manager query its upstream for arbitrary ids with every renewal.
+          sm.limiter.count(ErrorReply.NOT_PERMITTED);
+          continue;
+        }
+        budget--;
+        // After a restart of this cluster: fetch (and register upstream) what the worker still uses.
+        fetches.add(sm.upstream.request(new Query(QueryKey.of(sv.service()), true)).thenAccept(reply -> {
+          if (reply instanceof QueryReply && ((QueryReply) reply).status() == QueryReply.Status.FOUND
+              && sm.verifier.verify(((QueryReply) reply).record())) {
+            sm.applyRecord(((QueryReply) reply).record());
+            if (sm.visible(clientId, sv.service())) {
+              // Only an interest the client may hold keeps the upstream registration; the rest is dropped.
+              sm.upstreamInterests.add(sv.service());
+            }
+          }
+        }).toCompletableFuture().exceptionally(e -> null));
       }
     }
     return CompletableFuture.allOf(fetches.toArray(new CompletableFuture<?>[0])).thenApply(x -> {

@@ -1,5 +1,6 @@
 package io.semnet.control;
 
+import io.semnet.control.internal.ClientLimiter;
 import io.semnet.control.internal.InterestTable;
 import io.semnet.control.internal.Pruner;
 import io.semnet.control.internal.RecordIndex;
@@ -83,6 +84,8 @@ public final class ServiceManager implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final ClusterUpstream cluster = new ClusterUpstream(this);
   final Heartbeats heartbeats;
+  final ManagerLimits limits;
+  final ClientLimiter limiter;
 
   private ServiceManager(Builder b, boolean root) {
     this.id = Objects.requireNonNull(b.id, "id");
@@ -91,6 +94,9 @@ public final class ServiceManager implements AutoCloseable {
     this.publishing = new ManagerPublishing(this, new Pruner(registry, b.pruneK));
     this.interestTtl = b.interestTtl;
     this.clock = b.clock;
+    this.limits = b.limits;
+    this.limiter = new ClientLimiter(limits.requestsPerSecond(), limits.burst(), limits.maxOutstanding(),
+        limits.clusterRequestsPerSecond(), limits.clusterBurst(), limits.clusterMaxOutstanding());
     this.heartbeats = new Heartbeats(this, root ? b.authority : null, b.rootEpoch, b.heartbeatValidity);
     if (root) {
       this.authority = Objects.requireNonNull(b.authority, "a root needs its RootAuthority");
@@ -189,12 +195,31 @@ public final class ServiceManager implements AutoCloseable {
     return Set.copyOf(upstreamInterests);
   }
 
+  /** The limits this manager applies per client. */
+  public ManagerLimits limits() {
+    return limits;
+  }
+
+  /**
+   * Requests (or upstream fetches on a client's behalf) this manager refused so far with an
+   * {@link io.semnet.resolver.protocol.ErrorReply} code: {@code RATE_LIMITED},
+   * {@code TOO_MANY_OUTSTANDING}, or {@code NOT_PERMITTED} (renewal fetches skipped: over the
+   * per-renewal cap, out of tokens, or for a service the client may not reach).
+   */
+  public long refusedRequests(String code) {
+    return limiter.refused(code);
+  }
+
   /** The isolation rules this manager enforces. */
   public IsolationRules isolationRules() {
     return rules.rules();
   }
 
-  void removeInterest(ServiceId s, String clientId) {
+  void resyncDeployment() {
+    cluster.resyncDeployment();
+  }
+
+    void removeInterest(ServiceId s, String clientId) {
     interests.remove(s, clientId);
   }
 
@@ -322,6 +347,7 @@ public final class ServiceManager implements AutoCloseable {
     private Duration heartbeatValidity = Duration.ofSeconds(60);
     private long rootEpoch;
     private Duration certificateValidity = Orchestration.DEFAULT_CERTIFICATE_VALIDITY;
+    private ManagerLimits limits = ManagerLimits.defaults();
 
     private Builder(boolean root) {
       this.root = root;
@@ -435,6 +461,12 @@ public final class ServiceManager implements AutoCloseable {
         throw new IllegalArgumentException("certificate validity must be positive");
       }
       this.certificateValidity = validity;
+      return this;
+    }
+
+    /** What one client may ask of this manager (default {@link ManagerLimits#defaults()}). */
+    public Builder limits(ManagerLimits limits) {
+      this.limits = Objects.requireNonNull(limits, "limits");
       return this;
     }
 

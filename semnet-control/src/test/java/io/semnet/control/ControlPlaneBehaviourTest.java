@@ -659,6 +659,24 @@ public abstract class ControlPlaneBehaviourTest {
   }
 
   @Test
+  void aNodeConnectingLateSeesWhatWasPlacedOnIt() throws Exception {
+    ServiceManager c1 = cluster("c1", 0);
+    registerNode("w5", "c1", null);
+    registerNode("n2", "c1", null);
+    ServiceId mine = sid("a", "client-w5");
+    deploy(mine, 1);
+    place(mine, 0, "w5");
+    ServiceId api = sid("a", "api");
+    deploy(api, 1);
+    ServiceRecord last = place(api, 0, "n2");
+    await(() -> c1.record(mine) != null && c1.record(mine).instance(0).locator() != null, "deployment interest reached c1");
+    c1.runMaintenance(); // w5's worker has not connected yet: c1 keeps no record for it
+    WorkerResolver w = worker("w5", "c1", null);
+    await(() -> c1.record(mine) != null, "c1 fetched again what is deployed on the node that connected");
+    assertTrue(get(w.resolve(ip(last, "first"))).isFound(), "the late node sees the services its instances may reach");
+  }
+
+  @Test
   void aRogueClientCannotSeeOrDisturbOthers() throws Exception {
     ServiceRecord api = standard();
     WorkerResolver w = workers.get("w1");

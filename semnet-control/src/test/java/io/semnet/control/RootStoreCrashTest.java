@@ -9,14 +9,11 @@ import io.semnet.control.store.RootEvent;
 import io.semnet.control.store.RootState;
 import io.semnet.control.store.RootStore;
 import io.semnet.core.service.ServiceId;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -55,8 +52,7 @@ class RootStoreCrashTest {
           "-cp", System.getProperty("java.class.path"), CrashWriter.class.getName(), journal.toString(), Integer.toString(inc))
           .redirectError(dir.resolve("writer.err").toFile())
           .start();
-      Lines lines = new Lines(p.getInputStream());
-      lines.start();
+      ProcessLines lines = ProcessLines.of(p);
       String waitFor = killDuringOpen ? "OPENING;" : "READY;";
       if (!lines.await(waitFor, 20_000)) {
         p.destroyForcibly().waitFor();
@@ -116,62 +112,9 @@ class RootStoreCrashTest {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
-  /** Collects the complete ({@code ;}-terminated) lines a process writes. */
-  private static final class Lines extends Thread {
-    private final InputStream in;
-    private final List<String> lines = new ArrayList<>();
-
-    Lines(InputStream in) {
-      this.in = in;
-      setDaemon(true);
-    }
-
-    @Override
-    public void run() {
-      ByteArrayOutputStream cur = new ByteArrayOutputStream();
-      try {
-        int b;
-        while ((b = in.read()) >= 0) {
-          if (b == '\n') {
-            String l = cur.toString(StandardCharsets.UTF_8);
-            cur.reset();
-            if (l.endsWith(";")) {
-              add(l);
-            }
-          } else {
-            cur.write(b);
-          }
-        }
-      } catch (IOException e) {
-        // the process died
-      }
-    }
-
-    private synchronized void add(String l) {
-      lines.add(l);
-      notifyAll();
-    }
-
-    synchronized List<String> all() {
-      return new ArrayList<>(lines);
-    }
-
-    synchronized boolean await(String line, long ms) throws InterruptedException {
-      long end = System.currentTimeMillis() + ms;
-      while (!lines.contains(line)) {
-        long left = end - System.currentTimeMillis();
-        if (left <= 0) {
-          return false;
-        }
-        wait(left);
-      }
-      return true;
-    }
-  }
-
   @Test
   void linesWithoutTerminatorAreNotCounted() throws Exception {
-    Lines l = new Lines(new java.io.ByteArrayInputStream("READY;\nPUB x 1;\nALLOC sip 1.2".getBytes(StandardCharsets.UTF_8)));
+    ProcessLines l = new ProcessLines(new java.io.ByteArrayInputStream("READY;\nPUB x 1;\nALLOC sip 1.2".getBytes(StandardCharsets.UTF_8)));
     l.start();
     l.join();
     assertEquals(List.of("READY;", "PUB x 1;"), l.all());

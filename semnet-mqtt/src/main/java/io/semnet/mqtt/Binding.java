@@ -3,6 +3,7 @@ package io.semnet.mqtt;
 import io.semnet.mqtt.internal.Envelope;
 import io.semnet.mqtt.internal.Topics;
 import io.semnet.resolver.protocol.ControlMessage;
+import io.semnet.resolver.internal.OrderedExecutor;
 import io.semnet.resolver.protocol.ErrorReply;
 import io.semnet.resolver.transport.RequestHandler;
 import io.semnet.resolver.transport.ServerBinding;
@@ -25,6 +26,8 @@ final class Binding implements ServerBinding {
   final RequestHandler handler;
   /** Schema version each client last wrote in, so pushes reach it in a version it reads. */
   final Map<String, Integer> clientVersions = new ConcurrentHashMap<>();
+  /** Each client's requests wait in its own bounded queue and run one at a time on the shared pool. */
+  private final Map<String, OrderedExecutor> requestQueues = new ConcurrentHashMap<>();
   volatile boolean open = true;
 
   Binding(MqttTransport t, String managerId, RequestHandler handler) {
@@ -82,8 +85,14 @@ final class Binding implements ServerBinding {
         reply(clientId, in.version(), in.id(), out);
       });
     };
+    OrderedExecutor q = requestQueues.computeIfAbsent(clientId,
+        c -> new OrderedExecutor(t.pool, () -> open, "requests of " + c, t.maxQueuedRequests));
     try {
-      t.pool.execute(call);
+      if (!q.offer(call)) {
+        t.overloaded.incrementAndGet();
+        reply(clientId, in.version(), in.id(), new ErrorReply(ErrorReply.OVERLOADED,
+            "request queue of '" + clientId + "' is full (" + t.maxQueuedRequests + ")"));
+      }
     } catch (RejectedExecutionException e) {
       // closing: the client's request times out or fails on the manager's goodbye
     }

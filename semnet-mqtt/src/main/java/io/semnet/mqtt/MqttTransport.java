@@ -80,6 +80,8 @@ public final class MqttTransport implements ControlTransport {
   final RejectLog refusals;
   final long absentAfterNanos;
   final Duration maxRequestTimeout;
+  final int maxQueuedRequests;
+  final AtomicLong overloaded = new AtomicLong();
 
   final Map<String, Binding> bindings = new ConcurrentHashMap<>();
   final Map<String, Channel> channels = new ConcurrentHashMap<>(); // key: topic of the channel's inbox
@@ -116,6 +118,7 @@ public final class MqttTransport implements ControlTransport {
     this.refusals = new RejectLog(log, TimeUnit.SECONDS.toNanos(10), "MQTT publish refused on");
     this.absentAfterNanos = b.presenceGrace.toNanos();
     this.maxRequestTimeout = b.requestTimeout;
+    this.maxQueuedRequests = b.maxQueuedRequests;
     this.minBackoffMillis = b.reconnectMin.toMillis();
     this.maxBackoffMillis = b.reconnectMax.toMillis();
     this.backoffMillis = minBackoffMillis;
@@ -187,6 +190,11 @@ public final class MqttTransport implements ControlTransport {
       }
       return connected;
     }
+  }
+
+  /** Requests refused with {@code OVERLOADED} because their client's request queue was full. */
+  public long overloadedRequests() {
+    return overloaded.get();
   }
 
   /** Inbound messages dropped because they were malformed, of an unaccepted version or unexpected. */
@@ -374,6 +382,7 @@ public final class MqttTransport implements ControlTransport {
     private int threads = 2;
     private int inflight = 16;
     private int maxQueued = 65_536;
+    private int maxQueuedRequests = 4_096;
     private int maxMessageBytes = 1 << 20;
     private Duration keepAlive = Duration.ofSeconds(10);
     private Duration connectTimeout = Duration.ofSeconds(5);
@@ -448,6 +457,20 @@ public final class MqttTransport implements ControlTransport {
         throw new IllegalArgumentException("maxQueued must be >= 1");
       }
       this.maxQueued = max;
+      return this;
+    }
+
+    /**
+     * Requests of one client waiting for a handler thread, per bound manager (default 4,096: a cluster at the root forwards all its workers' misses); each
+     * client's requests run one at a time, so a flooding client fills only its own queue. A request
+     * past it is answered at once with an {@code ErrorReply} {@code OVERLOADED} and counted
+     * ({@link MqttTransport#overloadedRequests()}).
+     */
+    public Builder maxQueuedRequests(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxQueuedRequests must be >= 1");
+      }
+      this.maxQueuedRequests = max;
       return this;
     }
 

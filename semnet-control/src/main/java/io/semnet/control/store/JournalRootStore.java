@@ -132,9 +132,7 @@ final class JournalRootStore implements RootStore {
 
   @Override
   public synchronized RootState load() {
-    RootState copy = new RootState();
-    state.toEvents(Instant.MIN).forEach(copy::apply);
-    return copy;
+    return state.copy();
   }
 
   @Override

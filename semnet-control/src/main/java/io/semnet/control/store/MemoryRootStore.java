@@ -6,9 +6,7 @@ final class MemoryRootStore implements RootStore {
 
   @Override
   public synchronized RootState load() {
-    RootState copy = new RootState();
-    state.toEvents(java.time.Instant.MIN).forEach(copy::apply);
-    return copy;
+    return state.copy();
   }
 
   @Override

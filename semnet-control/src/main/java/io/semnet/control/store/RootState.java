@@ -84,6 +84,13 @@ public final class RootState {
     return maxVersion;
   }
 
+  /** An independent copy (what a store's {@code load} hands out). */
+  public RootState copy() {
+    RootState c = new RootState();
+    toEvents(Instant.MIN).forEach(c::apply);
+    return c;
+  }
+
   /** The events that rebuild this state (for compaction), releases only if still quarantined at {@code now}. */
   public List<RootEvent> toEvents(Instant now) {
     List<RootEvent> out = new ArrayList<>();

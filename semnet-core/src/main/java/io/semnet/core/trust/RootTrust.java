@@ -12,21 +12,49 @@ import java.util.Base64;
  * The root's public key, configured on every cluster manager and worker at enrollment: verifies
  * signed records and {@link NodeCertificate}s. Verification never throws on bad input; it answers
  * false. Immutable and thread-safe.
+ *
+ * <p>Key rotation: {@link #withPrevious} makes a trust in the new key that also accepts the previous
+ * key's signatures until the end of an overlap period (wall clock), so nodes configured with it
+ * accept both while the root processes switch to the new key, and only the new key afterwards.
  */
 public final class RootTrust {
   private final byte[] encoded;
   private final PublicKey key;
+  private final RootTrust previous;
+  private final Instant previousUntil;
 
-  private RootTrust(byte[] encoded, PublicKey key) {
+  private RootTrust(byte[] encoded, PublicKey key, RootTrust previous, Instant previousUntil) {
     this.encoded = encoded;
     this.key = key;
+    this.previous = previous;
+    this.previousUntil = previousUntil;
+  }
+
+  /**
+   * This key, also accepting signatures by {@code previous} (its own key only) until {@code until};
+   * {@link #encoded()}, equality and the enrolment hash stay this key's.
+   */
+  public RootTrust withPrevious(RootTrust previous, Instant until) {
+    java.util.Objects.requireNonNull(previous, "previous");
+    java.util.Objects.requireNonNull(until, "until");
+    return new RootTrust(encoded, key, new RootTrust(previous.encoded, previous.key, null, null), until);
+  }
+
+  /** The previous key still accepted until {@link #previousUntil()}, or null. */
+  public RootTrust previous() {
+    return previous;
+  }
+
+  /** The end of the rotation overlap, or null. */
+  public Instant previousUntil() {
+    return previousUntil;
   }
 
   /** From the X.509 (SubjectPublicKeyInfo) encoding of an Ed25519 public key. */
   public static RootTrust of(byte[] x509Encoded) {
     try {
       PublicKey k = KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(x509Encoded));
-      return new RootTrust(x509Encoded.clone(), k);
+      return new RootTrust(x509Encoded.clone(), k, null, null);
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException("not an Ed25519 public key", e);
     }
@@ -46,8 +74,15 @@ public final class RootTrust {
     return Base64.getEncoder().encodeToString(encoded);
   }
 
-  /** True if {@code signature} is the root's signature of {@code message}. */
+  /** True if {@code signature} is the root's signature of {@code message} (or the previous key's, during the overlap). */
   public boolean verify(byte[] message, byte[] signature) {
+    if (verifyWith(key, message, signature)) {
+      return true;
+    }
+    return previous != null && !Instant.now().isAfter(previousUntil) && previous.verify(message, signature);
+  }
+
+  private static boolean verifyWith(PublicKey key, byte[] message, byte[] signature) {
     if (message == null || signature == null || signature.length != 64) {
       return false;
     }

@@ -110,7 +110,11 @@ public final class WireCodec {
     } else if (m instanceof Ack) {
       // no fields
     } else if (m instanceof ErrorReply) {
-      o.put("reason", ((ErrorReply) m).reason());
+      ErrorReply er = (ErrorReply) m;
+      if (!ErrorReply.ERROR.equals(er.code())) {
+        o.put("code", er.code());
+      }
+      o.put("reason", er.reason());
     } else if (m instanceof RecordPush) {
       o.set("record", record(((RecordPush) m).record()));
     } else if (m instanceof RemovalPush) {
@@ -233,7 +237,7 @@ public final class WireCodec {
         case "ack":
           return new Ack();
         case "error":
-          return new ErrorReply(Json.text(n, "reason"));
+          return new ErrorReply(n.hasNonNull("code") ? Json.text(n, "code") : ErrorReply.ERROR, Json.text(n, "reason"));
         case "record":
           return new RecordPush(record(Json.need(n, "record")));
         case "removal":

@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +34,8 @@ public final class InProcessTransport implements ControlTransport {
 
   private final ExecutorService pool;
   private final UnaryOperator<ControlMessage> codec;
+  private final int maxQueuedRequests;
+  private final AtomicLong overloaded = new AtomicLong();
   private final Map<String, Binding> bindings = new ConcurrentHashMap<>();
   private final Map<String, Map<String, Channel>> channels = new ConcurrentHashMap<>();
   private final Set<String> cut = ConcurrentHashMap.newKeySet();
@@ -46,6 +49,12 @@ public final class InProcessTransport implements ControlTransport {
       return t;
     });
     this.codec = b.codec;
+    this.maxQueuedRequests = b.maxQueuedRequests;
+  }
+
+  /** Requests refused with {@code OVERLOADED} because their client's request queue was full. */
+  public long overloadedRequests() {
+    return overloaded.get();
   }
 
   /** A transport with two threads and no codec. */
@@ -139,6 +148,8 @@ public final class InProcessTransport implements ControlTransport {
     private final PushHandler pushHandler;
     // Pushes to one client run one at a time, in order, on the shared pool.
     private final OrderedExecutor deliveries;
+    // This client's requests wait here (bounded) and run one at a time: a flooding client fills only its own queue.
+    private final OrderedExecutor requests;
     private volatile boolean closed;
 
     Channel(String managerId, String clientId, PushHandler pushHandler) {
@@ -146,6 +157,7 @@ public final class InProcessTransport implements ControlTransport {
       this.clientId = clientId;
       this.pushHandler = pushHandler;
       this.deliveries = new OrderedExecutor(pool, () -> !closed, "client " + clientId);
+      this.requests = new OrderedExecutor(pool, () -> true, "requests of " + clientId, maxQueuedRequests);
     }
 
     @Override
@@ -171,7 +183,7 @@ public final class InProcessTransport implements ControlTransport {
         return failed;
       }
       try {
-        pool.execute(() -> {
+        boolean queued = requests.offer(() -> {
           try {
             b.handler.onRequest(clientId, hop(request)).whenComplete((r, e) -> {
               if (cut.contains(managerId)) {
@@ -187,6 +199,11 @@ public final class InProcessTransport implements ControlTransport {
             reply.complete(new ErrorReply(String.valueOf(e.getMessage())));
           }
         });
+        if (!queued) {
+          overloaded.incrementAndGet();
+          reply.complete(new ErrorReply(ErrorReply.OVERLOADED,
+              "request queue of '" + clientId + "' is full (" + maxQueuedRequests + ")"));
+        }
       } catch (RuntimeException e) {
         reply.completeExceptionally(new TransportException("transport closed"));
       }
@@ -214,8 +231,22 @@ public final class InProcessTransport implements ControlTransport {
   public static final class Builder {
     private int threads = 2;
     private UnaryOperator<ControlMessage> codec;
+    private int maxQueuedRequests = 4_096;
 
     private Builder() {}
+
+    /**
+     * Requests of one client waiting for a transport thread (default 4,096: a cluster at the root forwards all its workers' misses); each client's requests
+     * run one at a time. A request past it is answered at once with {@code ErrorReply}
+     * {@code OVERLOADED} and counted ({@link InProcessTransport#overloadedRequests()}).
+     */
+    public Builder maxQueuedRequests(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxQueuedRequests must be >= 1");
+      }
+      this.maxQueuedRequests = max;
+      return this;
+    }
 
     /** Transport threads (default 2). */
     public Builder threads(int threads) {
