@@ -63,8 +63,10 @@ class BadDatagramTest {
       junk[3] = 0;
       send(stranger, to, junk);
       expect(b, DropReason.BAD_MAC1, 1);
-      // one whose length no initiation has
-      send(stranger, to, Arrays.copyOf(junk, 100));
+      send(stranger, to, Arrays.copyOf(junk, 100)); // too short for an initiation: still only the MAC is looked at
+      expect(b, DropReason.BAD_MAC1, 2);
+      // longer than any handshake message: not even the MAC is computed
+      send(stranger, to, Arrays.copyOf(junk, HandshakeCodec.MAX_INITIATION_BYTES + 1));
       expect(b, DropReason.MALFORMED, 1);
 
       // a well-formed first contact from a node certified by another root

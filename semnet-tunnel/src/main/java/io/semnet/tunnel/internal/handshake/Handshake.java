@@ -169,6 +169,11 @@ public final class Handshake implements LinkTable.Factory {
       drops.drop(DropReason.MALFORMED);
       return;
     }
+    if (!s.plaintext() && type != Datagram.TYPE_COOKIE_REPLY && !noise.mac1Valid(d)) {
+      // Garbage and misdirected messages stop here: one HMAC, nothing copied or parsed, no X25519.
+      drops.drop(DropReason.BAD_MAC1);
+      return;
+    }
     byte[] msg = new byte[len];
     d.get(d.position(), msg);
     if (s.plaintext()) {

@@ -296,6 +296,11 @@ public final class Handshake {
     return true;
   }
 
+  /** Whether a handshake message (position to limit) carries this node's mac1: the check before anything is copied or parsed. */
+  public boolean mac1Valid(java.nio.ByteBuffer msg) {
+    return cookies.mac1Valid(msg);
+  }
+
   /** How many messages were refused for {@code reason}. */
   public long dropped(Drop reason) {
     return drops.get(reason).sum();
