@@ -81,6 +81,9 @@ class DatagramFuzzTest {
     }
     InetSocketAddress from = (input[0] & 1) == 0 ? plainPeer : new InetSocketAddress("127.0.0.1", 9);
     byte[] d = java.util.Arrays.copyOfRange(input, 1, input.length);
+    if (d.length >= 2 && (d[1] == io.semnet.tunnel.internal.Datagram.TYPE_INITIATION || d[1] == io.semnet.tunnel.internal.Datagram.TYPE_RESPONSE)) {
+      return; // plaintext handshakes are unauthenticated by design (trusted LANs): they make links, bounded by maxLinks; not this target's concern
+    }
     if ((input[0] & 2) != 0 && d.length >= 8) {
       System.arraycopy(plainIndex, 0, d, 4, 4); // the live session's index: past the lookup
     }
@@ -90,7 +93,7 @@ class DatagramFuzzTest {
     // a plaintext tunnel delivers what names its session, by design: the point is that nothing throws or grows
     plainB.received.data.clear();
     plainB.received.notFound.clear();
-    assertTrue(plainB.tunnel.stats().links().size() <= 2, "links grow from fuzz input: " + plainB.tunnel.stats().links());
+    assertEquals(1, plainB.tunnel.stats().links().size(), "links from fuzz input: " + plainB.tunnel.stats().links());
   }
 
   @FuzzTest(maxDuration = "60s")
