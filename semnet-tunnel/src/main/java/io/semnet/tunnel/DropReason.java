@@ -50,5 +50,10 @@ public enum DropReason {
   /** Send: the tunnel is not running. */
   CLOSED,
   /** Send: the kernel refused the datagram. */
-  SEND_FAILED
+  SEND_FAILED,
+  /**
+   * Something was thrown while the event loop handled a datagram, a batch end or a timer tick
+   * (counted and logged; an unrecoverable error stops the node, see the README).
+   */
+  INTERNAL_ERROR
 }

@@ -9,6 +9,7 @@ import io.semnet.core.trust.NodeCertificate;
 import io.semnet.core.trust.RootTrust;
 import io.semnet.tunnel.internal.Datagram;
 import io.semnet.tunnel.internal.conn.BatchedUdpSocket;
+import io.semnet.tunnel.internal.conn.LoopErrors;
 import io.semnet.tunnel.internal.conn.SocketConfig;
 import io.semnet.tunnel.internal.device.Dispatcher;
 import io.semnet.tunnel.internal.device.Timers;
@@ -139,8 +140,10 @@ public final class UdpTunnel implements Tunnel {
     handshake = new Handshake(handshakeSettings, indexes, links, s.out(), drops, tx);
     factory[0] = handshake;
     handshake.revoke(revoked);
-    dispatcher = new Dispatcher(suite, plaintext, maxDatagramBytes, links, indexes, rejectAfterNanos, handshake, tx, drops, receiver, view);
-    timers = new Timers(nodeId, timerSettings, links, indexes, handshake, this::startHandshake, tx, s.out(), view, () -> running);
+    LoopErrors errors = new LoopErrors(nodeId, () -> drops.drop(DropReason.INTERNAL_ERROR), t -> context.fail(this, t));
+    dispatcher = new Dispatcher(suite, plaintext, maxDatagramBytes, links, indexes, rejectAfterNanos, handshake, tx, drops, receiver, view,
+        errors);
+    timers = new Timers(nodeId, timerSettings, links, indexes, handshake, this::startHandshake, tx, s.out(), view, () -> running, errors);
     try {
       s.open(dispatcher);
       InetSocketAddress bound = s.localAddress();

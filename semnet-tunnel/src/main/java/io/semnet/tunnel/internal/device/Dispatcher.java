@@ -37,12 +37,15 @@ public final class Dispatcher implements SocketEvents<Link> {
   private final Drops drops;
   private final TunnelReceiver receiver;
   private final LocalNodeView view;
+  private final io.semnet.tunnel.internal.conn.LoopErrors errors;
   private final ByteBuffer rxIn;
   private final ByteBuffer rxScratch;
 
   /** @param view told probe RTTs; may be null */
   public Dispatcher(CipherSuite suite, boolean plaintext, int maxDatagramBytes, LinkTable links, IndexTable indexes, long rejectAfterNanos,
-      Handshake handshake, Transmitter tx, Drops drops, TunnelReceiver receiver, LocalNodeView view) {
+      Handshake handshake, Transmitter tx, Drops drops, TunnelReceiver receiver, LocalNodeView view,
+      io.semnet.tunnel.internal.conn.LoopErrors errors) {
+    this.errors = errors;
     this.suite = suite;
     this.plaintext = plaintext;
     this.links = links;
@@ -55,6 +58,11 @@ public final class Dispatcher implements SocketEvents<Link> {
     this.view = view;
     this.rxIn = ByteBuffer.allocate(maxDatagramBytes);
     this.rxScratch = ByteBuffer.allocate(maxDatagramBytes);
+  }
+
+  @Override
+  public io.semnet.tunnel.internal.conn.LoopErrors errors() {
+    return errors;
   }
 
   @Override

@@ -12,8 +12,6 @@ import io.semnet.tunnel.internal.link.Session;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The tunnel's periodic sweep on the event loop: closes idle links, resends unanswered first
@@ -25,7 +23,6 @@ import org.slf4j.LoggerFactory;
  * timer keeps running.
  */
 public final class Timers {
-  private static final Logger log = LoggerFactory.getLogger(Timers.class);
   private static final long FAST_PROBE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   /** The timer settings, in nanoseconds. */
@@ -48,6 +45,7 @@ public final class Timers {
   private final SendPath<Link> out;
   private final LocalNodeView view;
   private final BooleanSupplier running;
+  private final io.semnet.tunnel.internal.conn.LoopErrors errors;
   private ScheduledFuture<?> ticker;
 
   /**
@@ -56,7 +54,8 @@ public final class Timers {
    * @param running false once the tunnel is closing: the sweep does nothing
    */
   public Timers(String name, Settings t, LinkTable links, IndexTable indexes, Handshake handshake, Consumer<Link> startHandshake, Transmitter tx,
-      SendPath<Link> out, LocalNodeView view, BooleanSupplier running) {
+      SendPath<Link> out, LocalNodeView view, BooleanSupplier running, io.semnet.tunnel.internal.conn.LoopErrors errors) {
+    this.errors = errors;
     this.name = name;
     this.t = t;
     this.links = links;
@@ -88,9 +87,9 @@ public final class Timers {
     }
     try {
       tickLinks();
-    } catch (RuntimeException e) {
-      // A periodic task that throws is never run again: keep the timers alive whatever happens.
-      log.warn("tunnel {}: timer error", name, e);
+    } catch (Throwable e) {
+      // A periodic task that throws is never run again: keep the timers alive, count and log (LoopErrors).
+      errors.failed(e, "in the timer sweep");
     }
   }
 
