@@ -34,8 +34,9 @@ class DatagramFuzzTest {
       return;
     }
     harness = new Harness();
-    b = harness.node("b");
-    Node a = harness.node("a");
+    // long idle timeouts: a fuzz run outlasts the default 5 minutes, and the link must stay (the first 15-minute run tripped on that)
+    b = harness.node("b", x -> x.idleTimeout(java.time.Duration.ofDays(1)));
+    Node a = harness.node("a", x -> x.idleTimeout(java.time.Duration.ofDays(1)));
     a.send(b.endpoint(), new byte[64]);
     if (b.received.data.poll(10, TimeUnit.SECONDS) == null) {
       throw new IllegalStateException("link did not come up");
@@ -48,10 +49,10 @@ class DatagramFuzzTest {
       return;
     }
     plainHarness = new Harness();
-    plainB = plainHarness.node("b", x -> x.plaintext(true));
+    plainB = plainHarness.node("b", x -> x.plaintext(true).idleTimeout(java.time.Duration.ofDays(1)));
     Relay relay = new Relay(new InetSocketAddress("127.0.0.1", 0), plainB.tunnel.boundAddress());
     plainHarness.closeLater(relay);
-    Node a = plainHarness.node("a", x -> x.plaintext(true));
+    Node a = plainHarness.node("a", x -> x.plaintext(true).idleTimeout(java.time.Duration.ofDays(1)));
     a.send(io.semnet.core.address.WorkerEndpoint.of("b", relay.address(), new byte[0]), new byte[64]);
     if (plainB.received.data.poll(10, TimeUnit.SECONDS) == null) {
       throw new IllegalStateException("link did not come up");
