@@ -206,8 +206,9 @@ public final class UdpTunnel implements Tunnel {
     }
     link.lastUsedNanos = System.nanoTime();
     Session s = link.sendSession();
-    if (s == null) {
-      if (tx.hold(link, packet)) {
+    if (s == null || link.waitingCount != 0) {
+      // No session yet, or packets still wait for the one just made: queue behind them (order is kept).
+      if (tx.hold(link, packet) && s == null) {
         // The link's session expired (or never came): make sure a handshake runs.
         socket.eventLoop().execute(() -> {
           if (!link.handshakePending() && link.current == null) {

@@ -90,6 +90,7 @@ public final class Transmitter implements SessionListener {
       ByteBuf copy = alloc.directBuffer(packet.remaining());
       copy.writeBytes(packet.duplicate());
       link.waiting.add(copy);
+      link.waitingCount = link.waiting.size();
     }
     // The session may have arrived between the check and the enqueue.
     if (link.sendSession() != null) {
@@ -108,14 +109,19 @@ public final class Transmitter implements SessionListener {
       ByteBuf b;
       synchronized (link.waiting) {
         b = link.waiting.poll();
-      }
-      if (b == null) {
-        break;
+        if (b == null) {
+          link.waitingCount = 0;
+          break;
+        }
       }
       try {
         transmit(link, s, Datagram.TYPE_DATA, b.nioBuffer(), false);
       } finally {
         b.release();
+        synchronized (link.waiting) {
+          // Counted down only once sent: a sender that sees 0 cannot overtake the last one.
+          link.waitingCount = link.waiting.size();
+        }
       }
     }
     out.endRunAndFlush();

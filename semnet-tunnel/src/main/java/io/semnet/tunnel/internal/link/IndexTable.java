@@ -51,7 +51,7 @@ public final class IndexTable {
     }
     while (true) {
       int index = random.nextInt();
-      if (get(index) == null) {
+      if (index != -1 && get(index) == null) {
         put(index, e);
         return index;
       }
@@ -65,7 +65,7 @@ public final class IndexTable {
     }
     while (true) {
       int index = random.nextInt();
-      if (get(index) == null) {
+      if (index != -1 && get(index) == null) { // -1 means "full"
         return index;
       }
     }

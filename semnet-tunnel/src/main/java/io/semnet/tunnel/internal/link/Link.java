@@ -44,6 +44,8 @@ public final class Link implements Peer {
 
   /** Packets waiting for the first session (guarded by itself). */
   public final ArrayDeque<ByteBuf> waiting = new ArrayDeque<>();
+  /** {@code waiting.size()}, readable without the lock: while it is not 0, senders queue behind (order is kept). */
+  public volatile int waitingCount;
 
   // Probes (event loop only, except lastRtt/up read by stats).
   public long probeSentNanos;
@@ -103,6 +105,7 @@ public final class Link implements Peer {
       while ((b = waiting.poll()) != null) {
         b.release();
       }
+      waitingCount = 0;
     }
   }
 
