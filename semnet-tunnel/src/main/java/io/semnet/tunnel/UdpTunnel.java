@@ -227,7 +227,7 @@ public final class UdpTunnel implements Tunnel {
       return false;
     }
     Link link = links.forPeer(peer);
-    return link != null && link.sendSession() != null;
+    return link != null && link.sendSession() != null && link.waitingCount == 0;
   }
 
   @Override
