@@ -64,6 +64,30 @@ public final class WorkerNodeBuilder {
     return this;
   }
 
+  /**
+   * The node's identity file: it backs the tunnel's handshake timestamps (the last one issued is
+   * written there before it is sent), so a node restarted with its clock stepped back is not
+   * refused by its peers as a replay.
+   */
+  public WorkerNodeBuilder identityFile(io.semnet.resolver.enrol.NodeIdentityFile file) {
+    java.util.Objects.requireNonNull(file, "file");
+    return tunnelOptions(t -> t.timestampPersistence(new io.semnet.tunnel.TimestampPersistence() {
+      @Override
+      public byte[] load() {
+        return file.handshakeTimestamp();
+      }
+
+      @Override
+      public void store(byte[] timestamp) {
+        try {
+          file.saveHandshakeTimestamp(timestamp);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException("cannot persist the handshake timestamp", e);
+        }
+      }
+    }));
+  }
+
   /** The root's public key: verifies peers' certificates and every record. Required. */
   public WorkerNodeBuilder rootTrust(RootTrust trust) {
     this.rootTrust = Objects.requireNonNull(trust, "trust");

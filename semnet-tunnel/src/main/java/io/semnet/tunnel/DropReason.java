@@ -13,21 +13,35 @@ public enum DropReason {
   UNKNOWN_TYPE,
   /** Plaintext datagram on a sealed tunnel or the reverse. */
   MODE_MISMATCH,
-  /** From a source address with no link (never completed a first contact). */
+  /** A transport datagram whose receiver index names no session of this node. */
   UNKNOWN_PEER,
-  /** First contact whose certificate is malformed, not signed by the root, expired, or names this node. */
+  /** Initiation whose certificate is malformed, not signed by the root, expired, names this node, or does not vouch for the initiator's key. */
   BAD_CERTIFICATE,
-  /** First contact over the rate limit for certificate checks. */
+  /** Initiation over its source IP's token bucket. */
   RATE_LIMITED,
+  /** Handshake message whose mac1 is not keyed with this node's public key (garbage or meant for another node); no asymmetric work done. */
+  BAD_MAC1,
+  /** Initiation without a valid mac2 while this node is under load: answered with a cookie reply only. */
+  COOKIE_REQUIRED,
+  /** Authenticated, fresh initiation over its initiator static key's token bucket. */
+  KEY_RATE_LIMITED,
+  /** Initiation whose certificate is not cached and the per-second budget of signature verifications is spent. */
+  VERIFY_LIMITED,
+  /** Initiation from a node on the revocation list. */
+  REVOKED,
+  /** Initiation with a certificate older (by notAfter) than the one of the live link it would replace. */
+  OLDER_CERTIFICATE,
+  /** Transport datagram under a session older than the reject-after time (180 s). */
+  KEY_EXPIRED,
   /** AEAD authentication failed: forged, corrupted, or sealed under another key. */
   AUTH_FAILED,
-  /** Counter already seen or older than the replay window, or a stale first contact or reply. */
+  /** Counter already seen or older than the replay window, or an initiation whose timestamp is not newer than the last accepted. */
   REPLAYED,
-  /** Key id or sender epoch that matches no session of the link (old key, peer restart). */
+  /** Receiver index of a session that was retired (old key after its grace), or a response/cookie reply that matches no pending initiation. */
   STALE_KEY,
-  /** Authenticated but its body does not parse (e.g. a route-not-found without an address). */
+  /** Authenticated but its body does not parse (e.g. a route-not-found without an address), or a handshake message of the wrong shape. */
   MALFORMED,
-  /** Send: the packet waits for a handshake and the link's queue is full. */
+  /** Send: the packet waits for a handshake and the link's queue is full (or the index table is full). */
   QUEUE_FULL,
   /** Send: the packet is larger than the tunnel carries. */
   TOO_LARGE,
@@ -36,5 +50,10 @@ public enum DropReason {
   /** Send: the tunnel is not running. */
   CLOSED,
   /** Send: the kernel refused the datagram. */
-  SEND_FAILED
+  SEND_FAILED,
+  /**
+   * Something was thrown while the event loop handled a datagram, a batch end or a timer tick
+   * (counted and logged; an unrecoverable error stops the node, see the README).
+   */
+  INTERNAL_ERROR
 }

@@ -8,28 +8,29 @@ import io.semnet.core.policy.LocalNodeView;
 import io.semnet.core.trust.NodeCertificate;
 import io.semnet.core.trust.RootTrust;
 import io.semnet.tunnel.internal.Datagram;
-import io.semnet.tunnel.internal.Epochs;
 import io.semnet.tunnel.internal.conn.BatchedUdpSocket;
+import io.semnet.tunnel.internal.conn.LoopErrors;
 import io.semnet.tunnel.internal.conn.SocketConfig;
 import io.semnet.tunnel.internal.device.Dispatcher;
 import io.semnet.tunnel.internal.device.Timers;
 import io.semnet.tunnel.internal.device.Transmitter;
 import io.semnet.tunnel.internal.handshake.Handshake;
-import io.semnet.tunnel.internal.handshake.HandshakeKeys;
 import io.semnet.tunnel.internal.link.Drops;
+import io.semnet.tunnel.internal.link.IndexTable;
 import io.semnet.tunnel.internal.link.Link;
 import io.semnet.tunnel.internal.link.LinkTable;
 import io.semnet.tunnel.internal.link.Session;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -37,8 +38,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The SemNet overlay: one UDP socket per node (Netty epoll, IPv4 or IPv6), a link per peer node as
- * state on that socket, every datagram sealed with an AEAD under per-session keys from an
- * X25519 handshake whose first message carries the sender's root-signed {@link NodeCertificate}.
+ * state on that socket, every datagram sealed with an AEAD under per-session keys from a Noise IK
+ * handshake whose encrypted first message carries the sender's root-signed {@link NodeCertificate};
+ * datagrams find their session by receiver index, never by source address.
  * The datagram format, key design and threat model are in the module README.
  *
  * <p>Guarantees: {@link #send} never blocks (what cannot go out is dropped and counted by
@@ -46,23 +48,13 @@ import org.slf4j.LoggerFactory;
  * dropped silently and counted, and creates no state; at most {@code maxLinks} links exist (the
  * least recently used is closed for a new one); links idle longer than {@code idleTimeout} are
  * closed; keepalive probes measure RTT into the node's {@link LocalNodeView} and mark unanswering
- * peers down. Receiver callbacks run on the tunnel's event loop thread, batch by batch.
+ * peers down; every session key is refused 180 s after its handshake (rekeyed before that); a
+ * revoked node ({@link #revoke}) loses its link at once. Receiver callbacks run on the tunnel's
+ * event loop thread, batch by batch.
  *
  * <p>This class is a façade over the parts in {@code io.semnet.tunnel.internal.*}: the batched
  * socket ({@code conn}), the link table ({@code link}), the handshake ({@code handshake}) and the
  * send path, receive dispatch and timers ({@code device}); see the module README.
- *
- * <pre>{@code
- * NodeKeys keys = NodeKeys.generate();
- * NodeCertificate cert = root.certify("worker-1", keys.publicKey(), notAfter);
- * UdpTunnel tunnel = UdpTunnel.builder()
- *     .nodeId("worker-1")
- *     .bind(new InetSocketAddress("0.0.0.0", 51820))
- *     .advertisedAddress(new InetSocketAddress("203.0.113.7", 51820))
- *     .identity(keys, cert)
- *     .rootTrust(root.trust())
- *     .build();
- * }</pre>
  */
 public final class UdpTunnel implements Tunnel {
   private static final Logger log = LoggerFactory.getLogger(UdpTunnel.class);
@@ -84,19 +76,21 @@ public final class UdpTunnel implements Tunnel {
   private final int maxInnerBytes;
   private final int waitingPerLink;
   private final SocketConfig socketConfig;
+  private final long rejectAfterNanos;
   private final Handshake.Settings handshakeSettings;
   private final Timers.Settings timerSettings;
   private final Drops drops = new Drops();
 
+  private volatile Set<String> revoked = Set.of();
   private volatile boolean running;
   private volatile boolean closed;
   private BatchedUdpSocket<Link> socket;
   private LinkTable links;
+  private IndexTable indexes;
   private Transmitter tx;
   private Handshake handshake;
   private Dispatcher dispatcher;
   private Timers timers;
-  private int epoch;
   private WorkerEndpoint local;
 
   private UdpTunnel(Builder b) {
@@ -111,10 +105,12 @@ public final class UdpTunnel implements Tunnel {
     this.waitingPerLink = b.waitingPerLink;
     this.socketConfig = new SocketConfig(b.nodeId, b.bind, b.receiveBufferBytes, b.sendBufferBytes, b.batching, b.udpGro,
         b.udpGso, b.maxDatagramBytes);
-    this.handshakeSettings = new Handshake.Settings(b.nodeId, b.keys == null ? null : b.keys.publicKeyRef(), b.certificate, b.rootTrust, b.suite, b.plaintext,
-        b.firstContactFreshness.toMillis(), b.firstContactsPerSecond);
+    this.rejectAfterNanos = b.rejectAfter.toNanos();
+    this.handshakeSettings = new Handshake.Settings(b.nodeId, b.keys == null ? null : b.keys.privateKeyBytes(), b.certificate, b.rootTrust,
+        b.suite, b.plaintext, b.firstContactsPerSecond, b.perSourcePerSecond, b.perSourceBurst, b.perKeyPerSecond, b.underLoadPerSecond,
+        b.clock, b.timestamps != null ? b.timestamps : TimestampPersistence.inMemory());
     this.timerSettings = new Timers.Settings(b.idleTimeout.toNanos(), b.keepaliveInterval.toNanos(), b.handshakeRetry.toNanos(),
-        b.rekeyAfter.toNanos(), b.keyGrace.toNanos(), b.probesBeforeDown);
+        b.rekeyAfter.toNanos(), b.keyGrace.toNanos(), b.probesBeforeDown, rejectAfterNanos);
   }
 
   /** A builder; nodeId, bind and (unless plaintext) identity and rootTrust are required. */
@@ -124,9 +120,7 @@ public final class UdpTunnel implements Tunnel {
 
   /**
    * Creates and binds the socket on the calling thread (so it lands in the calling thread's network
-   * namespace) and starts the tunnel's event loop, whose thread inherits that namespace too. May
-   * wait up to a second so that this run's epoch is strictly later than any earlier run's (nonces
-   * never repeat across restarts, see README).
+   * namespace) and starts the tunnel's event loop, whose thread inherits that namespace too.
    */
   @Override
   public synchronized void start(NodeContext context) throws Exception {
@@ -136,15 +130,20 @@ public final class UdpTunnel implements Tunnel {
     Objects.requireNonNull(context, "context");
     TunnelReceiver receiver = context.tunnelReceiver() != null ? context.tunnelReceiver() : NO_RECEIVER;
     LocalNodeView view = context.view();
-    epoch = Epochs.next(plaintext ? "id:" + nodeId : Base64.getEncoder().encodeToString(keys.publicKeyRef()));
     BatchedUdpSocket<Link> s = new BatchedUdpSocket<>(socketConfig);
     socket = s;
-    HandshakeKeys hsKeys = new HandshakeKeys(keys == null ? null : keys.privateKey(), keys == null ? null : keys.publicKeyRef(), suite, plaintext);
-    links = new LinkTable(maxLinks, plaintext, view, hsKeys, fresh -> s.eventLoop().execute(() -> startHandshake(fresh)));
-    tx = new Transmitter(suite, plaintext, epoch, waitingPerLink, s.out(), drops);
-    handshake = new Handshake(handshakeSettings, epoch, hsKeys, links, s.out(), drops, tx);
-    dispatcher = new Dispatcher(suite, plaintext, maxDatagramBytes, links, handshake, tx, drops, receiver, view);
-    timers = new Timers(nodeId, timerSettings, links, handshake, this::startHandshake, tx, s.out(), view, () -> running);
+    indexes = new IndexTable(4 * maxLinks + 64);
+    tx = new Transmitter(suite, plaintext, waitingPerLink, s.out(), drops);
+    LinkTable.Factory[] factory = new LinkTable.Factory[1];
+    links = new LinkTable(maxLinks, plaintext, view, (peer, pub) -> factory[0].newLink(peer, pub),
+        fresh -> s.eventLoop().execute(() -> startHandshake(fresh)));
+    handshake = new Handshake(handshakeSettings, indexes, links, s.out(), drops, tx);
+    factory[0] = handshake;
+    handshake.revoke(revoked);
+    LoopErrors errors = new LoopErrors(nodeId, () -> drops.drop(DropReason.INTERNAL_ERROR), t -> context.fail(this, t));
+    dispatcher = new Dispatcher(suite, plaintext, maxDatagramBytes, links, indexes, rejectAfterNanos, handshake, tx, drops, receiver, view,
+        errors);
+    timers = new Timers(nodeId, timerSettings, links, indexes, handshake, this::startHandshake, tx, s.out(), view, () -> running, errors);
     try {
       s.open(dispatcher);
       InetSocketAddress bound = s.localAddress();
@@ -152,7 +151,7 @@ public final class UdpTunnel implements Tunnel {
           plaintext ? new byte[0] : keys.publicKeyRef());
       running = true;
       timers.start(s.eventLoop());
-      log.debug("tunnel {} bound to {} (epoch {}, {})", nodeId, bound, epoch, s.bufferSizes());
+      log.debug("tunnel {} bound to {} ({})", nodeId, bound, s.bufferSizes());
     } catch (Exception e) {
       close();
       throw e;
@@ -172,11 +171,6 @@ public final class UdpTunnel implements Tunnel {
   public InetSocketAddress boundAddress() {
     BatchedUdpSocket<Link> s = socket;
     return s == null ? null : s.localAddress();
-  }
-
-  /** This run's epoch (seconds since 2020, strictly increasing across runs). */
-  public int epoch() {
-    return epoch;
   }
 
   @Override
@@ -212,8 +206,16 @@ public final class UdpTunnel implements Tunnel {
     }
     link.lastUsedNanos = System.nanoTime();
     Session s = link.sendSession();
-    if (s == null) {
-      tx.hold(link, packet);
+    if (s == null || link.waitingCount != 0) {
+      // No session yet, or packets still wait for the one just made: queue behind them (order is kept).
+      if (tx.hold(link, packet) && s == null) {
+        // The link's session expired (or never came): make sure a handshake runs.
+        socket.eventLoop().execute(() -> {
+          if (!link.handshakePending() && link.current == null) {
+            startHandshake(link);
+          }
+        });
+      }
       return;
     }
     tx.transmit(link, s, Datagram.TYPE_DATA, packet, false);
@@ -225,7 +227,7 @@ public final class UdpTunnel implements Tunnel {
       return false;
     }
     Link link = links.forPeer(peer);
-    return link != null && link.sendSession() != null;
+    return link != null && link.sendSession() != null && link.waitingCount == 0;
   }
 
   @Override
@@ -287,6 +289,27 @@ public final class UdpTunnel implements Tunnel {
     }
   }
 
+  /**
+   * Replaces the set of revoked node ids (the root's latest revocation list, or deregistered
+   * nodes): their links are closed at once and their initiations refused ({@link DropReason#REVOKED})
+   * from now on. Thread-safe.
+   */
+  public void revoke(Set<String> nodeIds) {
+    Set<String> ids = Set.copyOf(nodeIds);
+    revoked = ids;
+    if (handshake == null || !running) {
+      return;
+    }
+    handshake.revoke(ids);
+    socket.eventLoop().execute(() -> {
+      for (Link l : new ArrayList<>(links.all())) {
+        if (ids.contains(l.nodeId)) {
+          links.close(l);
+        }
+      }
+    });
+  }
+
   @Override
   public void close() {
     synchronized (this) {
@@ -312,6 +335,11 @@ public final class UdpTunnel implements Tunnel {
       return;
     }
     handshake.start(link);
+  }
+
+  /** Ed25519 certificate verifications run so far (tests). */
+  long certificateVerifications() {
+    return handshake == null ? 0 : handshake.verifications();
   }
 
   /** Runs {@code r} on the tunnel's event loop and waits (tests drive the decoder this way); rethrows what it throws. */
@@ -345,7 +373,13 @@ public final class UdpTunnel implements Tunnel {
     private Duration handshakeRetry = Duration.ofSeconds(1);
     private Duration rekeyAfter = Duration.ofMinutes(2);
     private Duration keyGrace = Duration.ofSeconds(10);
-    private Duration firstContactFreshness = Duration.ofMinutes(2);
+    private Duration rejectAfter = Duration.ofSeconds(180);
+    private Clock clock = Clock.systemUTC();
+    private TimestampPersistence timestamps;
+    private int perSourcePerSecond = 50;
+    private int perSourceBurst = 20;
+    private int perKeyPerSecond = 10;
+    private int underLoadPerSecond = 200;
     private int probesBeforeDown = 3;
     private boolean plaintext;
     private int receiveBufferBytes = 8 << 20;
@@ -356,7 +390,7 @@ public final class UdpTunnel implements Tunnel {
     private CipherSuite suite = CipherSuite.AES_256_GCM;
     private int maxDatagramBytes = 2048;
     private int waitingPerLink = 64;
-    private double firstContactsPerSecond = 500;
+    private double firstContactsPerSecond = 100;
 
     private Builder() {}
 
@@ -432,13 +466,38 @@ public final class UdpTunnel implements Tunnel {
       return this;
     }
 
-    /** First contacts older than this (by their sealed timestamp) are rejected; bounds replay after a restart. */
-    public Builder firstContactFreshness(Duration d) {
-      this.firstContactFreshness = d;
+    /** Sessions are refused this long after their handshake (WireGuard's Reject-After-Time, 180 s); for tests. */
+    Builder rejectAfter(Duration d) {
+      this.rejectAfter = d;
       return this;
     }
 
-    /** Certificate checks per second before first contacts are dropped (CPU bound on forged first contacts). */
+    /** The wall clock handshake timestamps come from; for tests (clock steps). */
+    Builder clock(Clock c) {
+      this.clock = c;
+      return this;
+    }
+
+    /** Keeps this node's last handshake timestamp durably (e.g. the identity file): restarts with the clock stepped back still work. */
+    public Builder timestampPersistence(TimestampPersistence p) {
+      this.timestamps = p;
+      return this;
+    }
+
+    /**
+     * Initiations per second and burst per source IP or IPv6 /64 (default 50, 20: sized for nodes
+     * sharing a NAT), per initiator key after authentication (10), and the rate above which mac2,
+     * a cookie round trip, is demanded (200).
+     */
+    public Builder handshakeLimits(int perSource, int burst, int perKey, int underLoad) {
+      this.perSourcePerSecond = perSource;
+      this.perSourceBurst = burst;
+      this.perKeyPerSecond = perKey;
+      this.underLoadPerSecond = underLoad;
+      return this;
+    }
+
+    /** Ed25519 certificate verifications per second (uncached certificates); over it initiations are dropped as {@link DropReason#VERIFY_LIMITED}. */
     public Builder firstContactsPerSecond(double rate) {
       this.firstContactsPerSecond = rate;
       return this;
@@ -521,10 +580,16 @@ public final class UdpTunnel implements Tunnel {
       if (maxLinks < 1 || probesBeforeDown < 1 || waitingPerLink < 0 || maxDatagramBytes < 128 || maxDatagramBytes > 65507) {
         throw new IllegalArgumentException("maxLinks, probesBeforeDown >= 1; waitingPerLink >= 0; maxDatagramBytes in 128..65507");
       }
-      for (Duration d : List.of(idleTimeout, keepaliveInterval, handshakeRetry, rekeyAfter, keyGrace, firstContactFreshness)) {
+      for (Duration d : List.of(idleTimeout, keepaliveInterval, handshakeRetry, rekeyAfter, keyGrace, rejectAfter)) {
         if (d.isNegative() || d.isZero()) {
           throw new IllegalArgumentException("durations must be positive");
         }
+      }
+      if (rekeyAfter.compareTo(rejectAfter) >= 0) {
+        throw new IllegalArgumentException("rekeyAfter must be shorter than the reject-after time (" + rejectAfter + ")");
+      }
+      if (perSourcePerSecond < 1 || perSourceBurst < 1 || perKeyPerSecond < 1 || underLoadPerSecond < 0 || firstContactsPerSecond <= 0) {
+        throw new IllegalArgumentException("handshake limits must be positive");
       }
       return new UdpTunnel(this);
     }

@@ -10,6 +10,7 @@ import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.core.trust.RootAuthority;
 import io.semnet.tunnel.Harness.Node;
 import io.semnet.tunnel.internal.Datagram;
+import io.semnet.tunnel.internal.noise.HandshakeCodec;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
@@ -36,33 +37,37 @@ class BadDatagramTest {
       Node b = h.node("b");
       InetSocketAddress to = b.tunnel.boundAddress();
       stranger.setSoTimeout(300);
-      send(stranger, to, new byte[5]);
+      send(stranger, to, new byte[3]);
       expect(b, DropReason.TRUNCATED, 1);
       byte[] hdr = new byte[40];
-      Datagram.header(hdr, Datagram.TYPE_DATA, 0, 0, 1, 1);
-      hdr[0] = 2;
+      Datagram.header(hdr, Datagram.TYPE_DATA, 0, 1, 1);
+      hdr[0] = 1; // today's format before v2
       send(stranger, to, hdr);
       expect(b, DropReason.UNKNOWN_VERSION, 1);
-      Datagram.header(hdr, 77, 0, 0, 1, 1);
+      Datagram.header(hdr, 77, 0, 1, 1);
       send(stranger, to, hdr);
       expect(b, DropReason.UNKNOWN_TYPE, 1);
-      Datagram.header(hdr, Datagram.TYPE_DATA, 0, 0, 1, 1);
+      Datagram.header(hdr, Datagram.TYPE_DATA, 0, 12345, 1);
       send(stranger, to, hdr);
       expect(b, DropReason.UNKNOWN_PEER, 1);
-      Datagram.header(hdr, Datagram.TYPE_PROBE, 0, Datagram.FLAG_PLAINTEXT, 1, 1);
+      Datagram.header(hdr, Datagram.TYPE_PROBE, Datagram.FLAG_PLAINTEXT, 12345, 1);
       send(stranger, to, hdr);
       expect(b, DropReason.MODE_MISMATCH, 1);
 
-      // first contact with garbage where the certificate goes
-      byte[] junk = new byte[16 + 2 + 100 + 56];
-      Datagram.header(junk, Datagram.TYPE_FIRST_CONTACT, 0, 0, 1, 1);
-      junk[17] = 100;
+      // an initiation-shaped message with garbage MACs: dropped before any X25519
+      byte[] junk = new byte[HandshakeCodec.INITIATION_BYTES + 100];
+      new java.util.Random(1).nextBytes(junk);
+      junk[0] = 2;
+      junk[1] = (byte) Datagram.TYPE_INITIATION;
+      junk[2] = 0;
+      junk[3] = 0;
       send(stranger, to, junk);
-      expect(b, DropReason.BAD_CERTIFICATE, 1);
-      // first contact whose length fields do not add up
-      junk[17] = 90;
-      send(stranger, to, junk);
-      expect(b, DropReason.TRUNCATED, 2);
+      expect(b, DropReason.BAD_MAC1, 1);
+      send(stranger, to, Arrays.copyOf(junk, 100)); // too short for an initiation: still only the MAC is looked at
+      expect(b, DropReason.BAD_MAC1, 2);
+      // longer than any handshake message: not even the MAC is computed
+      send(stranger, to, Arrays.copyOf(junk, HandshakeCodec.MAX_INITIATION_BYTES + 1));
+      expect(b, DropReason.MALFORMED, 1);
 
       // a well-formed first contact from a node certified by another root
       RootAuthority rogue = RootAuthority.generate();
@@ -73,7 +78,7 @@ class BadDatagramTest {
       evil.start(Harness.context(e));
       h.closeLater(e);
       e.send(b.endpoint(), new byte[20]);
-      expect(b, DropReason.BAD_CERTIFICATE, 2);
+      expect(b, DropReason.BAD_CERTIFICATE, 1);
       evil.close(); // no retries from it while the next case is counted
       // a first contact claiming b's own identity
       NodeKeys mk = NodeKeys.generate();
@@ -84,7 +89,7 @@ class BadDatagramTest {
       h.closeLater(m);
       // (a node never sends to its own id, so address b under another name)
       m.send(WorkerEndpoint.of("b-by-another-name", b.tunnel.boundAddress(), b.keys.publicKey()), new byte[20]);
-      expect(b, DropReason.BAD_CERTIFICATE, 3);
+      expect(b, DropReason.BAD_CERTIFICATE, 2);
       mirror.close();
 
       assertTrue(b.tunnel.stats().links().isEmpty(), "no state for unauthenticated senders");
@@ -107,11 +112,11 @@ class BadDatagramTest {
           assertNotNull(b.received.next());
         }
         byte[] data = relay.toTarget.stream().filter(x -> x[1] == Datagram.TYPE_DATA).reduce((x, y) -> y).orElseThrow();
-        byte[] hello = relay.toTarget.stream().filter(x -> x[1] == Datagram.TYPE_FIRST_CONTACT).findFirst().orElseThrow();
+        byte[] hello = relay.toTarget.stream().filter(x -> x[1] == Datagram.TYPE_INITIATION).findFirst().orElseThrow();
 
         relay.inject(data);
         expect(b, DropReason.REPLAYED, 1);
-        relay.inject(hello);
+        relay.inject(hello); // its timestamp is not newer than the last accepted from a's key
         expect(b, DropReason.REPLAYED, 2);
 
         // forged: a fresh counter but a tampered body
@@ -124,20 +129,19 @@ class BadDatagramTest {
         relay.inject(Arrays.copyOf(data, 20));
         expect(b, DropReason.TRUNCATED, 1);
 
-        // wrong key: the link's current key id and epoch, a fresh counter, sealed under another key
+        // wrong key: the session's receiver index, a fresh counter, sealed under another key
         byte[] body = new byte[300];
         ByteBuffer out = ByteBuffer.allocate(400);
-        int keyId = data[2] & 0xff;
-        int epoch = ByteBuffer.wrap(data).getInt(4);
-        Datagram.seal(CipherSuite.AES_256_GCM, new SecretKeySpec(new byte[32], "AES"), Datagram.TYPE_DATA, keyId, epoch, 2_000_000L,
+        int index = ByteBuffer.wrap(data).getInt(4);
+        Datagram.seal(CipherSuite.AES_256_GCM, new SecretKeySpec(new byte[32], "AES"), Datagram.TYPE_DATA, index, 2_000_000L,
             ByteBuffer.wrap(body), out);
         relay.inject(Arrays.copyOf(out.array(), out.position()));
         expect(b, DropReason.AUTH_FAILED, 2);
-        // a key id no session has
-        byte[] otherKey = data.clone();
-        otherKey[2] = (byte) (keyId + 7);
-        relay.inject(otherKey);
-        expect(b, DropReason.STALE_KEY, 1);
+        // a receiver index no session has
+        byte[] otherIndex = data.clone();
+        ByteBuffer.wrap(otherIndex).putInt(4, index + 7);
+        relay.inject(otherIndex);
+        expect(b, DropReason.UNKNOWN_PEER, 1);
 
         assertNull(b.received.data.poll(300, TimeUnit.MILLISECONDS), "nothing bad was delivered");
         assertEquals(1, b.tunnel.stats().links().size());
@@ -149,19 +153,25 @@ class BadDatagramTest {
   }
 
   @Test
-  void certificateChecksAreRateLimited() throws Exception {
-    try (Harness h = new Harness(); DatagramSocket stranger = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
-      Node b = h.node("b", x -> x.firstContactsPerSecond(2));
-      byte[] junk = new byte[16 + 2 + 100 + 56];
-      Datagram.header(junk, Datagram.TYPE_FIRST_CONTACT, 0, 0, 1, 1);
-      junk[17] = 100;
-      for (int i = 0; i < 20; i++) {
-        send(stranger, b.tunnel.boundAddress(), junk);
+  void certificateVerificationsAreBoundedPerSecondAndCached() throws Exception {
+    try (Harness h = new Harness()) {
+      Node b = h.node("b", x -> x.firstContactsPerSecond(1));
+      java.util.List<Node> peers = new java.util.ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        peers.add(h.node("c" + i));
       }
-      Harness.await("all counted", Duration.ofSeconds(5), () -> b.tunnel.stats().drops(DropReason.RATE_LIMITED)
-          + b.tunnel.stats().drops(DropReason.BAD_CERTIFICATE) == 20);
-      assertTrue(b.tunnel.stats().drops(DropReason.RATE_LIMITED) >= 15, "over the limit: " + b.tunnel.stats().drops());
-      assertTrue(b.tunnel.stats().links().isEmpty());
+      for (Node c : peers) {
+        c.send(b.endpoint(), new byte[20]);
+      }
+      // one verification per second: the others wait (and retry) until the budget refills
+      Harness.await("all four verified in turn", Duration.ofSeconds(20), () -> b.received.data.size() == 4);
+      assertTrue(b.tunnel.stats().drops(DropReason.VERIFY_LIMITED) >= 2, "over the budget: " + b.tunnel.stats().drops());
+      assertEquals(4, b.tunnel.certificateVerifications());
+      // a rekey presents the same certificate: served from the cache, no new verification
+      int before = peers.get(0).tunnel.stats().link("b").keyId();
+      peers.get(0).tunnel.rekey("b");
+      Harness.await("rekeyed", Duration.ofSeconds(5), () -> peers.get(0).tunnel.stats().link("b").keyId() != before);
+      assertEquals(4, b.tunnel.certificateVerifications());
     }
   }
 

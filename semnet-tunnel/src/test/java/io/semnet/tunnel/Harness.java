@@ -67,6 +67,8 @@ final class Harness implements AutoCloseable {
     final LocalNodeView view;
     final Received received = new Received();
     TunnelReceiver receiver = received;
+    /** What the tunnel reported to the node as fatal ({@code NodeContext.fail}), or null. */
+    volatile Throwable failure;
 
     Node(String id, NodeKeys keys, UdpTunnel tunnel) {
       this.id = id;
@@ -165,6 +167,11 @@ final class Harness implements AutoCloseable {
       @Override
       public RouteResolver resolver() {
         return null;
+      }
+
+      @Override
+      public void fail(io.semnet.core.node.NodeComponent component, Throwable cause) {
+        n.failure = cause;
       }
     };
   }

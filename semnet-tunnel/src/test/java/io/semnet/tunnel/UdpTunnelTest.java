@@ -329,12 +329,12 @@ class UdpTunnelTest {
           assertArrayEquals(packet(200, i), d.bytes());
         }
         assertTrue(keyIds.size() >= 3, "several key ids used: " + keyIds);
-        // a data datagram under the first key, replayed after that key's grace: rejected
-        byte[] old = relay.toTarget.stream().filter(x -> x[1] == 1 && x[2] == 0).findFirst().orElseThrow();
-        long before = b.tunnel.stats().drops(DropReason.STALE_KEY);
+        // a data datagram under the first session, replayed after that session's grace: its index is retired
+        byte[] old = relay.toTarget.stream().filter(x -> x[1] == io.semnet.tunnel.internal.Datagram.TYPE_DATA).findFirst().orElseThrow();
+        long before = b.tunnel.stats().drops(DropReason.STALE_KEY) + b.tunnel.stats().drops(DropReason.UNKNOWN_PEER);
         relay.inject(old);
         Harness.await("old-key datagram dropped", Duration.ofSeconds(5),
-            () -> b.tunnel.stats().drops(DropReason.STALE_KEY) == before + 1);
+            () -> b.tunnel.stats().drops(DropReason.STALE_KEY) + b.tunnel.stats().drops(DropReason.UNKNOWN_PEER) == before + 1);
         assertNull(b.received.data.poll(200, TimeUnit.MILLISECONDS));
 
         int keyBefore = a.tunnel.stats().link("b").keyId();
@@ -359,21 +359,21 @@ class UdpTunnelTest {
           a.send(bViaRelay, packet(100, i));
           assertNotNull(b.received.next());
         }
-        int firstEpoch = a.tunnel.epoch();
         int oldCaptured = relay.toTarget.size();
 
-        // restart a (same keys, same port): its new run has a later epoch, b accepts the new first contact
+        // restart a (same keys, same port): a new handshake with a newer timestamp, fresh keys
         a.close();
         Node a2 = h.node("a", aKeys, aAddr, x -> x.probesBeforeDown(2));
-        assertTrue(Integer.compareUnsigned(a2.tunnel.epoch(), firstEpoch) > 0, "epoch advances across restarts");
         a2.send(bViaRelay, packet(100, 99));
         Delivery d = b.received.next();
         assertNotNull(d, "restarted sender accepted");
         assertArrayEquals(packet(100, 99), d.bytes());
-        // nonces (epoch, counter) never repeat across the two runs
+        // every session has its own receiver index (and fresh keys): (index, counter) never repeats across the two runs
         java.util.Set<String> nonces = new java.util.HashSet<>();
         for (byte[] x : relay.toTarget) {
-          assertTrue(nonces.add(java.util.Arrays.toString(java.util.Arrays.copyOfRange(x, 4, 16))), "nonce reused");
+          if (x[1] >= io.semnet.tunnel.internal.Datagram.TYPE_DATA) {
+            assertTrue(nonces.add(java.util.Arrays.toString(java.util.Arrays.copyOfRange(x, 4, 16))), "nonce reused");
+          }
         }
         // the first run's datagrams, replayed from the same address: all rejected, nothing delivered
         long dropsBefore = b.tunnel.stats().totalDrops();

@@ -28,11 +28,14 @@ import java.util.Set;
 /**
  * A node's persistent identity, in one JSON file of mode 0600 written atomically (temporary file,
  * fsync, rename): its tunnel key pair (raw X25519, as {@code NodeKeys} saves it), its MQTT client
- * key pair (EC P-256, made on first open), the last tunnel nonce epoch it used, and its latest
+ * key pair (EC P-256, made on first open), the last tunnel nonce epoch it used, the last tunnel
+ * handshake timestamp it issued (so a restart with the clock stepped back continues above it), and its latest
  * enrolment (signed registration, MQTT certificate, pinned root key). A restarted node so keeps its
  * keys, registration and subnets, and never reuses a nonce: {@link #nextEpoch} persists the epoch
  * before returning it, and returns at least the last one plus one even if the clock stepped back.
- * Not thread-safe (one owner per node).
+ * Not thread-safe (one owner per node), except {@link #handshakeTimestamp} and
+ * {@link #saveHandshakeTimestamp}, which the tunnel's event loop calls and which synchronise with
+ * every write.
  */
 public final class NodeIdentityFile {
   private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
@@ -42,6 +45,7 @@ public final class NodeIdentityFile {
   private byte[] tunnelPublic;
   private KeyPair mqtt;
   private long lastEpoch = -1;
+  private byte[] handshakeTimestamp;
   private Enrolled enrolled;
 
   private NodeIdentityFile(Path path) {
@@ -82,6 +86,12 @@ public final class NodeIdentityFile {
       throw new IllegalArgumentException("malformed MQTT key in identity file", e);
     }
     lastEpoch = Json.integer(n, "lastEpoch");
+    if (Json.has(n, "handshakeTimestamp")) {
+      handshakeTimestamp = Json.bytes(n, "handshakeTimestamp");
+      if (handshakeTimestamp.length != 12) {
+        throw new IllegalArgumentException("malformed handshake timestamp in identity file");
+      }
+    }
     if (Json.has(n, "registration")) {
       RootTrust root = RootTrust.of(Json.bytes(n, "root"));
       SignedRegistration s = WireCodec.signedRegistration(n.get("registration"));
@@ -92,7 +102,7 @@ public final class NodeIdentityFile {
     }
   }
 
-  private void write() throws IOException {
+  private synchronized void write() throws IOException {
     ObjectNode o = Json.obj();
     if (tunnelPrivate != null) {
       o.put("tunnelPrivate", Json.b64(tunnelPrivate));
@@ -101,6 +111,9 @@ public final class NodeIdentityFile {
     o.put("mqttPrivate", Json.b64(mqtt.getPrivate().getEncoded()));
     o.put("mqttPublic", Json.b64(mqtt.getPublic().getEncoded()));
     o.put("lastEpoch", lastEpoch);
+    if (handshakeTimestamp != null) {
+      o.put("handshakeTimestamp", Json.b64(handshakeTimestamp));
+    }
     if (enrolled != null) {
       o.put("root", Json.b64(enrolled.rootTrust().encoded()));
       o.set("registration", WireCodec.toJson(enrolled.signedRegistration()));
@@ -175,6 +188,20 @@ public final class NodeIdentityFile {
     lastEpoch = Math.max(candidate, lastEpoch + 1);
     write();
     return lastEpoch;
+  }
+
+  /** The last tunnel handshake timestamp stored (12 bytes, TAI64N), or null. */
+  public synchronized byte[] handshakeTimestamp() {
+    return handshakeTimestamp == null ? null : handshakeTimestamp.clone();
+  }
+
+  /** Stores the last tunnel handshake timestamp this node issued (12 bytes); written to the file before it returns. */
+  public synchronized void saveHandshakeTimestamp(byte[] timestamp) throws IOException {
+    if (timestamp == null || timestamp.length != 12) {
+      throw new IllegalArgumentException("a handshake timestamp has 12 bytes");
+    }
+    handshakeTimestamp = timestamp.clone();
+    write();
   }
 
   /** The latest stored enrolment, or null. */

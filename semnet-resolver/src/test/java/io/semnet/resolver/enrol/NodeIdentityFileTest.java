@@ -48,6 +48,12 @@ class NodeIdentityFileTest {
     assertArrayEquals(f.mqttKeyPair().getPublic().getEncoded(), again.mqttKeyPair().getPublic().getEncoded());
     assertEquals(reg, again.enrolment().registration());
     assertEquals(7, again.enrolment().signedRegistration().serial());
+    // the tunnel's last handshake timestamp (TAI64N) survives a restart
+    assertNull(again.handshakeTimestamp());
+    byte[] ts = {0x40, 0, 0, 0, 0x6a, 0x10, 0x20, 0x30, 0, 0, 0, 5};
+    again.saveHandshakeTimestamp(ts);
+    assertArrayEquals(ts, NodeIdentityFile.open(p).handshakeTimestamp());
+    assertThrows(IllegalArgumentException.class, () -> again.saveHandshakeTimestamp(new byte[11]));
     // the clock stepped back: the epoch still moves forward
     assertEquals(1001, again.nextEpoch(500));
     assertEquals(1001, NodeIdentityFile.open(p).lastEpoch());

@@ -1,29 +1,33 @@
 package io.semnet.tunnel.internal;
 
+import io.semnet.tunnel.CipherSuite;
 import java.nio.ByteBuffer;
 import javax.crypto.SecretKey;
-import io.semnet.tunnel.CipherSuite;
 
 /**
- * The tunnel datagram header and the seal/open of one datagram (the byte layout is drawn in the
- * module README). All methods work on NIO buffers at absolute or current positions and allocate
- * nothing beyond what the JDK cipher does.
+ * The version-2 tunnel transport datagram and the seal/open of one datagram (the byte layout is
+ * drawn in the module README). Handshake messages (types 1–3) share the version byte and are coded
+ * by {@code internal.noise.HandshakeCodec}. All methods work on NIO buffers at absolute or current
+ * positions and allocate nothing beyond what the JDK cipher does.
  *
  * <pre>
- * 0       1       2       3       4               8                              16
- * | ver=1 | type  | keyId | flags | epoch (u32)   | counter (u64)                 | body... | tag(16)
+ * 0       1       2       3       4                      8                              16
+ * | ver=2 | type  | flags | 0     | receiver index (u32) | counter (u64)                 | body... | tag(16)
  * </pre>
  */
 public final class Datagram {
-  public static final int VERSION = 1;
+  public static final int VERSION = 2;
   public static final int HEADER_BYTES = 16;
 
-  public static final int TYPE_DATA = 1;
-  public static final int TYPE_ROUTE_NOT_FOUND = 2;
-  public static final int TYPE_PROBE = 3;
-  public static final int TYPE_PROBE_ECHO = 4;
-  public static final int TYPE_FIRST_CONTACT = 5;
-  public static final int TYPE_FIRST_CONTACT_REPLY = 6;
+  /** Handshake types (coded by HandshakeCodec). */
+  public static final int TYPE_INITIATION = 1;
+  public static final int TYPE_RESPONSE = 2;
+  public static final int TYPE_COOKIE_REPLY = 3;
+  /** Transport types. */
+  public static final int TYPE_DATA = 4;
+  public static final int TYPE_ROUTE_NOT_FOUND = 5;
+  public static final int TYPE_PROBE = 6;
+  public static final int TYPE_PROBE_ECHO = 7;
 
   /** Set when the body is not sealed (plaintext mode). */
   public static final int FLAG_PLAINTEXT = 0x01;
@@ -33,7 +37,11 @@ public final class Datagram {
   private Datagram() {}
 
   public static boolean knownType(int type) {
-    return type >= TYPE_DATA && type <= TYPE_FIRST_CONTACT_REPLY;
+    return type >= TYPE_INITIATION && type <= TYPE_PROBE_ECHO;
+  }
+
+  public static boolean transportType(int type) {
+    return type >= TYPE_DATA && type <= TYPE_PROBE_ECHO;
   }
 
   public static int version(ByteBuffer d) {
@@ -44,15 +52,15 @@ public final class Datagram {
     return d.get(d.position() + 1) & 0xff;
   }
 
-  public static int keyId(ByteBuffer d) {
+  public static int flags(ByteBuffer d) {
     return d.get(d.position() + 2) & 0xff;
   }
 
-  public static int flags(ByteBuffer d) {
+  public static int reserved(ByteBuffer d) {
     return d.get(d.position() + 3) & 0xff;
   }
 
-  public static int epoch(ByteBuffer d) {
+  public static int receiverIndex(ByteBuffer d) {
     return d.getInt(d.position() + 4);
   }
 
@@ -60,16 +68,16 @@ public final class Datagram {
     return d.getLong(d.position() + 8);
   }
 
-  /** Writes a header into {@code h} (16 bytes). */
-  public static void header(byte[] h, int type, int keyId, int flags, int epoch, long counter) {
+  /** Writes a transport header into {@code h} (16 bytes). */
+  public static void header(byte[] h, int type, int flags, int receiverIndex, long counter) {
     h[0] = (byte) VERSION;
     h[1] = (byte) type;
-    h[2] = (byte) keyId;
-    h[3] = (byte) flags;
-    h[4] = (byte) (epoch >>> 24);
-    h[5] = (byte) (epoch >>> 16);
-    h[6] = (byte) (epoch >>> 8);
-    h[7] = (byte) epoch;
+    h[2] = (byte) flags;
+    h[3] = 0;
+    h[4] = (byte) (receiverIndex >>> 24);
+    h[5] = (byte) (receiverIndex >>> 16);
+    h[6] = (byte) (receiverIndex >>> 8);
+    h[7] = (byte) receiverIndex;
     for (int i = 0; i < 8; i++) {
       h[8 + i] = (byte) (counter >>> (56 - 8 * i));
     }
@@ -82,20 +90,21 @@ public final class Datagram {
 
   /**
    * Writes header and sealed body of {@code payload} (position to limit, consumed) into {@code out}
-   * at its position (which advances). With a null key the body is copied in clear and the plaintext
-   * flag set. Returns the datagram length.
+   * at its position (which advances). The nonce is {@code 0 (4 bytes) || counter}; the header is
+   * the associated data. With a null key the body is copied in clear and the plaintext flag set.
+   * Returns the datagram length.
    */
-  public static int seal(CipherSuite suite, SecretKey key, int type, int keyId, int epoch, long counter, ByteBuffer payload, ByteBuffer out) {
+  public static int seal(CipherSuite suite, SecretKey key, int type, int receiverIndex, long counter, ByteBuffer payload, ByteBuffer out) {
     byte[] h = HEADER.get();
     int start = out.position();
     if (key == null) {
-      header(h, type, keyId, FLAG_PLAINTEXT, epoch, counter);
+      header(h, type, FLAG_PLAINTEXT, receiverIndex, counter);
       out.put(h);
       out.put(payload);
     } else {
-      header(h, type, keyId, 0, epoch, counter);
+      header(h, type, 0, receiverIndex, counter);
       out.put(h);
-      Aead.forThread(suite).seal(key, epoch, counter, h, HEADER_BYTES, payload, out);
+      Aead.forThread(suite).seal(key, 0, counter, h, HEADER_BYTES, payload, out);
     }
     return out.position() - start;
   }
@@ -122,15 +131,11 @@ public final class Datagram {
     int limit = d.limit();
     d.position(pos + HEADER_BYTES);
     try {
-      return Aead.forThread(suite).open(key, epoch(h), counter(h), h, HEADER_BYTES, d, out);
+      return Aead.forThread(suite).open(key, 0, counter(h), h, HEADER_BYTES, d, out);
     } finally {
       d.limit(limit);
       d.position(pos);
     }
-  }
-
-  static int epoch(byte[] h) {
-    return ((h[4] & 0xff) << 24) | ((h[5] & 0xff) << 16) | ((h[6] & 0xff) << 8) | (h[7] & 0xff);
   }
 
   static long counter(byte[] h) {

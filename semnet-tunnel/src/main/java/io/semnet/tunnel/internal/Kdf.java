@@ -7,19 +7,33 @@ import javax.crypto.spec.SecretKeySpec;
 
 /** HKDF-style derivation with HMAC-SHA256 (RFC 5869 extract and one-block expand). Handshake path only. */
 public final class Kdf {
-  private Kdf() {}
-
-  public static byte[] hmac(byte[] key, byte[]... parts) {
+  private static final ThreadLocal<Mac> MAC = ThreadLocal.withInitial(() -> {
     try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      for (byte[] p : parts) {
-        mac.update(p);
-      }
-      return mac.doFinal();
+      return Mac.getInstance("HmacSHA256");
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 is not available", e);
     }
+  });
+
+  private Kdf() {}
+
+  /** This thread's HMAC-SHA256 instance, initialised with {@code key} (reuse spares the provider lookup on every handshake message). */
+  public static Mac mac(byte[] key) {
+    Mac mac = MAC.get();
+    try {
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 key refused", e);
+    }
+    return mac;
+  }
+
+  public static byte[] hmac(byte[] key, byte[]... parts) {
+    Mac mac = mac(key);
+    for (byte[] p : parts) {
+      mac.update(p);
+    }
+    return mac.doFinal();
   }
 
   /** HKDF-Extract. */

@@ -145,10 +145,10 @@ public final class BatchedUdpSocket<P extends Peer> {
       try {
         ByteBuf c = p.content();
         events.onDatagram(c.internalNioBuffer(c.readerIndex(), c.readableBytes()), p.sender());
-      } catch (RuntimeException e) {
-        // A receiver bug must not kill the tunnel; count it like a malformed datagram.
-        events.onDrop(DropReason.MALFORMED, null);
-        log.debug("tunnel {}: error handling a datagram", config.name(), e);
+        events.errors().ok();
+      } catch (Throwable e) {
+        // Never silently: counted and logged; the loop survives unless the error is fatal (LoopErrors).
+        events.errors().failed(e, "handling a datagram");
       } finally {
         p.release();
       }
@@ -158,6 +158,8 @@ public final class BatchedUdpSocket<P extends Peer> {
     public void channelReadComplete(ChannelHandlerContext ctx) {
       try {
         events.onBatchEnd();
+      } catch (Throwable e) {
+        events.errors().failed(e, "at a batch end");
       } finally {
         out.endRun();
         ctx.flush();
@@ -166,6 +168,10 @@ public final class BatchedUdpSocket<P extends Peer> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (cause instanceof Error) {
+        events.errors().failed(cause, "in the socket");
+        return;
+      }
       events.onDrop(DropReason.SEND_FAILED, null);
       log.trace("tunnel {}: socket error", config.name(), cause);
     }

@@ -19,7 +19,16 @@ final class GsoRun<P extends Peer> {
 
   boolean accepts(P p, int size) {
     return buf == null || (p == peer && !ended && size <= segmentSize && segments < MAX_SEGMENTS
-        && buf.writableBytes() >= size);
+        && buf.maxWritableBytes() >= size);
+  }
+
+  /**
+   * A run's buffer sized to what it holds: room for two datagrams of {@code size} at first, grown
+   * by the allocator (doubling) as datagrams join, never beyond {@link #MAX_BYTES}. A run of one
+   * small datagram so pins a few hundred bytes, not 64 KiB.
+   */
+  static ByteBuf newBuffer(io.netty.buffer.ByteBufAllocator alloc, int size) {
+    return alloc.directBuffer(Math.min(MAX_BYTES, 2 * size), MAX_BYTES);
   }
 
   void start(P p, int size, ByteBuf b) {

@@ -71,7 +71,7 @@ public final class SendPath<P extends Peer> {
         pushRun(run);
       }
       if (run.buf == null) {
-        run.start(peer, size, alloc.directBuffer(GsoRun.MAX_BYTES));
+        run.start(peer, size, GsoRun.newBuffer(alloc, size));
       }
       return run.buf;
     }

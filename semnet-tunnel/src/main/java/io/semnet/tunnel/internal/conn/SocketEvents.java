@@ -19,4 +19,7 @@ public interface SocketEvents<P extends Peer> {
 
   /** A datagram dropped by the socket; {@code peer} is null when it belonged to no sender. */
   void onDrop(DropReason reason, P peer);
+
+  /** The event loop's error policy: everything thrown by the callbacks above goes there. */
+  LoopErrors errors();
 }

@@ -8,6 +8,7 @@ import io.semnet.tunnel.internal.Datagram;
 import io.semnet.tunnel.internal.conn.SocketEvents;
 import io.semnet.tunnel.internal.handshake.Handshake;
 import io.semnet.tunnel.internal.link.Drops;
+import io.semnet.tunnel.internal.link.IndexTable;
 import io.semnet.tunnel.internal.link.Link;
 import io.semnet.tunnel.internal.link.LinkTable;
 import io.semnet.tunnel.internal.link.Session;
@@ -18,29 +19,38 @@ import java.nio.ByteBuffer;
 
 /**
  * Receive dispatch on the event loop: checks a datagram's header, hands handshake messages to the
- * {@link Handshake}, finds the link by sender address and the session by key id and epoch, checks
- * the replay window, opens the body and delivers data and notices to the {@link TunnelReceiver},
- * answers probes and records probe RTTs. A datagram that fails any check is dropped, counted by
- * {@link DropReason} and creates no state.
+ * {@link Handshake}, finds the session by the receiver index (never by source address), refuses
+ * retired and expired sessions, checks the replay window, opens the body, confirms a responder
+ * session on its first datagram (it then replaces the live one), follows the peer to a new source
+ * address seen on an authenticated datagram, delivers data and notices to the
+ * {@link TunnelReceiver}, answers probes and records probe RTTs. A datagram that fails any check
+ * is dropped, counted by {@link DropReason} and creates no state.
  */
 public final class Dispatcher implements SocketEvents<Link> {
   private final CipherSuite suite;
   private final boolean plaintext;
   private final LinkTable links;
+  private final IndexTable indexes;
+  private final long rejectAfterNanos;
   private final Handshake handshake;
   private final Transmitter tx;
   private final Drops drops;
   private final TunnelReceiver receiver;
   private final LocalNodeView view;
+  private final io.semnet.tunnel.internal.conn.LoopErrors errors;
   private final ByteBuffer rxIn;
   private final ByteBuffer rxScratch;
 
   /** @param view told probe RTTs; may be null */
-  public Dispatcher(CipherSuite suite, boolean plaintext, int maxDatagramBytes, LinkTable links, Handshake handshake,
-      Transmitter tx, Drops drops, TunnelReceiver receiver, LocalNodeView view) {
+  public Dispatcher(CipherSuite suite, boolean plaintext, int maxDatagramBytes, LinkTable links, IndexTable indexes, long rejectAfterNanos,
+      Handshake handshake, Transmitter tx, Drops drops, TunnelReceiver receiver, LocalNodeView view,
+      io.semnet.tunnel.internal.conn.LoopErrors errors) {
+    this.errors = errors;
     this.suite = suite;
     this.plaintext = plaintext;
     this.links = links;
+    this.indexes = indexes;
+    this.rejectAfterNanos = rejectAfterNanos;
     this.handshake = handshake;
     this.tx = tx;
     this.drops = drops;
@@ -48,6 +58,11 @@ public final class Dispatcher implements SocketEvents<Link> {
     this.view = view;
     this.rxIn = ByteBuffer.allocate(maxDatagramBytes);
     this.rxScratch = ByteBuffer.allocate(maxDatagramBytes);
+  }
+
+  @Override
+  public io.semnet.tunnel.internal.conn.LoopErrors errors() {
+    return errors;
   }
 
   @Override
@@ -64,7 +79,7 @@ public final class Dispatcher implements SocketEvents<Link> {
   @Override
   public void onDatagram(ByteBuffer d, InetSocketAddress from) {
     int len = d.remaining();
-    if (len < Datagram.HEADER_BYTES) {
+    if (len < 4) {
       drops.drop(DropReason.TRUNCATED);
       return;
     }
@@ -77,47 +92,57 @@ public final class Dispatcher implements SocketEvents<Link> {
       drops.drop(DropReason.UNKNOWN_TYPE);
       return;
     }
-    int flags = Datagram.flags(d);
-    if (((flags & Datagram.FLAG_PLAINTEXT) != 0) != plaintext || (flags & ~Datagram.FLAG_PLAINTEXT) != 0) {
-      drops.drop(DropReason.MODE_MISMATCH);
+    if (!Datagram.transportType(type)) {
+      handshake.onMessage(type, d, from);
       return;
     }
-    if (type == Datagram.TYPE_FIRST_CONTACT) {
-      handshake.onFirstContact(d, from);
-      return;
-    }
-    if (type != Datagram.TYPE_FIRST_CONTACT_REPLY && len < Datagram.size(0, plaintext)) {
+    if (len < Datagram.size(0, plaintext)) {
       drops.drop(DropReason.TRUNCATED);
       return;
     }
-    Link link = links.atAddress(from);
-    if (link == null || link.closed) {
+    int flags = Datagram.flags(d);
+    if (((flags & Datagram.FLAG_PLAINTEXT) != 0) != plaintext || (flags & ~Datagram.FLAG_PLAINTEXT) != 0 || Datagram.reserved(d) != 0) {
+      drops.drop(DropReason.MODE_MISMATCH);
+      return;
+    }
+    IndexTable.Entry e = indexes.get(Datagram.receiverIndex(d));
+    if (!(e instanceof Session s)) {
       drops.drop(DropReason.UNKNOWN_PEER);
       return;
     }
-    if (type == Datagram.TYPE_FIRST_CONTACT_REPLY) {
-      handshake.onReply(link, d);
+    Link link = s.link;
+    if (link.closed || (s != link.current && s != link.previous && s != link.next)) {
+      drops.drop(DropReason.STALE_KEY, link);
       return;
     }
-    int n = open(link, d, len);
-    if (n >= 0) {
-      deliver(link, type, rxScratch, n);
+    if (s.expired(System.nanoTime(), rejectAfterNanos)) {
+      drops.drop(DropReason.KEY_EXPIRED, link);
+      return;
     }
+    int n = open(link, s, d, len);
+    if (n < 0) {
+      return;
+    }
+    if (s == link.next) {
+      confirm(link, s);
+    }
+    if (!from.equals(link.endpoint.address())) {
+      links.moveTo(link, from);
+    }
+    deliver(link, type, rxScratch, n);
   }
 
-  /** Picks the session by key id and epoch, checks the replay window and opens the body into rxScratch; its length, or -1 if dropped. */
-  private int open(Link link, ByteBuffer d, int len) {
-    int keyId = Datagram.keyId(d);
-    int peerEpoch = Datagram.epoch(d);
+  /** Key confirmation: the initiator used the responder session, which now replaces the live one. */
+  private void confirm(Link link, Session s) {
+    link.next = null;
+    link.generation++;
+    link.install(s, indexes);
+    tx.flushWaiting(link);
+  }
+
+  /** Checks the replay window and opens the body into rxScratch; its length, or -1 if dropped. */
+  private int open(Link link, Session s, ByteBuffer d, int len) {
     long counter = Datagram.counter(d);
-    Session s = link.current;
-    if (s == null || s.keyId != keyId || s.peerEpoch != peerEpoch) {
-      s = link.previous;
-      if (s == null || s.keyId != keyId || s.peerEpoch != peerEpoch) {
-        drops.drop(DropReason.STALE_KEY, link);
-        return -1;
-      }
-    }
     if (!s.window.check(counter)) {
       drops.drop(DropReason.REPLAYED, link);
       return -1;
@@ -133,9 +158,6 @@ public final class Dispatcher implements SocketEvents<Link> {
       return -1;
     }
     s.window.commit(counter);
-    if (!s.confirmed) {
-      s.confirmed = true;
-    }
     out.flip();
     link.rxPackets.incrementAndGet();
     return n;

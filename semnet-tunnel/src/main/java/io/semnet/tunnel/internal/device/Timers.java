@@ -5,29 +5,29 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.semnet.core.policy.LocalNodeView;
 import io.semnet.tunnel.internal.conn.SendPath;
 import io.semnet.tunnel.internal.handshake.Handshake;
+import io.semnet.tunnel.internal.link.IndexTable;
 import io.semnet.tunnel.internal.link.Link;
 import io.semnet.tunnel.internal.link.LinkTable;
 import io.semnet.tunnel.internal.link.Session;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The tunnel's periodic sweep on the event loop: closes idle links, resends unanswered first
  * contacts, sends keepalive probes (early, at max(1 s, 4 RTT), while data flows), marks peers
  * down after {@code probesBeforeDown} misses and starts a new handshake, rekeys after
- * {@code rekeyAfter} and retires the previous session after {@code keyGrace}. An exception in one
- * sweep is logged and the timer keeps running.
+ * {@code rekeyAfter}, retires the previous session after {@code keyGrace}, forgets sessions past
+ * {@code rejectAfter} (a new handshake starts when there is something to send), and removes from
+ * the index table whatever no link holds any more. An exception in one sweep is logged and the
+ * timer keeps running.
  */
 public final class Timers {
-  private static final Logger log = LoggerFactory.getLogger(Timers.class);
   private static final long FAST_PROBE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   /** The timer settings, in nanoseconds. */
   public record Settings(long idleNanos, long keepaliveNanos, long handshakeRetryNanos, long rekeyNanos, long keyGraceNanos,
-      int probesBeforeDown) {
+      int probesBeforeDown, long rejectAfterNanos) {
     /** The sweep period: a quarter of the shortest timer, at least 10 ms. */
     public long tickNanos() {
       return Math.max(TimeUnit.MILLISECONDS.toNanos(10),
@@ -38,12 +38,14 @@ public final class Timers {
   private final String name;
   private final Settings t;
   private final LinkTable links;
+  private final IndexTable indexes;
   private final Handshake handshake;
   private final Consumer<Link> startHandshake;
   private final Transmitter tx;
   private final SendPath<Link> out;
   private final LocalNodeView view;
   private final BooleanSupplier running;
+  private final io.semnet.tunnel.internal.conn.LoopErrors errors;
   private ScheduledFuture<?> ticker;
 
   /**
@@ -51,11 +53,13 @@ public final class Timers {
    * @param view told when peers go down; may be null
    * @param running false once the tunnel is closing: the sweep does nothing
    */
-  public Timers(String name, Settings t, LinkTable links, Handshake handshake, Consumer<Link> startHandshake, Transmitter tx,
-      SendPath<Link> out, LocalNodeView view, BooleanSupplier running) {
+  public Timers(String name, Settings t, LinkTable links, IndexTable indexes, Handshake handshake, Consumer<Link> startHandshake, Transmitter tx,
+      SendPath<Link> out, LocalNodeView view, BooleanSupplier running, io.semnet.tunnel.internal.conn.LoopErrors errors) {
+    this.errors = errors;
     this.name = name;
     this.t = t;
     this.links = links;
+    this.indexes = indexes;
     this.handshake = handshake;
     this.startHandshake = startHandshake;
     this.tx = tx;
@@ -83,9 +87,9 @@ public final class Timers {
     }
     try {
       tickLinks();
-    } catch (RuntimeException e) {
-      // A periodic task that throws is never run again: keep the timers alive whatever happens.
-      log.warn("tunnel {}: timer error", name, e);
+    } catch (Throwable e) {
+      // A periodic task that throws is never run again: keep the timers alive, count and log (LoopErrors).
+      errors.failed(e, "in the timer sweep");
     }
   }
 
@@ -105,6 +109,7 @@ public final class Timers {
         }
         handshake.sendHello(l);
       }
+      retire(l, now);
       Session c = l.current;
       if (c == null) {
         continue;
@@ -113,11 +118,31 @@ public final class Timers {
       if (c.initiator && !l.handshakePending() && now - c.createdNanos >= t.rekeyNanos()) {
         startHandshake.accept(l);
       }
-      if (l.previous != null && now - c.createdNanos >= t.keyGraceNanos()) {
-        l.previous = null;
+    }
+    indexes.sweep(e -> e == e.link().current || e == e.link().previous || e == e.link().next || e == e.link().pending);
+    out.flushChannel();
+  }
+
+  /** Drops the previous session after the grace and any session past the reject-after time. */
+  private void retire(Link l, long now) {
+    Session c = l.current;
+    if (l.previous != null && (c == null || now - c.createdNanos >= t.keyGraceNanos() || l.previous.expired(now, t.rejectAfterNanos()))) {
+      l.previous = null;
+    }
+    if (l.next != null && l.next.expired(now, t.rejectAfterNanos())) {
+      l.next = null;
+    }
+    if (c != null && c.expired(now, t.rejectAfterNanos())) {
+      l.current = null;
+      l.probeOutstanding = false;
+      boolean waiting;
+      synchronized (l.waiting) {
+        waiting = !l.waiting.isEmpty();
+      }
+      if (waiting && !l.handshakePending()) {
+        startHandshake.accept(l);
       }
     }
-    out.flushChannel();
   }
 
   private void probe(Link l, long now) {

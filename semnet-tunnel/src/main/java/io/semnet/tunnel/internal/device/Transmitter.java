@@ -25,16 +25,14 @@ public final class Transmitter implements SessionListener {
 
   private final CipherSuite suite;
   private final boolean plaintext;
-  private final int epoch;
   private final int waitingPerLink;
   private final SendPath<Link> out;
   private final Drops drops;
   private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
 
-  public Transmitter(CipherSuite suite, boolean plaintext, int epoch, int waitingPerLink, SendPath<Link> out, Drops drops) {
+  public Transmitter(CipherSuite suite, boolean plaintext, int waitingPerLink, SendPath<Link> out, Drops drops) {
     this.suite = suite;
     this.plaintext = plaintext;
-    this.epoch = epoch;
     this.waitingPerLink = waitingPerLink;
     this.out = out;
     this.drops = drops;
@@ -62,7 +60,7 @@ public final class Transmitter implements SessionListener {
       in.put(payload).flip();
       payload.position(pos);
       ByteBuffer sealed = x.out(size);
-      Datagram.seal(suite, s.sendKey, type, s.keyId, epoch, link.counter.getAndIncrement(), in, sealed);
+      Datagram.seal(suite, s.sendKey, type, s.remoteIndex, s.counter.getAndIncrement(), in, sealed);
       sealed.flip();
       buf.writeBytes(sealed);
     } catch (RuntimeException e) {
@@ -77,21 +75,28 @@ public final class Transmitter implements SessionListener {
     out.commit(buf, link, size, coalesce, flushNow);
   }
 
-  /** Holds a copy of {@code packet} until the link's first session is in place. */
-  public void hold(Link link, ByteBuffer packet) {
+  /**
+   * Holds a copy of {@code packet} until the link has a session; true if it is the first packet
+   * waiting (the caller then makes sure a handshake runs).
+   */
+  public boolean hold(Link link, ByteBuffer packet) {
+    boolean first;
     synchronized (link.waiting) {
       if (link.waiting.size() >= waitingPerLink || link.closed) {
         drops.drop(DropReason.QUEUE_FULL, link);
-        return;
+        return false;
       }
+      first = link.waiting.isEmpty();
       ByteBuf copy = alloc.directBuffer(packet.remaining());
       copy.writeBytes(packet.duplicate());
       link.waiting.add(copy);
+      link.waitingCount = link.waiting.size();
     }
     // The session may have arrived between the check and the enqueue.
     if (link.sendSession() != null) {
       out.eventLoopExecute(() -> flushWaiting(link));
     }
+    return first;
   }
 
   /** Sends what waits on the link if it has a session, and flushes; event loop only. */
@@ -104,14 +109,19 @@ public final class Transmitter implements SessionListener {
       ByteBuf b;
       synchronized (link.waiting) {
         b = link.waiting.poll();
-      }
-      if (b == null) {
-        break;
+        if (b == null) {
+          link.waitingCount = 0;
+          break;
+        }
       }
       try {
         transmit(link, s, Datagram.TYPE_DATA, b.nioBuffer(), false);
       } finally {
         b.release();
+        synchronized (link.waiting) {
+          // Counted down only once sent: a sender that sees 0 cannot overtake the last one.
+          link.waitingCount = link.waiting.size();
+        }
       }
     }
     out.endRunAndFlush();

@@ -1,345 +1,388 @@
 package io.semnet.tunnel.internal.handshake;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.core.trust.NodeCertificate;
 import io.semnet.core.trust.RootTrust;
 import io.semnet.tunnel.CipherSuite;
 import io.semnet.tunnel.DropReason;
-import io.semnet.tunnel.internal.Aead;
 import io.semnet.tunnel.internal.Datagram;
-import io.semnet.tunnel.internal.X25519;
 import io.semnet.tunnel.internal.conn.SendPath;
 import io.semnet.tunnel.internal.link.Drops;
+import io.semnet.tunnel.internal.link.IndexTable;
 import io.semnet.tunnel.internal.link.Link;
 import io.semnet.tunnel.internal.link.LinkTable;
 import io.semnet.tunnel.internal.link.Session;
+import io.semnet.tunnel.internal.noise.CookieGenerator;
+import io.semnet.tunnel.internal.noise.DhKeyPair;
+import io.semnet.tunnel.internal.noise.HandshakeCodec;
+import io.semnet.tunnel.internal.noise.SessionKeys;
+import io.semnet.tunnel.internal.noise.SourceRateLimiter;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyPair;
-import java.time.Instant;
+import java.time.Clock;
 import java.util.Arrays;
-import javax.crypto.SecretKey;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
- * The first-contact handshake (README, "Key design"): the initiator's first contact and its
- * retries, the responder's checks (certificate against the root, rate limit, freshness, replay)
- * and reply, and the session switch on both sides. A first contact creates link state only once
- * it authenticated; nothing is ever sent in answer to a bad one. Event loop only.
+ * The tunnel's handshake driver on the event loop (README, "Protocol"): runs the Noise IK
+ * handshake of {@code internal.noise} over the socket. As initiator it sends initiations carrying
+ * this node's certificate in the encrypted payload (a new one per retry; resent at once, with mac2,
+ * when a cookie reply comes), and installs the session when the response arrives. As responder it
+ * answers initiations after mac1, cookies under load, the per-source-IP bucket, Noise, the
+ * certificate check ({@link CertificateCheck}), the replay floor and the per-key bucket; the new
+ * session waits in {@link Link#next} until the initiator's first datagram under it confirms the
+ * keys. Sessions and pending initiations are found by receiver index ({@link IndexTable}), never by
+ * source address. Every refusal is counted by {@link DropReason}; no state is created for one.
  */
-public final class Handshake {
-  private static final int HELLO_SEALED_BYTES = 32 + 8;
-  private static final int ACK_SEALED_BYTES = 32 + 4 + 8;
+public final class Handshake implements LinkTable.Factory {
+  /** This node's identity and the handshake's limits. */
+  public record Settings(String nodeId, byte[] privateKey, NodeCertificate certificate, RootTrust rootTrust, CipherSuite suite,
+      boolean plaintext, double verifyPerSecond, int perSourcePerSecond, int perSourceBurst, int perKeyPerSecond, int underLoadPerSecond,
+      Clock clock, io.semnet.tunnel.TimestampPersistence ownTimestamps) {}
 
-  /** This node's identity (raw public key: null in plaintext mode) and the handshake's settings. */
-  public record Settings(String nodeId, byte[] publicKey, NodeCertificate certificate, RootTrust rootTrust, CipherSuite suite,
-      boolean plaintext, long freshnessMillis, double firstContactsPerSecond) {}
+  private static final long LOAD_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
-  private final String nodeId;
+  private final Settings s;
   private final byte[] publicKey;
   private final byte[] certificateBytes;
-  private final RootTrust rootTrust;
-  private final CipherSuite suite;
-  private final boolean plaintext;
-  private final long helloFreshnessMillis;
-  private final double helloRatePerSecond;
-  private final int epoch;
-  private final HandshakeKeys hsKeys;
+  private final IndexTable indexes;
   private final LinkTable links;
   private final SendPath<Link> out;
   private final Drops drops;
   private final SessionListener listener;
-  private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
-  private double helloTokens;
-  private long helloTokensAt;
+  private final CertificateCheck certificates;
+  private final io.semnet.tunnel.internal.noise.Handshake noise;
+  private long loadWindowStart;
+  private int loadCount;
+  private int loadPrevious;
 
-  public Handshake(Settings s, int epoch, HandshakeKeys hsKeys, LinkTable links, SendPath<Link> out, Drops drops, SessionListener listener) {
-    this.nodeId = s.nodeId();
-    this.publicKey = s.publicKey();
-    this.certificateBytes = s.certificate() == null ? null : s.certificate().encode();
-    this.rootTrust = s.rootTrust();
-    this.suite = s.suite();
-    this.plaintext = s.plaintext();
-    this.helloFreshnessMillis = s.freshnessMillis();
-    this.helloRatePerSecond = s.firstContactsPerSecond();
-    this.epoch = epoch;
-    this.hsKeys = hsKeys;
+  /** A driver; {@code links} must be set with {@link #links} before use (the table needs this factory first). */
+  public Handshake(Settings s, IndexTable indexes, LinkTable links, SendPath<Link> out, Drops drops, SessionListener listener) {
+    this.s = s;
+    this.indexes = indexes;
     this.links = links;
     this.out = out;
     this.drops = drops;
     this.listener = listener;
-    this.helloTokens = helloRatePerSecond;
-    this.helloTokensAt = System.nanoTime();
+    if (s.plaintext()) {
+      this.publicKey = new byte[0];
+      this.certificateBytes = null;
+      this.certificates = null;
+      this.noise = null;
+      return;
+    }
+    DhKeyPair identity = DhKeyPair.fromPrivate(s.privateKey());
+    this.publicKey = identity.publicKey();
+    this.certificateBytes = s.certificate().encode();
+    this.certificates = new CertificateCheck(s.nodeId(), s.rootTrust(), s.clock(), System::nanoTime, s.verifyPerSecond());
+    SourceRateLimiter perSource = new SourceRateLimiter(4096, s.perSourcePerSecond(), s.perSourceBurst(), System::nanoTime);
+    SourceRateLimiter perKey = new SourceRateLimiter(4096, s.perKeyPerSecond(), Math.max(2, s.perKeyPerSecond() / 2), System::nanoTime);
+    this.noise = new io.semnet.tunnel.internal.noise.Handshake(s.suite(), identity, k -> true,
+        new PeerFloors(publicKey, s.ownTimestamps(), 4096), perSource, indexes::reserve, System::nanoTime, s.clock(), certificates,
+        perKey);
   }
 
-  /** Starts a new handshake (new key id, fresh ephemeral key) as initiator and flushes the first contact. */
+  /** A link for {@code peer} with its cookie generator; null if the key is unusable. */
+  @Override
+  public Link newLink(WorkerEndpoint peer, byte[] pub) {
+    if (s.plaintext()) {
+      return new Link(peer, pub, null, System.nanoTime());
+    }
+    if (pub.length != 32 || Arrays.equals(pub, publicKey)) {
+      return null;
+    }
+    return new Link(peer, pub, new CookieGenerator(s.suite(), pub, System::nanoTime), System.nanoTime());
+  }
+
+  /** Replaces the revoked node ids; links to them are closed by the caller. Thread-safe. */
+  public void revoke(Set<String> nodeIds) {
+    if (certificates != null) {
+      certificates.revoke(nodeIds);
+    }
+  }
+
+  /** Ed25519 verifications run so far (0 in plaintext mode). */
+  public long verifications() {
+    return certificates == null ? 0 : certificates.verifications();
+  }
+
+  /** Starts a new handshake as initiator and flushes the initiation. */
   public void start(Link link) {
     if (link.closed) {
       return;
-    }
-    Session c = link.current;
-    link.pendingKeyId = c == null ? 0 : (c.keyId + 1) & 0xff;
-    if (!plaintext) {
-      KeyPair eph = HandshakeKeys.ephemeral();
-      link.ephPrivate = eph.getPrivate();
-      link.ephPublic = X25519.rawPublic(eph.getPublic());
     }
     link.helloAttempts = 0;
     sendHello(link);
     out.flushChannel();
   }
 
-  /** Sends (or resends) the pending handshake's first contact, without flushing. */
+  /** Sends a new initiation (fresh ephemeral and timestamp) on {@code link}, without flushing. */
   public void sendHello(Link link) {
-    long ctr = link.counter.getAndIncrement();
-    byte[] h = new byte[Datagram.HEADER_BYTES];
-    link.helloCounter = ctr;
+    cancelPending(link);
+    byte[] msg;
+    int index;
+    io.semnet.tunnel.internal.noise.Handshake.Pending p = null;
+    if (s.plaintext()) {
+      index = indexes.reserve();
+      byte[] id = s.nodeId().getBytes(StandardCharsets.UTF_8);
+      msg = ByteBuffer.allocate(10 + id.length).put((byte) Datagram.VERSION).put((byte) Datagram.TYPE_INITIATION)
+          .put((byte) Datagram.FLAG_PLAINTEXT).put((byte) 0).putInt(index).putShort((short) id.length).put(id).array();
+    } else {
+      p = noise.initiate(link.peerPublicKey, link.cookies, certificateBytes);
+      index = p.senderIndex();
+      msg = p.message();
+    }
+    Link.Pending entry = new Link.Pending(link, index, p);
+    if (index == -1 || !indexes.put(index, entry)) {
+      drops.drop(DropReason.QUEUE_FULL, link);
+      return;
+    }
+    link.pending = entry;
+    link.cookieRetried = false;
     link.helloSentNanos = System.nanoTime();
     link.helloAttempts++;
-    if (plaintext) {
-      byte[] id = nodeId.getBytes(StandardCharsets.UTF_8);
-      Datagram.header(h, Datagram.TYPE_FIRST_CONTACT, link.pendingKeyId, Datagram.FLAG_PLAINTEXT, epoch, ctr);
-      ByteBuf buf = alloc.directBuffer(h.length + 2 + id.length);
-      buf.writeBytes(h).writeShort(id.length).writeBytes(id);
-      writeRaw(link, buf);
-      return;
+    write(link.endpoint.address(), msg, link);
+  }
+
+  private void cancelPending(Link link) {
+    Link.Pending p = link.pending;
+    if (p != null) {
+      indexes.remove(p.index(), p);
+      link.pending = null;
     }
-    Datagram.header(h, Datagram.TYPE_FIRST_CONTACT, link.pendingKeyId, 0, epoch, ctr);
-    byte[] aad = new byte[h.length + 2 + certificateBytes.length];
-    System.arraycopy(h, 0, aad, 0, h.length);
-    aad[h.length] = (byte) (certificateBytes.length >>> 8);
-    aad[h.length + 1] = (byte) certificateBytes.length;
-    System.arraycopy(certificateBytes, 0, aad, h.length + 2, certificateBytes.length);
-    ByteBuffer plain = ByteBuffer.allocate(HELLO_SEALED_BYTES);
-    plain.put(link.ephPublic).putLong(System.currentTimeMillis()).flip();
-    ByteBuffer sealed = ByteBuffer.allocate(aad.length + HELLO_SEALED_BYTES + Aead.TAG_BYTES);
-    sealed.put(aad);
-    Aead.forThread(suite).seal(link.hsSendKey, epoch, ctr, aad, aad.length, plain, sealed);
-    sealed.flip();
-    writeRaw(link, alloc.directBuffer(sealed.remaining()).writeBytes(sealed));
   }
 
-  private void sendAck(Link link, int keyId, byte[] ephPublic, int helloEpoch, long helloCounter) {
-    long ctr = link.counter.getAndIncrement();
-    byte[] h = new byte[Datagram.HEADER_BYTES];
-    if (plaintext) {
-      Datagram.header(h, Datagram.TYPE_FIRST_CONTACT_REPLY, keyId, Datagram.FLAG_PLAINTEXT, epoch, ctr);
-      ByteBuf buf = alloc.directBuffer(h.length + 12);
-      buf.writeBytes(h).writeInt(helloEpoch).writeLong(helloCounter);
-      writeRaw(link, buf);
-      return;
-    }
-    Datagram.header(h, Datagram.TYPE_FIRST_CONTACT_REPLY, keyId, 0, epoch, ctr);
-    ByteBuffer plain = ByteBuffer.allocate(ACK_SEALED_BYTES);
-    plain.put(ephPublic).putInt(helloEpoch).putLong(helloCounter).flip();
-    ByteBuffer sealed = ByteBuffer.allocate(h.length + ACK_SEALED_BYTES + Aead.TAG_BYTES);
-    sealed.put(h);
-    Aead.forThread(suite).seal(link.hsSendKey, epoch, ctr, h, h.length, plain, sealed);
-    sealed.flip();
-    writeRaw(link, alloc.directBuffer(sealed.remaining()).writeBytes(sealed));
-  }
-
-  /** Writes a handshake datagram built by the caller. */
-  private void writeRaw(Link link, ByteBuf buf) {
-    link.txPackets.incrementAndGet();
-    out.writeOnLoop(buf, link.endpoint.address());
-  }
-
-  private boolean helloToken() {
-    long now = System.nanoTime();
-    helloTokens = Math.min(helloRatePerSecond, helloTokens + (now - helloTokensAt) * helloRatePerSecond / 1e9);
-    helloTokensAt = now;
-    if (helloTokens < 1) {
-      return false;
-    }
-    helloTokens -= 1;
-    return true;
-  }
-
-  /** Handles a first contact (type, version and flags already checked). */
-  public void onFirstContact(ByteBuffer d, InetSocketAddress from) {
-    int base = d.position();
+  /** Handles a handshake message (version checked, type 1–3). */
+  public void onMessage(int type, ByteBuffer d, InetSocketAddress from) {
     int len = d.remaining();
-    int keyId = Datagram.keyId(d);
-    int peerEpoch = Datagram.epoch(d);
-    long counter = Datagram.counter(d);
-    if (len < Datagram.HEADER_BYTES + 2) {
-      drops.drop(DropReason.TRUNCATED);
+    boolean plainFlag = len >= 4 && (d.get(d.position() + 2) & Datagram.FLAG_PLAINTEXT) != 0;
+    if (plainFlag != s.plaintext()) {
+      drops.drop(DropReason.MODE_MISMATCH);
       return;
     }
-    int bodyLen = d.getShort(base + Datagram.HEADER_BYTES) & 0xffff;
-    int sealedLen = plaintext ? 0 : HELLO_SEALED_BYTES + Aead.TAG_BYTES;
-    if (len != Datagram.HEADER_BYTES + 2 + bodyLen + sealedLen) {
-      drops.drop(DropReason.TRUNCATED);
+    if (len > HandshakeCodec.MAX_INITIATION_BYTES) {
+      drops.drop(DropReason.MALFORMED);
       return;
     }
-    byte[] body = new byte[bodyLen];
-    d.get(base + Datagram.HEADER_BYTES + 2, body);
-    if (plaintext) {
-      String peerId = new String(body, StandardCharsets.UTF_8);
-      if (peerId.isEmpty() || peerId.equals(nodeId)) {
+    if (!s.plaintext() && type != Datagram.TYPE_COOKIE_REPLY && !noise.mac1Valid(d)) {
+      // Garbage and misdirected messages stop here: one HMAC, nothing copied or parsed, no X25519.
+      drops.drop(DropReason.BAD_MAC1);
+      return;
+    }
+    byte[] msg = new byte[len];
+    d.get(d.position(), msg);
+    if (s.plaintext()) {
+      onPlain(type, msg, from);
+      return;
+    }
+    switch (type) {
+      case Datagram.TYPE_INITIATION -> onInitiation(msg, from);
+      case Datagram.TYPE_RESPONSE -> onResponse(msg, from);
+      default -> onCookieReply(msg);
+    }
+  }
+
+  private boolean underLoad() {
+    long now = System.nanoTime();
+    if (now - loadWindowStart >= LOAD_WINDOW_NANOS) {
+      loadPrevious = now - loadWindowStart >= 2 * LOAD_WINDOW_NANOS ? 0 : loadCount;
+      loadCount = 0;
+      loadWindowStart = now;
+    }
+    loadCount++;
+    return Math.max(loadPrevious, loadCount) * (TimeUnit.SECONDS.toNanos(1) / LOAD_WINDOW_NANOS) > s.underLoadPerSecond();
+  }
+
+  private void onInitiation(byte[] msg, InetSocketAddress from) {
+    io.semnet.tunnel.internal.noise.Handshake.Reply r = noise.respond(msg, from, underLoad());
+    if (r.drop() != null) {
+      drops.drop(reason(r.drop()));
+      if (r.message() != null) {
+        write(from, r.message(), null);
+        out.flushChannel();
+      }
+      return;
+    }
+    SessionKeys k = r.keys();
+    NodeCertificate cert = certificates.lastAccepted;
+    Link existing = links.get(cert.nodeId());
+    boolean sameKey = existing != null && !existing.closed && Arrays.equals(existing.peerPublicKey, k.peerStatic());
+    if (existing != null && !existing.closed && !sameKey && existing.current != null
+        && existing.certificateNotAfter > cert.notAfter().getEpochSecond()) {
+      drops.drop(DropReason.OLDER_CERTIFICATE, existing);
+      return;
+    }
+    if (sameKey && existing.handshakePending() && Arrays.compareUnsigned(publicKey, k.peerStatic()) < 0) {
+      // Both sides opened at once: the side with the smaller key stays initiator, the other answers.
+      return;
+    }
+    Link link = sameKey ? existing : links.acceptInbound(cert.nodeId(), k.peerStatic(), from);
+    if (link == null) {
+      drops.drop(DropReason.BAD_CERTIFICATE);
+      return;
+    }
+    link.certificateNotAfter = cert.notAfter().getEpochSecond();
+    installResponder(link, k.localIndex(), k.remoteIndex(), key(k.sendKey()), key(k.receiveKey()), from, r.message());
+  }
+
+  private void installResponder(Link link, int localIndex, int remoteIndex, SecretKeySpec send, SecretKeySpec recv,
+      InetSocketAddress from, byte[] response) {
+    Session fresh = new Session(link, link.generation + 1, localIndex, remoteIndex, send, recv, false, System.nanoTime());
+    if (!indexes.put(localIndex, fresh)) {
+      drops.drop(DropReason.QUEUE_FULL, link);
+      return;
+    }
+    cancelPending(link);
+    Session old = link.next;
+    if (old != null) {
+      indexes.remove(old.localIndex, old);
+    }
+    link.next = fresh;
+    if (link.current == null) {
+      links.moveTo(link, from); // a live link follows the peer only on confirmation (an old initiation replayed elsewhere must not move it)
+    }
+    write(from, response, link);
+    out.flushChannel();
+  }
+
+  private SecretKeySpec key(byte[] k) {
+    return new SecretKeySpec(k, s.suite().keyAlgorithm());
+  }
+
+  private Link.Pending pendingAt(byte[] msg, int offset) {
+    if (msg.length < offset + 4) {
+      return null;
+    }
+    int index = ByteBuffer.wrap(msg).getInt(offset);
+    IndexTable.Entry e = indexes.get(index);
+    if (e instanceof Link.Pending p && p.link().pending == p && !p.link().closed) {
+      return p;
+    }
+    return null;
+  }
+
+  private void onResponse(byte[] msg, InetSocketAddress from) {
+    Link.Pending p = pendingAt(msg, 8);
+    if (p == null) {
+      drops.drop(msg.length == HandshakeCodec.RESPONSE_BYTES ? DropReason.STALE_KEY : DropReason.MALFORMED);
+      return;
+    }
+    long[] before = dropCounts();
+    SessionKeys k = noise.complete(p.noise(), msg);
+    if (k == null) {
+      drops.drop(reason(changedDrop(before)), p.link());
+      return;
+    }
+    installInitiator(p, k.remoteIndex(), key(k.sendKey()), key(k.receiveKey()), from);
+  }
+
+  private void installInitiator(Link.Pending p, int remoteIndex, SecretKeySpec send, SecretKeySpec recv, InetSocketAddress from) {
+    Link link = p.link();
+    link.generation++;
+    Session fresh = new Session(link, link.generation, p.index(), remoteIndex, send, recv, true, System.nanoTime());
+    indexes.put(p.index(), fresh);
+    link.pending = null;
+    link.install(fresh, indexes);
+    link.helloAttempts = 0;
+    link.rxPackets.incrementAndGet();
+    links.moveTo(link, from);
+    listener.established(link, true);
+  }
+
+  private void onCookieReply(byte[] msg) {
+    Link.Pending p = pendingAt(msg, 4);
+    if (p == null || !noise.acceptCookieReply(p.noise(), msg)) {
+      drops.drop(DropReason.STALE_KEY);
+      return;
+    }
+    Link link = p.link();
+    if (!link.cookieRetried) {
+      // Under load the responder wants mac2: resend this initiation with it at once (once per initiation).
+      link.cookieRetried = true;
+      write(link.endpoint.address(), p.noise().restamp(), link);
+      out.flushChannel();
+    }
+  }
+
+  private void onPlain(int type, byte[] msg, InetSocketAddress from) {
+    ByteBuffer b = ByteBuffer.wrap(msg);
+    if (type == Datagram.TYPE_INITIATION && msg.length >= 10 && msg.length == 10 + (b.getShort(8) & 0xffff)) {
+      String peerId = new String(msg, 10, msg.length - 10, StandardCharsets.UTF_8);
+      if (peerId.isEmpty() || peerId.equals(s.nodeId())) {
         drops.drop(DropReason.MALFORMED);
         return;
       }
-      Link link = links.acceptInbound(peerId, new byte[0], from, null);
-      if (link == null) {
+      Link existing = links.get(peerId);
+      if (existing != null && existing.handshakePending() && s.nodeId().compareTo(peerId) < 0) {
         return;
       }
-      establishResponder(link, keyId, peerEpoch, counter, null, null, null);
-      links.moveTo(link, from);
-      return;
-    }
-    if (!helloToken()) {
-      drops.drop(DropReason.RATE_LIMITED);
-      return;
-    }
-    NodeCertificate cert;
-    try {
-      cert = NodeCertificate.decode(body);
-    } catch (IllegalArgumentException e) {
-      drops.drop(DropReason.BAD_CERTIFICATE);
-      return;
-    }
-    byte[] pub = cert.publicKey();
-    if (cert.nodeId().equals(nodeId) || pub.length != 32 || !rootTrust.verify(cert, Instant.now())) {
-      drops.drop(DropReason.BAD_CERTIFICATE);
-      return;
-    }
-    Link existing = links.get(cert.nodeId());
-    boolean sameKey = existing != null && !existing.closed && Arrays.equals(existing.peerPublicKey, pub);
-    Link keysFrom = sameKey ? existing : hsKeys.newLink(WorkerEndpoint.of(cert.nodeId(), from, pub), pub);
-    if (keysFrom == null) {
-      drops.drop(DropReason.BAD_CERTIFICATE);
-      return;
-    }
-    byte[] aad = new byte[Datagram.HEADER_BYTES + 2 + bodyLen];
-    d.get(base, aad);
-    ByteBuffer in = d.duplicate().position(base + aad.length);
-    ByteBuffer plain = ByteBuffer.allocate(HELLO_SEALED_BYTES + Aead.TAG_BYTES);
-    if (Aead.forThread(suite).open(keysFrom.hsRecvKey, peerEpoch, counter, aad, aad.length, in, plain) != HELLO_SEALED_BYTES) {
-      drops.drop(DropReason.AUTH_FAILED);
-      return;
-    }
-    plain.flip();
-    byte[] ephPeer = new byte[32];
-    plain.get(ephPeer);
-    long sentMillis = plain.getLong();
-    if (Math.abs(System.currentTimeMillis() - sentMillis) > helloFreshnessMillis) {
-      drops.drop(DropReason.REPLAYED);
-      return;
-    }
-    if (sameKey && !newer(peerEpoch, counter, existing.lastHelloEpoch, existing.lastHelloCounter)) {
-      drops.drop(DropReason.REPLAYED, existing);
-      return;
-    }
-    if (sameKey && existing.handshakePending() && Arrays.compareUnsigned(publicKey, pub) < 0) {
-      // Both sides opened at once: the side with the smaller key stays initiator, the other answers.
-      existing.lastHelloEpoch = peerEpoch;
-      existing.lastHelloCounter = counter;
-      return;
-    }
-    KeyPair eph = HandshakeKeys.ephemeral();
-    byte[] ephMine = X25519.rawPublic(eph.getPublic());
-    byte[] dh = HandshakeKeys.agreeEphemeral(eph.getPrivate(), ephPeer);
-    if (dh == null) {
-      drops.drop(DropReason.AUTH_FAILED);
-      return;
-    }
-    Link link = sameKey ? existing : links.acceptInbound(cert.nodeId(), pub, from, keysFrom);
-    if (link == null) {
-      return;
-    }
-    byte[][] k = HandshakeKeys.sessionKeys(link.prk0, dh, ephPeer, ephMine, keyId, peerEpoch, epoch);
-    establishResponder(link, keyId, peerEpoch, counter, ephMine, hsKeys.aeadKey(k[1]), hsKeys.aeadKey(k[0]));
-    links.moveTo(link, from);
-  }
-
-  private static boolean newer(int epochA, long counterA, int epochB, long counterB) {
-    if (counterB < 0) {
-      return true;
-    }
-    int c = Integer.compareUnsigned(epochA, epochB);
-    return c > 0 || (c == 0 && Long.compareUnsigned(counterA, counterB) > 0);
-  }
-
-  private void establishResponder(Link link, int keyId, int peerEpoch, long helloCounter, byte[] ephMine, SecretKey send, SecretKey recv) {
-    link.lastHelloEpoch = peerEpoch;
-    link.lastHelloCounter = helloCounter;
-    Session cur = link.current;
-    boolean sameRun = cur != null && cur.peerEpoch == peerEpoch && !plaintext;
-    link.previous = sameRun ? cur : null;
-    link.current = new Session(keyId, peerEpoch, send, recv, false, System.nanoTime(), !sameRun);
-    link.pendingKeyId = -1;
-    link.ephPrivate = null;
-    sendAck(link, keyId, ephMine, peerEpoch, helloCounter);
-    listener.established(link, false);
-  }
-
-  /** Handles a first-contact reply from a link's peer (type, version and flags already checked). */
-  public void onReply(Link link, ByteBuffer d) {
-    int keyId = Datagram.keyId(d);
-    int peerEpoch = Datagram.epoch(d);
-    long counter = Datagram.counter(d);
-    if (!link.handshakePending() || keyId != link.pendingKeyId) {
-      drops.drop(DropReason.STALE_KEY, link);
-      return;
-    }
-    SecretKey send = null;
-    SecretKey recv = null;
-    int echoEpoch;
-    long echoCounter;
-    if (plaintext) {
-      if (d.remaining() != Datagram.HEADER_BYTES + 12) {
-        drops.drop(DropReason.TRUNCATED, link);
+      Link link = existing != null && !existing.closed ? existing : links.acceptInbound(peerId, new byte[0], from);
+      int index = link == null ? -1 : indexes.reserve();
+      if (index == -1) {
+        drops.drop(DropReason.QUEUE_FULL);
         return;
       }
-      echoEpoch = d.getInt(d.position() + Datagram.HEADER_BYTES);
-      echoCounter = d.getLong(d.position() + Datagram.HEADER_BYTES + 4);
-      if (echoEpoch != epoch || echoCounter != link.helloCounter) {
-        drops.drop(DropReason.REPLAYED, link);
+      byte[] resp = ByteBuffer.allocate(12).put((byte) Datagram.VERSION).put((byte) Datagram.TYPE_RESPONSE)
+          .put((byte) Datagram.FLAG_PLAINTEXT).put((byte) 0).putInt(index).putInt(b.getInt(4)).array();
+      installResponder(link, index, b.getInt(4), null, null, from, resp);
+    } else if (type == Datagram.TYPE_RESPONSE && msg.length == 12) {
+      Link.Pending p = pendingAt(msg, 8);
+      if (p == null) {
+        drops.drop(DropReason.STALE_KEY);
         return;
       }
+      installInitiator(p, b.getInt(4), null, null, from);
     } else {
-      if (d.remaining() != Datagram.HEADER_BYTES + ACK_SEALED_BYTES + Aead.TAG_BYTES) {
-        drops.drop(DropReason.TRUNCATED, link);
-        return;
-      }
-      byte[] h = new byte[Datagram.HEADER_BYTES];
-      d.get(d.position(), h);
-      ByteBuffer in = d.duplicate().position(d.position() + Datagram.HEADER_BYTES);
-      ByteBuffer plain = ByteBuffer.allocate(ACK_SEALED_BYTES + Aead.TAG_BYTES);
-      if (Aead.forThread(suite).open(link.hsRecvKey, peerEpoch, counter, h, h.length, in, plain) != ACK_SEALED_BYTES) {
-        drops.drop(DropReason.AUTH_FAILED, link);
-        return;
-      }
-      plain.flip();
-      byte[] ephPeer = new byte[32];
-      plain.get(ephPeer);
-      echoEpoch = plain.getInt();
-      echoCounter = plain.getLong();
-      if (echoEpoch != epoch || echoCounter != link.helloCounter) {
-        drops.drop(DropReason.REPLAYED, link);
-        return;
-      }
-      byte[] dh = HandshakeKeys.agreeEphemeral(link.ephPrivate, ephPeer);
-      if (dh == null) {
-        drops.drop(DropReason.AUTH_FAILED, link);
-        return;
-      }
-      byte[][] k = HandshakeKeys.sessionKeys(link.prk0, dh, link.ephPublic, ephPeer, keyId, epoch, peerEpoch);
-      send = hsKeys.aeadKey(k[0]);
-      recv = hsKeys.aeadKey(k[1]);
+      drops.drop(DropReason.MALFORMED);
     }
-    Session cur = link.current;
-    link.previous = cur != null && cur.peerEpoch == peerEpoch && !plaintext ? cur : null;
-    link.current = new Session(keyId, peerEpoch, send, recv, true, System.nanoTime(), true);
-    link.pendingKeyId = -1;
-    link.ephPrivate = null;
-    link.helloAttempts = 0;
-    link.rxPackets.incrementAndGet();
-    listener.established(link, true);
+  }
+
+  private void write(InetSocketAddress to, byte[] msg, Link link) {
+    ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(msg.length).writeBytes(msg);
+    if (link != null) {
+      link.txPackets.incrementAndGet();
+    }
+    out.writeOnLoop(buf, to);
+  }
+
+  private long[] dropCounts() {
+    io.semnet.tunnel.internal.noise.Handshake.Drop[] all = io.semnet.tunnel.internal.noise.Handshake.Drop.values();
+    long[] c = new long[all.length];
+    for (int i = 0; i < all.length; i++) {
+      c[i] = noise.dropped(all[i]);
+    }
+    return c;
+  }
+
+  private io.semnet.tunnel.internal.noise.Handshake.Drop changedDrop(long[] before) {
+    io.semnet.tunnel.internal.noise.Handshake.Drop[] all = io.semnet.tunnel.internal.noise.Handshake.Drop.values();
+    for (int i = 0; i < all.length; i++) {
+      if (noise.dropped(all[i]) != before[i]) {
+        return all[i];
+      }
+    }
+    return io.semnet.tunnel.internal.noise.Handshake.Drop.BAD_HANDSHAKE;
+  }
+
+  /** The tunnel's reason for a handshake refusal. */
+  static DropReason reason(io.semnet.tunnel.internal.noise.Handshake.Drop d) {
+    return switch (d) {
+      case MALFORMED -> DropReason.MALFORMED;
+      case BAD_MAC1 -> DropReason.BAD_MAC1;
+      case COOKIE_REQUIRED -> DropReason.COOKIE_REQUIRED;
+      case RATE_LIMITED -> DropReason.RATE_LIMITED;
+      case UNKNOWN_PEER, BAD_CERTIFICATE -> DropReason.BAD_CERTIFICATE;
+      case BAD_HANDSHAKE -> DropReason.AUTH_FAILED;
+      case REPLAYED_TIMESTAMP -> DropReason.REPLAYED;
+      case UNEXPECTED -> DropReason.STALE_KEY;
+      case REVOKED -> DropReason.REVOKED;
+      case VERIFY_LIMITED -> DropReason.VERIFY_LIMITED;
+      case KEY_RATE_LIMITED -> DropReason.KEY_RATE_LIMITED;
+    };
   }
 }

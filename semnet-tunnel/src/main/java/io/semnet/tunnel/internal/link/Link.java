@@ -4,48 +4,48 @@ import io.netty.buffer.ByteBuf;
 import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.tunnel.LinkStats;
 import io.semnet.tunnel.internal.conn.Peer;
+import io.semnet.tunnel.internal.noise.CookieGenerator;
+import io.semnet.tunnel.internal.noise.Handshake;
 import java.net.InetSocketAddress;
-import java.security.PrivateKey;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Per-peer state on the tunnel's one socket: where the peer is, its handshake keys and sessions,
- * the send counter, packets waiting for a handshake, probe state and counters. Handshake and probe
- * fields belong to the event loop; senders read the volatile sessions and bump the atomics. Fields
- * are public for the tunnel's parts (send path, handshake, receive dispatch, timers); not API.
+ * Per-peer state on the tunnel's one socket: where the peer is, its static key, its sessions
+ * ({@link #current} to send and receive, {@link #previous} to receive during the key grace,
+ * {@link #next}: a responder session waiting for key confirmation), the pending initiation, packets
+ * waiting for a handshake, probe state and counters. Handshake and probe fields belong to the event
+ * loop; senders read the volatile sessions and bump the atomics. Fields are public for the tunnel's
+ * parts; not API.
  */
 public final class Link implements Peer {
   public final String nodeId;
   public final byte[] peerPublicKey;
-  /** Handshake keys (static-static, per direction); null in plaintext mode. */
-  public final javax.crypto.SecretKey hsSendKey;
-  public final javax.crypto.SecretKey hsRecvKey;
-  /** HKDF pseudo-random key from the static-static agreement, the salt of every session's keys. */
-  public final byte[] prk0;
+  /** mac1/mac2 for messages to this peer (keeps the peer's cookie across handshakes); null in plaintext mode. */
+  public final CookieGenerator cookies;
 
   public volatile WorkerEndpoint endpoint;
   public volatile Session current;
   public volatile Session previous;
+  /** Responder session not yet confirmed by the initiator's first datagram under it (event loop only). */
+  public Session next;
   public volatile boolean closed;
-
-  public final AtomicLong counter = new AtomicLong();
   public volatile long lastUsedNanos;
+  /** The notAfter of the certificate this link was accepted with (epoch seconds), or Long.MIN_VALUE. */
+  public long certificateNotAfter = Long.MIN_VALUE;
+  /** Handshakes completed on this link (the key id in stats). */
+  public int generation = -1;
 
   // Initiator handshake in progress (event loop only).
-  public PrivateKey ephPrivate;
-  public byte[] ephPublic;
-  public int pendingKeyId = -1;
-  public long helloCounter = -1;
+  public Pending pending;
   public long helloSentNanos;
   public int helloAttempts;
-
-  // Last first contact accepted from the peer (event loop only).
-  public int lastHelloEpoch;
-  public long lastHelloCounter = -1;
+  public boolean cookieRetried;
 
   /** Packets waiting for the first session (guarded by itself). */
   public final ArrayDeque<ByteBuf> waiting = new ArrayDeque<>();
+  /** {@code waiting.size()}, readable without the lock: while it is not 0, senders queue behind (order is kept). */
+  public volatile int waitingCount;
 
   // Probes (event loop only, except lastRtt/up read by stats).
   public long probeSentNanos;
@@ -60,30 +60,37 @@ public final class Link implements Peer {
   public final AtomicLong rxBytes = new AtomicLong();
   public final AtomicLong drops = new AtomicLong();
 
-  public Link(WorkerEndpoint endpoint, byte[] peerPublicKey, javax.crypto.SecretKey hsSendKey, javax.crypto.SecretKey hsRecvKey, byte[] prk0, long now) {
+  public Link(WorkerEndpoint endpoint, byte[] peerPublicKey, CookieGenerator cookies, long now) {
     this.nodeId = endpoint.nodeId();
     this.endpoint = endpoint;
     this.peerPublicKey = peerPublicKey;
-    this.hsSendKey = hsSendKey;
-    this.hsRecvKey = hsRecvKey;
-    this.prk0 = prk0;
+    this.cookies = cookies;
     this.lastUsedNanos = now;
   }
 
+  /** An initiation in flight under this node's receiver index {@code index}; {@code noise} is null in plaintext mode. */
+  public record Pending(Link link, int index, Handshake.Pending noise) implements IndexTable.Entry {}
+
   public boolean handshakePending() {
-    return pendingKeyId >= 0;
+    return pending != null;
   }
 
-  /** The session to send under: the current one unless it is an unconfirmed responder session and an older one still works. */
-  public Session sendSession() {
-    Session c = current;
-    if (c != null && !c.confirmed) {
-      Session p = previous;
-      if (p != null) {
-        return p;
+  /** Makes {@code fresh} the current session; the current one becomes the previous (receive only, for the key grace), whose index is retired. Event loop only. */
+  public void install(Session fresh, IndexTable indexes) {
+    Session cur = current;
+    if (cur != null) {
+      Session prev = previous;
+      if (prev != null) {
+        indexes.remove(prev.localIndex, prev);
       }
+      previous = cur;
     }
-    return c;
+    current = fresh;
+  }
+
+  /** The session to send under (the confirmed current one), or null. */
+  public Session sendSession() {
+    return current;
   }
 
   @Override
@@ -98,6 +105,7 @@ public final class Link implements Peer {
       while ((b = waiting.poll()) != null) {
         b.release();
       }
+      waitingCount = 0;
     }
   }
 

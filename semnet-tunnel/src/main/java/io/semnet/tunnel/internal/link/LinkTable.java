@@ -10,19 +10,19 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * The tunnel's links, by peer node id and by the peer's address: at most {@code maxLinks}, the
+ * The tunnel's links, by peer node id (datagrams find their session by receiver index in the
+ * {@link IndexTable}, never by source address): at most {@code maxLinks}, the
  * least recently used (by last data sent or received) closed for a new one. Lookups are lock-free;
  * changes hold one lock. A closed link releases its waiting packets and is forgotten by the node's
  * {@link LocalNodeView}.
  */
 public final class LinkTable {
-  /** Makes a link with its static handshake keys for a peer key, or null if the key is unusable. */
+  /** Makes a link for a peer key, or null if the key is unusable. */
   public interface Factory {
     Link newLink(WorkerEndpoint peer, byte[] publicKey);
   }
 
   private final ConcurrentHashMap<String, Link> links = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<InetSocketAddress, Link> byAddress = new ConcurrentHashMap<>();
   private final Object lock = new Object();
   private final int maxLinks;
   private final boolean plaintext;
@@ -48,11 +48,6 @@ public final class LinkTable {
   /** The link to a peer node, or null. */
   public Link get(String nodeId) {
     return links.get(nodeId);
-  }
-
-  /** The link whose peer is at {@code address}, or null. */
-  public Link atAddress(InetSocketAddress address) {
-    return byAddress.get(address);
   }
 
   /** The open links (a live view). */
@@ -90,14 +85,17 @@ public final class LinkTable {
     return fresh;
   }
 
-  /** Installs (or finds) the link for an authenticated first contact; {@code keysFrom} is a link made for it already, or null. */
-  public Link acceptInbound(String peerId, byte[] pub, InetSocketAddress from, Link keysFrom) {
+  /** Installs (or finds) the link for an authenticated initiation from {@code peerId} with key {@code pub}; null if the key is unusable. */
+  public Link acceptInbound(String peerId, byte[] pub, InetSocketAddress from) {
     synchronized (lock) {
       Link existing = links.get(peerId);
       if (existing != null && !existing.closed && (plaintext || Arrays.equals(existing.peerPublicKey, pub))) {
         return existing;
       }
-      Link l = keysFrom != null ? keysFrom : factory.newLink(WorkerEndpoint.of(peerId, from, pub), pub);
+      Link l = factory.newLink(WorkerEndpoint.of(peerId, from, pub), pub);
+      if (l == null) {
+        return null;
+      }
       if (existing != null) {
         close(existing);
       }
@@ -122,7 +120,6 @@ public final class LinkTable {
       evicted.incrementAndGet();
     }
     links.put(l.nodeId, l);
-    byAddress.put(l.endpoint.address(), l);
     opened.incrementAndGet();
   }
 
@@ -131,7 +128,6 @@ public final class LinkTable {
     synchronized (lock) {
       l.closed = true;
       links.remove(l.nodeId, l);
-      byAddress.remove(l.endpoint.address(), l);
       l.releaseWaiting();
     }
     if (view != null) {
@@ -145,16 +141,10 @@ public final class LinkTable {
     idleClosed.incrementAndGet();
   }
 
-  /** Re-keys the address index when a peer was observed at a new address (NAT rebinding). */
+  /** Sends to the peer's new address from now on (NAT rebinding, seen on an authenticated datagram). */
   public void moveTo(Link l, InetSocketAddress observed) {
     if (!observed.equals(l.endpoint.address())) {
-      synchronized (lock) {
-        byAddress.remove(l.endpoint.address(), l);
-        l.endpoint = WorkerEndpoint.of(l.nodeId, observed, l.peerPublicKey);
-        if (!l.closed) {
-          byAddress.put(observed, l);
-        }
-      }
+      l.endpoint = WorkerEndpoint.of(l.nodeId, observed, l.peerPublicKey);
     }
   }
 
@@ -165,7 +155,6 @@ public final class LinkTable {
         l.releaseWaiting();
       }
       links.clear();
-      byAddress.clear();
     }
   }
 

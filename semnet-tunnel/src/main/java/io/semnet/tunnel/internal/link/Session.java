@@ -1,31 +1,48 @@
 package io.semnet.tunnel.internal.link;
 
 import io.semnet.tunnel.internal.ReplayWindow;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.crypto.SecretKey;
 
 /**
- * One handshake's keys with a peer. Keys are null in plaintext mode. The replay window and the
- * confirmed flag are touched only by the receiving event loop; sessions are published to senders
- * through volatile fields of {@link Link}.
+ * One handshake's keys with a peer, found by the receiver index this node chose
+ * ({@link #localIndex}); datagrams to the peer carry the peer's index ({@link #remoteIndex}).
+ * Keys are null in plaintext mode. Every handshake gives fresh keys, so the send counter starts at
+ * 0 for each session and a (key, nonce) pair never repeats. The replay window belongs to the
+ * receiving event loop; the counter is shared by sending threads; sessions are published through
+ * volatile fields of {@link Link}.
  */
-public final class Session {
+public final class Session implements IndexTable.Entry {
+  public final Link link;
   public final int keyId;
-  public final int peerEpoch;
+  public final int localIndex;
+  public final int remoteIndex;
   public final SecretKey sendKey;
   public final SecretKey recvKey;
   public final boolean initiator;
   public final long createdNanos;
   public final ReplayWindow window = new ReplayWindow();
-  /** Responder side: false until the initiator used the new keys (until then it still sends under the previous session). */
-  public volatile boolean confirmed;
+  public final AtomicLong counter = new AtomicLong();
 
-  public Session(int keyId, int peerEpoch, SecretKey sendKey, SecretKey recvKey, boolean initiator, long createdNanos, boolean confirmed) {
+  public Session(Link link, int keyId, int localIndex, int remoteIndex, SecretKey sendKey, SecretKey recvKey, boolean initiator,
+      long createdNanos) {
+    this.link = link;
     this.keyId = keyId;
-    this.peerEpoch = peerEpoch;
+    this.localIndex = localIndex;
+    this.remoteIndex = remoteIndex;
     this.sendKey = sendKey;
     this.recvKey = recvKey;
     this.initiator = initiator;
     this.createdNanos = createdNanos;
-    this.confirmed = confirmed;
+  }
+
+  @Override
+  public Link link() {
+    return link;
+  }
+
+  /** Whether this session's keys are past {@code rejectAfterNanos} at {@code now}. */
+  public boolean expired(long now, long rejectAfterNanos) {
+    return now - createdNanos >= rejectAfterNanos;
   }
 }

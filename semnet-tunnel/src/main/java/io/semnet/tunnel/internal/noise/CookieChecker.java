@@ -37,6 +37,23 @@ public final class CookieChecker {
     this.random = random;
   }
 
+  /** Whether the handshake message {@code msg} (position to limit; not consumed) carries a valid mac1; no copy of the message is made. */
+  public boolean mac1Valid(java.nio.ByteBuffer msg) {
+    int len = msg.remaining();
+    if (len < 2 * HandshakeCodec.MAC_BYTES) {
+      return false;
+    }
+    int m1 = Macs.mac1Offset(len);
+    javax.crypto.Mac mac = io.semnet.tunnel.internal.Kdf.mac(mac1Key);
+    mac.update(msg.duplicate().limit(msg.position() + m1));
+    byte[] expected = mac.doFinal();
+    int acc = 0;
+    for (int i = 0; i < HandshakeCodec.MAC_BYTES; i++) {
+      acc |= expected[i] ^ msg.get(msg.position() + m1 + i);
+    }
+    return acc == 0;
+  }
+
   /** Whether {@code msg} (a whole initiation or response) carries a valid mac1. */
   public boolean mac1Valid(byte[] msg) {
     return msg.length >= 2 * HandshakeCodec.MAC_BYTES && Macs.verify(mac1Key, msg, Macs.mac1Offset(msg.length));

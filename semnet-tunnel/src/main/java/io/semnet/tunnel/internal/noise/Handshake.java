@@ -57,7 +57,22 @@ public final class Handshake {
     /** The initiation's timestamp is not newer than the last accepted one from that key. */
     REPLAYED_TIMESTAMP,
     /** A response or cookie reply that matches no pending initiation. */
-    UNEXPECTED
+    UNEXPECTED,
+    /** The payload check refused the initiator's extra payload (e.g. its certificate). */
+    BAD_CERTIFICATE,
+    /** The payload check refused the initiator as revoked. */
+    REVOKED,
+    /** The payload check could not afford a signature verification now (bounded per second). */
+    VERIFY_LIMITED,
+    /** The initiator's static key's token bucket is empty (checked after the replay check). */
+    KEY_RATE_LIMITED
+  }
+
+  /** The responder's check of what an initiation carries after its timestamp; null accepts. */
+  @FunctionalInterface
+  public interface PayloadCheck {
+    /** @return null to accept the initiator's {@code peerStatic} key with {@code extra}, else why not */
+    Drop check(byte[] peerStatic, byte[] extra);
   }
 
   private final CipherSuite suite;
@@ -69,6 +84,8 @@ public final class Handshake {
   private final CookieChecker cookies;
   private final IntSupplier indexes;
   private final LongSupplier nanoClock;
+  private final PayloadCheck payloadCheck;
+  private final SourceRateLimiter keyLimiter;
   private final Map<Drop, LongAdder> drops = new EnumMap<>(Drop.class);
   private final LongAdder x25519 = new LongAdder();
 
@@ -80,6 +97,19 @@ public final class Handshake {
    */
   public Handshake(CipherSuite suite, DhKeyPair identity, Predicate<byte[]> knownPeers, TimestampStore store, SourceRateLimiter limiter,
       IntSupplier indexes, LongSupplier nanoClock, Clock wallClock) {
+    this(suite, identity, knownPeers, store, limiter, indexes, nanoClock, wallClock, (k, extra) -> extra.length == 0 ? null
+        : Drop.BAD_HANDSHAKE, null);
+  }
+
+  /**
+   * A node's handshake whose initiations carry an extra payload after the timestamp, checked by
+   * {@code payloadCheck} once the initiation authenticated and before the replay floor moves;
+   * {@code keyLimiter} (may be null) then limits accepted initiations per initiator static key.
+   */
+  public Handshake(CipherSuite suite, DhKeyPair identity, Predicate<byte[]> knownPeers, TimestampStore store, SourceRateLimiter limiter,
+      IntSupplier indexes, LongSupplier nanoClock, Clock wallClock, PayloadCheck payloadCheck, SourceRateLimiter keyLimiter) {
+    this.payloadCheck = payloadCheck;
+    this.keyLimiter = keyLimiter;
     this.suite = suite;
     this.identity = identity;
     this.knownPeers = knownPeers;
@@ -125,27 +155,51 @@ public final class Handshake {
     public int senderIndex() {
       return senderIndex;
     }
+
+    /** The initiation stamped again (mac2 from a cookie received since), as a copy to resend. */
+    public byte[] restamp() {
+      cookies.stamp(message);
+      return message.clone();
+    }
+
+    /** Whether a cookie from the peer is held (the next stamp carries mac2). */
+    public boolean hasCookie() {
+      return cookies.hasFreshCookie();
+    }
   }
 
   /** Starts a handshake with {@code peerStatic}, stamping macs with {@code cookies} (that peer's generator). */
   public Pending initiate(byte[] peerStatic, CookieGenerator cookies) {
+    return initiate(peerStatic, cookies, new byte[0]);
+  }
+
+  /** Starts a handshake whose encrypted payload carries {@code extra} after the timestamp (at most {@link HandshakeCodec#MAX_EXTRA_PAYLOAD_BYTES}). */
+  public Pending initiate(byte[] peerStatic, CookieGenerator cookies, byte[] extra) {
     HandshakeState hs = HandshakeState.initiator(suite, PROLOGUE, identity, peerStatic, null).onDh(x25519::increment);
     int index = indexes.getAsInt();
-    byte[] msg = HandshakeCodec.serialize(Initiation.of(index, hs.writeMessage(timestamps.next().encode())));
+    byte[] payload = HandshakeCodec.concat(timestamps.next().encode(), extra);
+    byte[] msg = HandshakeCodec.serialize(Initiation.of(index, hs.writeMessage(payload)));
     cookies.stamp(msg);
     return new Pending(hs, index, peerStatic.clone(), cookies, msg);
   }
 
   /** The responder's answer to a datagram: a response with keys, a cookie reply, or a counted drop. */
-  public record Reply(byte[] message, SessionKeys keys, Drop drop) {
-    /** Copies the message. */
+  public record Reply(byte[] message, SessionKeys keys, Drop drop, byte[] extra) {
+    /** Copies the arrays. */
     public Reply {
       message = message == null ? null : message.clone();
+      extra = extra == null ? null : extra.clone();
     }
 
     @Override
     public byte[] message() {
       return message == null ? null : message.clone();
+    }
+
+    /** The initiator's payload after the timestamp (accepted by the payload check), or null. */
+    @Override
+    public byte[] extra() {
+      return extra == null ? null : extra.clone();
     }
   }
 
@@ -160,7 +214,7 @@ public final class Handshake {
     }
     if (underLoad && !cookies.mac2Valid(msg, source)) {
       count(Drop.COOKIE_REQUIRED);
-      return new Reply(cookies.cookieReply(msg, init.senderIndex(), source), null, Drop.COOKIE_REQUIRED);
+      return new Reply(cookies.cookieReply(msg, init.senderIndex(), source), null, Drop.COOKIE_REQUIRED, null);
     }
     if (!limiter.allow(source.getAddress())) {
       return drop(Drop.RATE_LIMITED);
@@ -175,13 +229,21 @@ public final class Handshake {
     if (payload == null) {
       return drop(unknown[0] ? Drop.UNKNOWN_PEER : Drop.BAD_HANDSHAKE);
     }
-    Tai64n ts = Tai64n.decode(payload);
+    Tai64n ts = payload.length < Tai64n.BYTES ? null : Tai64n.decode(Arrays.copyOf(payload, Tai64n.BYTES));
     byte[] peer = hs.remoteStatic();
     if (ts == null) {
       return drop(Drop.BAD_HANDSHAKE);
     }
+    byte[] extra = Arrays.copyOfRange(payload, Tai64n.BYTES, payload.length);
+    Drop refused = payloadCheck.check(peer, extra);
+    if (refused != null) {
+      return drop(refused);
+    }
     if (!floor.tryAdvance(peer, ts)) {
       return drop(Drop.REPLAYED_TIMESTAMP);
+    }
+    if (keyLimiter != null && !keyLimiter.allowKey(peer)) {
+      return drop(Drop.KEY_RATE_LIMITED);
     }
     int index = indexes.getAsInt();
     byte[] out = HandshakeCodec.serialize(Response.of(index, init.senderIndex(), hs.writeMessage(new byte[0])));
@@ -189,7 +251,7 @@ public final class Handshake {
     CipherState[] cs = hs.split();
     SessionKeys keys = new SessionKeys(suite, false, index, init.senderIndex(), cs[1].keyBytes(), cs[0].keyBytes(), peer,
         hs.handshakeHash(), nanoClock.getAsLong());
-    return new Reply(out, keys, null);
+    return new Reply(out, keys, null, extra);
   }
 
   /** Completes {@code pending} with a response {@code msg}: the session keys, or null (counted) if refused. */
@@ -234,6 +296,11 @@ public final class Handshake {
     return true;
   }
 
+  /** Whether a handshake message (position to limit) carries this node's mac1: the check before anything is copied or parsed. */
+  public boolean mac1Valid(java.nio.ByteBuffer msg) {
+    return cookies.mac1Valid(msg);
+  }
+
   /** How many messages were refused for {@code reason}. */
   public long dropped(Drop reason) {
     return drops.get(reason).sum();
@@ -250,7 +317,7 @@ public final class Handshake {
 
   private Reply drop(Drop d) {
     count(d);
-    return new Reply(null, null, d);
+    return new Reply(null, null, d, null);
   }
 
   private SessionKeys dropNull(Drop d) {

@@ -30,8 +30,12 @@ public final class HandshakeCodec {
   /** Length of the encrypted cookie (16-byte cookie + tag). */
   public static final int ENCRYPTED_COOKIE_BYTES = MAC_BYTES + Noise.TAGLEN;
 
-  /** Initiation: header, sender, ephemeral, encrypted static, encrypted timestamp, mac1, mac2 = 148 bytes. */
+  /** Initiation: header, sender, ephemeral, encrypted static, encrypted timestamp, mac1, mac2 = 148 bytes (no extra payload). */
   public static final int INITIATION_BYTES = 4 + 4 + Noise.DHLEN + ENCRYPTED_STATIC_BYTES + ENCRYPTED_TIMESTAMP_BYTES + 2 * MAC_BYTES;
+  /** The most bytes an initiation's payload may carry after the timestamp (the tunnel puts the node certificate there). */
+  public static final int MAX_EXTRA_PAYLOAD_BYTES = 1024;
+  /** The largest initiation. */
+  public static final int MAX_INITIATION_BYTES = INITIATION_BYTES + MAX_EXTRA_PAYLOAD_BYTES;
   /** Response: header, sender, receiver, ephemeral, encrypted empty, mac1, mac2 = 92 bytes. */
   public static final int RESPONSE_BYTES = 4 + 4 + 4 + Noise.DHLEN + Noise.TAGLEN + 2 * MAC_BYTES;
   /** Cookie reply: header, receiver, nonce, encrypted cookie = 52 bytes. */
@@ -42,21 +46,30 @@ public final class HandshakeCodec {
   /** A parsed handshake message. */
   public sealed interface Message permits Initiation, Response, CookieReply {}
 
-  /** The first message, initiator to responder. {@link #noise} is the Noise message 1. */
+  /**
+   * The first message, initiator to responder. {@link #noise} is the Noise message 1; its encrypted
+   * payload is the timestamp followed by up to {@link #MAX_EXTRA_PAYLOAD_BYTES} more bytes.
+   */
   public record Initiation(int senderIndex, byte[] ephemeral, byte[] encryptedStatic, byte[] encryptedTimestamp, byte[] mac1, byte[] mac2)
       implements Message {
     /** Checks lengths and copies the arrays. */
     public Initiation {
       ephemeral = exact(ephemeral, Noise.DHLEN, "ephemeral");
       encryptedStatic = exact(encryptedStatic, ENCRYPTED_STATIC_BYTES, "encrypted static");
-      encryptedTimestamp = exact(encryptedTimestamp, ENCRYPTED_TIMESTAMP_BYTES, "encrypted timestamp");
+      if (encryptedTimestamp == null || encryptedTimestamp.length < ENCRYPTED_TIMESTAMP_BYTES
+          || encryptedTimestamp.length > ENCRYPTED_TIMESTAMP_BYTES + MAX_EXTRA_PAYLOAD_BYTES) {
+        throw new IllegalArgumentException("encrypted payload must have " + ENCRYPTED_TIMESTAMP_BYTES + ".."
+            + (ENCRYPTED_TIMESTAMP_BYTES + MAX_EXTRA_PAYLOAD_BYTES) + " bytes");
+      }
+      encryptedTimestamp = encryptedTimestamp.clone();
       mac1 = exact(mac1, MAC_BYTES, "mac1");
       mac2 = exact(mac2, MAC_BYTES, "mac2");
     }
 
     /** An initiation carrying Noise message 1 ({@code e || enc(s) || enc(timestamp)}) and zero MACs. */
     public static Initiation of(int senderIndex, byte[] noise) {
-      if (noise.length != Noise.DHLEN + ENCRYPTED_STATIC_BYTES + ENCRYPTED_TIMESTAMP_BYTES) {
+      int min = Noise.DHLEN + ENCRYPTED_STATIC_BYTES + ENCRYPTED_TIMESTAMP_BYTES;
+      if (noise.length < min || noise.length > min + MAX_EXTRA_PAYLOAD_BYTES) {
         throw new IllegalArgumentException("Noise message 1 has " + noise.length + " bytes");
       }
       int s = Noise.DHLEN;
@@ -165,13 +178,14 @@ public final class HandshakeCodec {
     if (expected < 0) {
       return Parsed.error("unknown type " + type);
     }
-    if (len != expected) {
-      return Parsed.error("type " + type + " has " + expected + " bytes, got " + len);
+    boolean fits = type == TYPE_INITIATION ? len >= expected && len <= MAX_INITIATION_BYTES : len == expected;
+    if (!fits) {
+      return Parsed.error("type " + type + " has " + expected + (type == TYPE_INITIATION ? "+" : "") + " bytes, got " + len);
     }
     Reader r = new Reader(buf, off + 4);
     Message m = switch (type) {
       case TYPE_INITIATION -> new Initiation(r.u32(), r.bytes(Noise.DHLEN), r.bytes(ENCRYPTED_STATIC_BYTES),
-          r.bytes(ENCRYPTED_TIMESTAMP_BYTES), r.bytes(MAC_BYTES), r.bytes(MAC_BYTES));
+          r.bytes(ENCRYPTED_TIMESTAMP_BYTES + len - INITIATION_BYTES), r.bytes(MAC_BYTES), r.bytes(MAC_BYTES));
       case TYPE_RESPONSE -> new Response(r.u32(), r.u32(), r.bytes(Noise.DHLEN), r.bytes(Noise.TAGLEN), r.bytes(MAC_BYTES),
           r.bytes(MAC_BYTES));
       default -> new CookieReply(r.u32(), r.bytes(COOKIE_NONCE_BYTES), r.bytes(ENCRYPTED_COOKIE_BYTES));

@@ -20,7 +20,20 @@ public final class Macs {
   private static final byte[] MAC1_LABEL = "mac1----".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] COOKIE_LABEL = "cookie--".getBytes(StandardCharsets.US_ASCII);
 
+  private static final ThreadLocal<java.util.Map<CipherSuite, Cipher>> CIPHERS = ThreadLocal.withInitial(
+      () -> new java.util.EnumMap<>(CipherSuite.class));
+
   private Macs() {}
+
+  /** This thread's cipher for sealing cookies (random nonces; opening uses a fresh one: the JDK's ChaCha20 refuses a reused key and nonce even to decrypt). */
+  private static Cipher cipher(CipherSuite suite) throws GeneralSecurityException {
+    Cipher c = CIPHERS.get().get(suite);
+    if (c == null) {
+      c = Cipher.getInstance(suite.transformation());
+      CIPHERS.get().put(suite, c);
+    }
+    return c;
+  }
 
   /** The mac1 key of a receiver with static public key {@code pub}. */
   public static byte[] mac1Key(byte[] pub) {
@@ -56,7 +69,7 @@ public final class Macs {
   /** Seals a cookie (or any short value). */
   static byte[] seal(CipherSuite suite, byte[] key, byte[] nonce, byte[] ad, byte[] plaintext) {
     try {
-      return Noise.aead(suite, null, Cipher.ENCRYPT_MODE, new SecretKeySpec(key, suite.keyAlgorithm()), nonce, ad, plaintext);
+      return Noise.aead(suite, cipher(suite), Cipher.ENCRYPT_MODE, new SecretKeySpec(key, suite.keyAlgorithm()), nonce, ad, plaintext);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("sealing a cookie failed", e);
     }

@@ -46,14 +46,9 @@ public final class Noise {
 
   /** HMAC-SHA256 with {@code key} over {@code data[off, off+len)}. */
   public static byte[] hmac(byte[] key, byte[] data, int off, int len) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      mac.update(data, off, len);
-      return mac.doFinal();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is not available", e);
-    }
+    Mac mac = Kdf.mac(key);
+    mac.update(data, off, len);
+    return mac.doFinal();
   }
 
   /** HMAC-SHA256 with {@code key} over the concatenation of {@code parts}. */

@@ -55,8 +55,22 @@ public final class SourceRateLimiter {
   }
 
   /** Takes one token for {@code source}; false if its bucket is empty (drop the message). */
-  public synchronized boolean allow(InetAddress source) {
-    long key = key(source.getAddress());
+  public boolean allow(InetAddress source) {
+    return allowKeyed(key(source.getAddress()));
+  }
+
+  /** Takes one token for a 32-byte static public key (its first 16 bytes, keyed); false if its bucket is empty. */
+  public boolean allowKey(byte[] staticKey) {
+    long v = 0;
+    long w = 0;
+    for (int i = 0; i < 8; i++) {
+      v = v << 8 | (staticKey[i] & 0xff);
+      w = w << 8 | (staticKey[8 + i] & 0xff);
+    }
+    return allowKeyed(mix(mix(v ^ k0) ^ w ^ (3L << 59)));
+  }
+
+  private synchronized boolean allowKeyed(long key) {
     int slot = (int) mix(key ^ k1) & mask;
     long now = nanoClock.getAsLong();
     if (used[slot]) {

@@ -72,10 +72,19 @@ class HandshakeCodecTest {
         assertFalse(p.ok());
         assertTrue(p.error().contains("truncated") || p.error().contains("got " + len), p.error());
       }
-      Parsed longer = HandshakeCodec.parse(Arrays.copyOf(wire, wire.length + 1), 0, wire.length + 1);
+      // an initiation may carry up to MAX_EXTRA_PAYLOAD_BYTES more payload (the tunnel's certificate); nothing beyond
+      int tooLong = m instanceof HandshakeCodec.Initiation ? HandshakeCodec.MAX_INITIATION_BYTES + 1 : wire.length + 1;
+      Parsed longer = HandshakeCodec.parse(Arrays.copyOf(wire, tooLong), 0, tooLong);
       assertFalse(longer.ok());
-      assertTrue(longer.error().contains("got " + (wire.length + 1)), longer.error());
+      assertTrue(longer.error().contains("got " + tooLong), longer.error());
     }
+    byte[] init = HandshakeCodec.serialize(initiation());
+    int withCert = init.length + 200;
+    byte[] extended = Arrays.copyOf(init, withCert);
+    Parsed p = HandshakeCodec.parse(extended, 0, withCert);
+    assertTrue(p.ok(), p.error());
+    assertEquals(28 + 200, ((HandshakeCodec.Initiation) p.message()).encryptedTimestamp().length);
+    assertArrayEquals(extended, HandshakeCodec.serialize(p.message()));
   }
 
   @Test
