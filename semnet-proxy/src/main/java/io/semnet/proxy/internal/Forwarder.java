@@ -42,9 +42,11 @@ public final class Forwarder {
   private final FlowSetup setup;
   private final IcmpHandler icmp;
   private final SourceCheck sources;
+  private Parking parking;
   private final boolean clampMss;
   private final ThreadScratch none = new ThreadScratch(null);
   private MigrationHolds holds;
+  private ReplayGates gates;
   private volatile ThreadScratch lastTunScratch = none;
   private volatile ThreadScratch lastTunnelScratch = none;
   private volatile long now = clock();
@@ -66,8 +68,10 @@ public final class Forwarder {
   }
 
   /** The migration holds that take packets off the path and hand them back (set once, before start). */
-  void connect(MigrationHolds holds) {
+  void connect(MigrationHolds holds, ReplayGates gates, Parking parking) {
     this.holds = holds;
+    this.gates = gates;
+    this.parking = parking;
   }
 
   void start(Wiring w) {
@@ -186,6 +190,9 @@ public final class Forwarder {
     PacketView pv = w.pv;
     int st = pv.parse(b, from, to);
     if (st != 0) {
+      if (peer != null && direction == Half.INGRESS && gates.marker(w, st, pv, peer)) {
+        return CONSUMED;
+      }
       w.counts[PARSE_DROPS[st].ordinal()]++;
       return CONSUMED;
     }
@@ -273,6 +280,22 @@ public final class Forwarder {
   void ingress(ThreadScratch w, ByteBuffer b, int from, int to, WorkerEndpoint peer) {
     int found = lookup(w, b, from, to, Half.INGRESS, peer);
     if (found == CONSUMED) {
+      return;
+    }
+    if (peer != null && !w.bypassGate) {
+      ReplayGate[] gs = gates.current();
+      if (gs.length != 0) {
+        int g = gates.gate(w, w.pv, peer, gs);
+        if (g == ReplayGates.HELD) {
+          return;
+        }
+        if (g == ReplayGates.REDO) {
+          ingress(w, b, from, to, peer);
+          return;
+        }
+      }
+    }
+    if (peer != null && w.srcRoute == null && parking.parkBehind(w, w.pv, peer)) {
       return;
     }
     MigrationHolds mh = holds;
