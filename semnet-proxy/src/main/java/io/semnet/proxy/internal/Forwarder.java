@@ -345,7 +345,9 @@ public final class Forwarder {
       return false;
     }
     if (hop != null && sources.mayRoam(w.pv, peer)) {
-      if (flows.replaceOut(f, out, out.withTarget(out.nDstHi, out.nDstLo, peer), true)) {
+      // Packets that waited at a replay gate do not move the way back yet: the replies to them
+      // follow the earlier ones through the previous place instead of overtaking them.
+      if (!w.bypassGate && flows.replaceOut(f, out, out.withTarget(out.nDstHi, out.nDstLo, peer), true)) {
         w.counts[Counter.FLOWS_ROAMED.ordinal()]++;
       }
       return true;
