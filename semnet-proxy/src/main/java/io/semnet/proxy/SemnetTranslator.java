@@ -207,7 +207,7 @@ public final class SemnetTranslator implements PacketTranslator {
    * last packet it held for the instance), packets for the instance from other peers (senders that
    * already applied the new locator) wait, so no flow's packets overtake those still being replayed
    * or forwarded: each flow reaches the instance in the order its sender sent it. Bounded (2,048
-   * packets / 2 MiB, 100 ms after the first waits): past a bound the waiting packets are delivered
+   * packets / 2 MiB, 500 ms after the first waits): past a bound the waiting packets are delivered
    * at once and {@link Counter#MIGRATION_ORDER_BOUND_HIT} counts it; nothing is dropped. Call it
    * before the instance is attached here; never blocks.
    */

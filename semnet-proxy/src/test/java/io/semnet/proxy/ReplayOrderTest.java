@@ -102,7 +102,7 @@ class ReplayOrderTest {
     h.fromPeer(N2, seq(1));
     h.fromPeer(N2, seq(2));
     await(() -> h.io.written.size() == 2);
-    System.out.printf("the wait ended after %.1f ms (bound 100 ms)%n", (System.nanoTime() - t0) / 1e6);
+    System.out.printf("the wait ended after %.1f ms (bound 500 ms)%n", (System.nanoTime() - t0) / 1e6);
     assertDelivered(1, 2);
     assertEquals(1, h.count(Counter.MIGRATION_ORDER_BOUND_HIT));
     h.fromPeer(N2, seq(3));

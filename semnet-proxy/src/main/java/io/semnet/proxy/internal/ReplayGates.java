@@ -44,8 +44,8 @@ public final class ReplayGates {
   static final int GATE_PACKETS = 2048;
   /** Most bytes waiting per restored instance (the FIFO's size). */
   static final int GATE_BYTES = 2 << 20;
-  /** Longest the first waiting packet waits for the marker. */
-  static final long WAIT_MS = 100;
+  /** Longest the first waiting packet waits for the marker: the replay of a full freeze (64 packets per ms, slower on a loaded machine) plus the previous place learning the new locator later than the sender must fit. */
+  static final long WAIT_MS = 500;
   /** A gate at which nothing waited is forgotten after this long without a marker. */
   static final long LIFE_MS = 10_000;
   static final int PASS = 0;

@@ -62,6 +62,12 @@ class MigrationOrderTest {
             window[0], window[1], reorderedAtServer, r.reordered(), w2.translator().counter(Counter.MIGRATION_ORDER_HELD),
             w2.translator().counter(Counter.MIGRATION_ORDER_BOUND_HIT),
             w2.translator().counter(Counter.MIGRATION_REPLAY_END_RECEIVED));
+        var hold = m.hold();
+        if (hold != null) {
+          System.out.printf("w1 released %.1f ms after t_up, drained %.1f ms after; t_apply after t_pub (ms): %s%n",
+              (hold.releasedAtNanos() - m.tUp()) / 1e6, (hold.drainedAtNanos() - hold.releasedAtNanos()) / 1e6,
+              report.tApply().entrySet().stream().map(e -> e.getKey() + "=" + (e.getValue() - m.tPub()) / 1e6).toList());
+        }
         assertTrue(report.buffered() > 50, "the source held the freeze's datagrams: " + report);
         assertEquals(1, w2.translator().counter(Counter.MIGRATION_REPLAY_END_RECEIVED), "w1's replay end reached w2");
         assertEquals(0, window[1], "datagrams lost");
