@@ -80,6 +80,22 @@ class ReplayOrderTest {
   }
 
   @Test
+  void onceTheSenderSentDirectlyRepliesToReplayedPacketsGoStraightToIt() throws Exception {
+    h = new Harness();
+    restoredFromN3();
+    h.fromPeer(N3, seq(1)); // the sender has not switched yet: replies go back through n3
+    h.fromTun(Pkt.v4("10.1.0.3", "172.30.8.8", 17, Pkt.udp(7000, 5555, 4)));
+    assertEquals(N3, h.tunnel.take().getKey());
+    h.fromPeer(N2, seq(3)); // now it has (held)
+    h.fromPeer(N3, seq(2));
+    h.fromTun(Pkt.v4("10.1.0.3", "172.30.8.8", 17, Pkt.udp(7000, 5555, 4)));
+    assertEquals(N2, h.tunnel.take().getKey(), "not relayed any more: one path back, in order");
+    h.fromPeer(N3, marker("172.30.2.2"));
+    assertDelivered(1, 2, 3);
+    assertEquals(1, h.count(Counter.FLOWS_ROAMED));
+  }
+
+  @Test
   void onlyThePreviousPlaceEndsTheWaitAndTheMarkerIsNeverDelivered() throws Exception {
     h = new Harness();
     restoredFromN3();

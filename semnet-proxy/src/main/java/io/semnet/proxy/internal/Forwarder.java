@@ -282,6 +282,7 @@ public final class Forwarder {
     if (found == CONSUMED) {
       return;
     }
+    WorkerEndpoint back = null;
     if (peer != null && !w.bypassGate) {
       ReplayGate[] gs = gates.current();
       if (gs.length != 0) {
@@ -293,6 +294,7 @@ public final class Forwarder {
           ingress(w, b, from, to, peer);
           return;
         }
+        back = gates.wayBack(w.pv, peer, gs);
       }
     }
     if (peer != null && w.srcRoute == null && parking.parkBehind(w, w.pv, peer)) {
@@ -314,9 +316,12 @@ public final class Forwarder {
       return;
     }
     if (found == FOUND) {
+      if (back != null) {
+        replyDirectly(w, w.found.flow, peer, back);
+      }
       deliverIn(w, w.pv, w.found);
     } else if (peer == null || hs.length == 0 || !mh.relayed(w, w.pv, peer, hs)) {
-      Half h = setup.learn(w, w.pv, peer, now);
+      Half h = setup.learn(w, w.pv, back != null ? back : peer, now);
       if (h != null) {
         deliverIn(w, w.pv, h);
       }
@@ -345,9 +350,7 @@ public final class Forwarder {
       return false;
     }
     if (hop != null && sources.mayRoam(w.pv, peer)) {
-      // Packets that waited at a replay gate do not move the way back yet: the replies to them
-      // follow the earlier ones through the previous place instead of overtaking them.
-      if (!w.bypassGate && flows.replaceOut(f, out, out.withTarget(out.nDstHi, out.nDstLo, peer), true)) {
+      if (flows.replaceOut(f, out, out.withTarget(out.nDstHi, out.nDstLo, peer), true)) {
         w.counts[Counter.FLOWS_ROAMED.ordinal()]++;
       }
       return true;
@@ -357,6 +360,14 @@ public final class Forwarder {
     }
     w.counts[Counter.DROP_ROAM_NOT_OWNED.ordinal()]++;
     return false;
+  }
+
+  /** Replies of a learned flow whose way back is the relaying {@code peer} go to {@code back} instead (see {@link ReplayGates#wayBack}). */
+  private void replyDirectly(ThreadScratch w, Flow f, WorkerEndpoint peer, WorkerEndpoint back) {
+    Half out = f.out;
+    if (SourceCheck.sameNode(out.nextHop, peer) && flows.replaceOut(f, out, out.withTarget(out.nDstHi, out.nDstLo, back), true)) {
+      w.counts[Counter.FLOWS_ROAMED.ordinal()]++;
+    }
   }
 
   /**

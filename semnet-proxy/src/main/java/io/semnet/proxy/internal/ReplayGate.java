@@ -52,6 +52,8 @@ final class ReplayGate {
   volatile int state = OPEN;
   /** When the first packet started waiting (0: none yet). Guarded by this. */
   long firstHeldNanos;
+  /** Nodes that sent packets for the instance here directly (they applied the new locator); copy-on-write. */
+  private volatile WorkerEndpoint[] direct = new WorkerEndpoint[0];
 
   ReplayGate(InstanceRecord restored, String from, int maxPackets, int maxBytes, long now) {
     this.key = restored.key();
@@ -150,6 +152,28 @@ final class ReplayGate {
     store = null;
     peers = null;
     return true;
+  }
+
+  /** Remembers that {@code peer} sends here directly (at most 64 nodes are remembered). */
+  void sawDirect(WorkerEndpoint peer) {
+    for (WorkerEndpoint d : direct) {
+      if (d.nodeId().equals(peer.nodeId())) {
+        return;
+      }
+    }
+    synchronized (this) {
+      WorkerEndpoint[] d = direct;
+      if (d.length < 64) {
+        WorkerEndpoint[] n = java.util.Arrays.copyOf(d, d.length + 1);
+        n[d.length] = peer;
+        direct = n;
+      }
+    }
+  }
+
+  /** The nodes seen sending here directly. */
+  WorkerEndpoint[] direct() {
+    return direct;
   }
 
   /** Packets waiting now. */

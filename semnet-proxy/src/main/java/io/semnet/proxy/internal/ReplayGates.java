@@ -58,10 +58,12 @@ public final class ReplayGates {
   private final Forwarder forwarder;
   private final ThreadScratches scratches;
   private final Control control;
+  private final SourceCheck sources;
   private final Object lock = new Object();
   private volatile ReplayGate[] gates = NONE;
 
-  ReplayGates(Forwarder forwarder, ThreadScratches scratches, Control control) {
+  ReplayGates(Forwarder forwarder, ThreadScratches scratches, Control control, SourceCheck sources) {
+    this.sources = sources;
     this.forwarder = forwarder;
     this.scratches = scratches;
     this.control = control;
@@ -114,6 +116,7 @@ public final class ReplayGates {
       }
       int r = g.append(pv.buffer(), pv.start(), pv.length(), peer, System.nanoTime());
       if (r > 0) {
+        g.sawDirect(peer);
         w.counts[Counter.MIGRATION_ORDER_HELD.ordinal()]++;
         if (r == 2 && !control.schedule(() -> expire(g), WAIT_MS)) {
           drain(g, w, true);
@@ -128,6 +131,29 @@ public final class ReplayGates {
       return PASS;
     }
     return PASS;
+  }
+
+  /**
+   * The way back for a packet the previous place replays or forwards ({@code peer}) to a gated
+   * instance: the sender's own node if it was seen sending here directly (so it applied the new
+   * locator and accepts the instance's replies from here) and the signed records place the sender
+   * there; else null (replies go back through the previous place, which relays them). Replies then
+   * take one path, in order, instead of switching from the relayed path to the direct one while
+   * relayed ones are still on their way.
+   */
+  WorkerEndpoint wayBack(PacketView pv, WorkerEndpoint peer, ReplayGate[] gs) {
+    boolean v6 = pv.isIpv6();
+    for (ReplayGate g : gs) {
+      if (g.state == ReplayGate.CLOSED || !g.from.equals(peer.nodeId()) || !g.isNamespaceIp(v6, pv.dstHi(), pv.dstLo())) {
+        continue;
+      }
+      for (WorkerEndpoint d : g.direct()) {
+        if (sources.mayRoam(pv, d)) {
+          return d;
+        }
+      }
+    }
+    return null;
   }
 
   /**

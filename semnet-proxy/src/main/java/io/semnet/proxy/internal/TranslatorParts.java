@@ -54,7 +54,7 @@ public final class TranslatorParts {
     this.forwarder = new Forwarder(config, table, flows, scratches, setup, icmp, sources);
     this.parking = new Parking(config, forwarder, scratches, control, icmp);
     this.holds = new MigrationHolds(config, forwarder, setup, flows, table, scratches, control);
-    this.gates = new ReplayGates(forwarder, scratches, control);
+    this.gates = new ReplayGates(forwarder, scratches, control, sources);
     this.repointing = new Repointing(flows, table, scratches, control, holds);
     setup.connect(parking);
     sources.connect(parking);
