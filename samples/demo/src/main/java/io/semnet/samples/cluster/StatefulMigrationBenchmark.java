@@ -143,6 +143,15 @@ public final class StatefulMigrationBenchmark {
       if (!after.isEmpty() || buffering && report.udpLost() > report.udpSent() / 20) {
         System.out.println("tunnel drops during this move (per node): " + after + ", links opened "
             + cluster.workers().stream().map(w -> w.nodeId() + "=" + w.tunnel().stats().linksOpened()).toList());
+        for (WorkerNode w : cluster.workers()) {
+          java.util.Map<String, Long> cs = new java.util.TreeMap<>();
+          w.translator().counters().forEach((k, v) -> {
+            if (v != 0 && (k.isDrop() || k.name().startsWith("MIGRATION"))) {
+              cs.put(k.name(), v);
+            }
+          });
+          System.out.println("  translator " + w.nodeId() + " (since start): " + cs);
+        }
       }
       return report;
     }
