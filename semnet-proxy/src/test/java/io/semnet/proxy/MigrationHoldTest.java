@@ -198,6 +198,24 @@ class MigrationHoldTest {
   }
 
   @Test
+  void anInstanceThatComesBackAfterItsReleaseIsServedHereAgain() throws Exception {
+    h = new Harness();
+    h.fromPeer(N2, req(1, 8));
+    h.io.take();
+    freeze(true);
+    movedTo(Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), N3, 5));
+    await(() -> h.count(Counter.MIGRATION_REPLAY_END_SENT) == 1);
+    h.tunnel.sent.clear();
+    // it comes back (restored here again, from n3)
+    InstanceRecord back = h.server1.withLocator(Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), Harness.N1, 0));
+    h.locals.attach(back);
+    await(() -> h.translator.holdStats(h.server1.key()) == null);
+    h.fromPeer(N2, req(1, 8));
+    assertEquals(0, h.count(Counter.MIGRATION_FORWARDED_LATE), "not forwarded to where it was");
+    assertArrayEquals(req(1, 8), h.io.take());
+  }
+
+  @Test
   void aLearnedFlowAnswersThePeerItsPacketsNowComeFrom() throws Exception {
     h = new Harness();
     h.fromPeer(N2, Pkt.v4("172.30.8.8", "10.1.0.3", 17, Pkt.udp(5555, 53, 4)));
