@@ -8,9 +8,13 @@
 #  2. The data path, end to end in network namespaces (needs root; io.semnet.samples.cluster.
 #     StatefulMigrationBenchmark): an instance moves statefully (same namespace IP, its sockets live
 #     on) between two workers while a client on a third streams UDP at 1 ms intervals and keeps a
-#     TCP connection busy; --e2e-reps moves with make-before-break buffering at the source node, as
-#     many without. Network share of downtime (t_first - t_up), UDP lost with and without buffering,
-#     TCP survival, what the source held, replayed, forwarded and relayed.
+#     TCP connection busy; --e2e-reps moves (default 20) with make-before-break buffering at the
+#     source node, as many without. Network share of downtime (t_first - t_up, p50/p99) and where it
+#     went (downtime_breakdown_ms: publish, push_apply_source, push_apply_sender, release_wait,
+#     replay_to_first_reply), UDP lost and reordered with and without buffering (echoes at the client:
+#     udp_reordered_with_buffer; arrivals at the instance: udp_reordered_at_instance_with_buffer),
+#     TCP survival, what the source held, replayed, forwarded and relayed, and the control transport
+#     of these moves (e2e_control_transport).
 # Without root, part 2's keys are null, each with its reason under "not_measured".
 #
 #   semnet-bench/e2e/migration.sh [--json FILE] [--reps N] [--mqtt-reps N] [--no-mqtt] [--e2e-reps N] [--no-e2e]
@@ -22,7 +26,7 @@ JSON=""
 REPS=100
 MQTT_REPS=100
 MQTT_NS="1,10,50"
-E2E_REPS=5
+E2E_REPS=20
 while (($#)); do
   case "$1" in
     --json) JSON="$2"; shift 2 ;;
@@ -70,7 +74,9 @@ if [ -n "$JSON" ]; then
 import json, os, sys
 conv_file, e2e_file, out_file, reason = sys.argv[1:5]
 report = json.load(open(conv_file)) if os.path.exists(conv_file) else {}
-keys = ["network_downtime_ms_p50", "udp_lost_with_buffer", "udp_lost_without_buffer", "tcp_survived"]
+keys = ["network_downtime_ms_p50", "network_downtime_ms_p99", "udp_lost_with_buffer", "udp_lost_without_buffer",
+        "udp_reordered_with_buffer", "udp_reordered_at_instance_with_buffer", "tcp_survived", "downtime_breakdown_ms",
+        "e2e_control_transport"]
 if os.path.exists(e2e_file) and not reason:
     report.update(json.load(open(e2e_file)))
 else:
@@ -79,6 +85,13 @@ else:
     report["not_measured"] = {k: reason or "no result" for k in keys}
 json.dump(report, open(out_file, "w"), indent=2)
 open(out_file, "a").write("\n")
+bd = report.get("downtime_breakdown_ms")
+if isinstance(bd, dict):
+    print("network downtime p50/p99 %s/%s ms (%s); where it went, p50/p99 ms:" % (
+        report.get("network_downtime_ms_p50"), report.get("network_downtime_ms_p99"), report.get("e2e_control_transport")))
+    for k, v in bd.items():
+        if isinstance(v, dict):
+            print("  %-22s %s / %s" % (k, v.get("p50"), v.get("p99")))
 print("wrote " + out_file)
 PY
 fi

@@ -262,6 +262,9 @@ public final class WorkerNode implements AutoCloseable {
     NodeNetwork.Wired w = wire(target, old.namespaceIpv4(), old.namespaceIpv6());
     Locator loc = Locator.of(w.ipv4(), w.ipv6(), endpoint(), 0);
     InstanceRecord local = before.withLocator(loc);
+    if (!old.worker().nodeId().equals(nodeId())) {
+      translator.expectReplay(local, old.worker().nodeId());
+    }
     localInstances.attach(local);
     return attachment(target, w, true, loc, local);
   }

@@ -37,6 +37,20 @@ public enum Counter {
   MIGRATION_FORWARDED_LATE,
   /** Replies of a migrated instance relayed to the sender of a flow that still reached it through this node. */
   MIGRATION_RELAYED,
+  /** Replay-end markers sent by this node, the previous place of a migrated instance, behind its replay. */
+  MIGRATION_REPLAY_END_SENT,
+  /** Replay-end markers received by this node, the new place of a migrated instance. */
+  MIGRATION_REPLAY_END_RECEIVED,
+  /**
+   * Packets for an instance restored here that came from a sender other than its previous place and
+   * waited until that place's replay ended, so they did not overtake it.
+   */
+  MIGRATION_ORDER_HELD,
+  /**
+   * A restored instance's wait for the replay end that hit its bound (time or packets): the waiting
+   * packets were delivered at once, possibly out of order (nothing is dropped).
+   */
+  MIGRATION_ORDER_BOUND_HIT,
   /** Packets parked while their route was being resolved. */
   PARKED,
   /** Parked packets translated after their route arrived. */

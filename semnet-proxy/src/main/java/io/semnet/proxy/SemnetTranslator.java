@@ -201,6 +201,20 @@ public final class SemnetTranslator implements PacketTranslator {
     parts.holds().release(instance, to);
   }
 
+  /**
+   * The destination's side of a move: {@code restored} (its record on this node) was restored here
+   * from node {@code fromNode}. Until that node's in-band replay-end marker arrives (it follows the
+   * last packet it held for the instance), packets for the instance from other peers (senders that
+   * already applied the new locator) wait, so no flow's packets overtake those still being replayed
+   * or forwarded: each flow reaches the instance in the order its sender sent it. Bounded (2,048
+   * packets / 2 MiB, 500 ms after the first waits): past a bound the waiting packets are delivered
+   * at once and {@link Counter#MIGRATION_ORDER_BOUND_HIT} counts it; nothing is dropped. Call it
+   * before the instance is attached here; never blocks.
+   */
+  public void expectReplay(InstanceRecord restored, String fromNode) {
+    parts.gates().open(restored, fromNode);
+  }
+
   /** What this node did with the packets of an instance migrating away, or null if it holds none. */
   public MigrationHoldStats holdStats(InstanceKey instance) {
     return parts.holds().stats(instance);

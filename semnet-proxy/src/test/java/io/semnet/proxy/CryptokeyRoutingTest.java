@@ -233,7 +233,9 @@ class CryptokeyRoutingTest {
     h.locals.detach(h.server1.key());
     InstanceRecord moved = h.server1.withLocator(Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), N3, 5));
     h.setServerRecord(h.serverRecord.withInstance(moved, 5));
-    await(() -> "forwarding".equals(h.translator.holdStats(h.server1.key()).phase()));
+    await(() -> "forwarding".equals(h.translator.holdStats(h.server1.key()).phase())
+        && h.count(Counter.MIGRATION_REPLAY_END_SENT) == 1);
+    assertEquals(253, h.tunnel.take().getValue()[9] & 0xff, "the replay-end marker went to n3");
     // n2 (not where the instance went) sends "replies" of it: refused
     h.fromPeer(N2, Pkt.v4("172.30.2.2", "172.30.8.8", 17, Pkt.udp(53, 7300, 4)));
     assertEquals(1, h.count(Counter.DROP_RELAY_NOT_NEW_PLACE));

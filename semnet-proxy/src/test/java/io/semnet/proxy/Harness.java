@@ -343,6 +343,17 @@ public final class Harness implements AutoCloseable {
     public void close() {}
   }
 
+  /** Waits (5 s at most) until {@code c} holds. */
+  public static void await(java.util.function.BooleanSupplier c) throws InterruptedException {
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
+    while (!c.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out");
+      }
+      Thread.sleep(2);
+    }
+  }
+
   public static List<byte[]> drain(List<byte[]> l) {
     List<byte[]> out = new ArrayList<>(l);
     l.clear();

@@ -60,6 +60,22 @@ class MigrationHoldTest {
     }
   }
 
+  /** The replay-end marker: to the new place, behind the replayed packets, from the instance's InstanceIP. */
+  private void assertReplayEnd(Map.Entry<WorkerEndpoint, byte[]> e) {
+    assertEquals(N3, e.getKey());
+    assertEquals(253, e.getValue()[9] & 0xff, "protocol 253 (RFC 3692)");
+    assertAddresses(e.getValue(), "172.30.2.2", "10.1.0.3");
+    long sum = 0;
+    for (int i = 0; i < 20; i += 2) {
+      sum += ((e.getValue()[i] & 0xff) << 8) | (e.getValue()[i + 1] & 0xff);
+    }
+    while (sum >>> 16 != 0) {
+      sum = (sum & 0xffff) + (sum >>> 16);
+    }
+    assertEquals(0xffff, sum, "IPv4 header checksum");
+    assertEquals(1, h.count(Counter.MIGRATION_REPLAY_END_SENT));
+  }
+
   @Test
   void heldPacketsAreReplayedInOrderThenLateOnesForwardedAndNothingReachesTheBridge() throws Exception {
     h = new Harness();
@@ -79,7 +95,7 @@ class MigrationHoldTest {
     assertEquals(6, h.count(Counter.MIGRATION_BUFFERED));
 
     movedTo(Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), N3, 5));
-    await(() -> h.tunnel.sent.size() == 6);
+    await(() -> h.tunnel.sent.size() == 7);
     assertEquals(6, h.count(Counter.MIGRATION_REPLAYED));
     for (int i = 0; i < 5; i++) {
       Map.Entry<WorkerEndpoint, byte[]> e = h.tunnel.take();
@@ -89,6 +105,7 @@ class MigrationHoldTest {
     Map.Entry<WorkerEndpoint, byte[]> local = h.tunnel.take();
     assertEquals(N3, local.getKey());
     assertAddresses(local.getValue(), "172.30.1.1", "10.1.0.3");
+    assertReplayEnd(h.tunnel.take());
 
     h.fromPeer(N2, req(9, 4));
     Map.Entry<WorkerEndpoint, byte[]> late = h.tunnel.take();
@@ -119,8 +136,9 @@ class MigrationHoldTest {
     byte[] syn = Pkt.v4("172.30.8.8", "10.1.0.3", 6, Pkt.tcp(6000, 8080, SemnetTranslatorTest.SYN, 1400, 0));
     h.fromPeer(N2, syn);
     movedTo(Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), N3, 5));
-    await(() -> h.tunnel.sent.size() == 1);
+    await(() -> h.tunnel.sent.size() == 2);
     assertEquals(N3, h.tunnel.take().getKey());
+    assertReplayEnd(h.tunnel.take());
     h.fromPeer(N3, Pkt.v4("172.30.2.2", "172.30.8.8", 6,
         Pkt.tcp(8080, 6000, SemnetTranslatorTest.SYN | SemnetTranslatorTest.ACK, 1400, 0)));
     assertEquals(N2, h.tunnel.take().getKey(), "the SYN-ACK goes to the client's node, not into route-not-found");
@@ -147,7 +165,8 @@ class MigrationHoldTest {
     assertEquals(3, h.count(Counter.DROP_MIGRATION_FROZEN));
     assertEquals(3, h.translator.holdStats(h.server1.key()).lost());
     movedTo(Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), N3, 5));
-    await(() -> "forwarding".equals(h.translator.holdStats(h.server1.key()).phase()));
+    await(() -> h.count(Counter.MIGRATION_REPLAY_END_SENT) == 1);
+    assertReplayEnd(h.tunnel.take());
     h.fromPeer(N2, req(7, 8));
     assertEquals(N3, h.tunnel.take().getKey(), "late packets are forwarded with buffering off too");
   }
@@ -158,11 +177,12 @@ class MigrationHoldTest {
     freeze(true);
     h.fromPeer(N2, Pkt.v4("172.30.8.8", "10.1.0.3", 6, Pkt.tcp(5555, 8080, SemnetTranslatorTest.SYN, 1400, 0)));
     movedTo(Locator.of(ip("10.3.0.7"), ip("fd00:3::7"), N3, 5));
-    await(() -> h.tunnel.sent.size() == 1);
+    await(() -> h.tunnel.sent.size() == 2);
     Map.Entry<WorkerEndpoint, byte[]> e = h.tunnel.take();
     assertEquals(N3, e.getKey());
     assertAddresses(e.getValue(), "172.30.8.8", "10.3.0.7");
     assertChecksums(e.getValue());
+    assertReplayEnd(h.tunnel.take());
   }
 
   @Test
@@ -175,6 +195,24 @@ class MigrationHoldTest {
     assertArrayEquals(req(1, 8), h.io.take());
     h.fromPeer(N2, req(2, 8));
     assertArrayEquals(req(2, 8), h.io.take(), "no hold any more");
+  }
+
+  @Test
+  void anInstanceThatComesBackAfterItsReleaseIsServedHereAgain() throws Exception {
+    h = new Harness();
+    h.fromPeer(N2, req(1, 8));
+    h.io.take();
+    freeze(true);
+    movedTo(Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), N3, 5));
+    await(() -> h.count(Counter.MIGRATION_REPLAY_END_SENT) == 1);
+    h.tunnel.sent.clear();
+    // it comes back (restored here again, from n3)
+    InstanceRecord back = h.server1.withLocator(Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), Harness.N1, 0));
+    h.locals.attach(back);
+    await(() -> h.translator.holdStats(h.server1.key()) == null);
+    h.fromPeer(N2, req(1, 8));
+    assertEquals(0, h.count(Counter.MIGRATION_FORWARDED_LATE), "not forwarded to where it was");
+    assertArrayEquals(req(1, 8), h.io.take());
   }
 
   @Test

@@ -42,9 +42,11 @@ public final class Forwarder {
   private final FlowSetup setup;
   private final IcmpHandler icmp;
   private final SourceCheck sources;
+  private Parking parking;
   private final boolean clampMss;
   private final ThreadScratch none = new ThreadScratch(null);
   private MigrationHolds holds;
+  private ReplayGates gates;
   private volatile ThreadScratch lastTunScratch = none;
   private volatile ThreadScratch lastTunnelScratch = none;
   private volatile long now = clock();
@@ -66,8 +68,10 @@ public final class Forwarder {
   }
 
   /** The migration holds that take packets off the path and hand them back (set once, before start). */
-  void connect(MigrationHolds holds) {
+  void connect(MigrationHolds holds, ReplayGates gates, Parking parking) {
     this.holds = holds;
+    this.gates = gates;
+    this.parking = parking;
   }
 
   void start(Wiring w) {
@@ -186,6 +190,9 @@ public final class Forwarder {
     PacketView pv = w.pv;
     int st = pv.parse(b, from, to);
     if (st != 0) {
+      if (peer != null && direction == Half.INGRESS && gates.marker(w, st, pv, peer)) {
+        return CONSUMED;
+      }
       w.counts[PARSE_DROPS[st].ordinal()]++;
       return CONSUMED;
     }
@@ -275,6 +282,24 @@ public final class Forwarder {
     if (found == CONSUMED) {
       return;
     }
+    WorkerEndpoint back = null;
+    if (peer != null && !w.bypassGate) {
+      ReplayGate[] gs = gates.current();
+      if (gs.length != 0) {
+        int g = gates.gate(w, w.pv, peer, gs);
+        if (g == ReplayGates.HELD) {
+          return;
+        }
+        if (g == ReplayGates.REDO) {
+          ingress(w, b, from, to, peer);
+          return;
+        }
+        back = gates.wayBack(w.pv, peer, gs);
+      }
+    }
+    if (peer != null && w.srcRoute == null && parking.parkBehind(w, w.pv, peer)) {
+      return;
+    }
     MigrationHolds mh = holds;
     Hold[] hs = mh.current();
     if (peer != null) {
@@ -291,9 +316,12 @@ public final class Forwarder {
       return;
     }
     if (found == FOUND) {
+      if (back != null) {
+        replyDirectly(w, w.found.flow, peer, back);
+      }
       deliverIn(w, w.pv, w.found);
     } else if (peer == null || hs.length == 0 || !mh.relayed(w, w.pv, peer, hs)) {
-      Half h = setup.learn(w, w.pv, peer, now);
+      Half h = setup.learn(w, w.pv, back != null ? back : peer, now);
       if (h != null) {
         deliverIn(w, w.pv, h);
       }
@@ -332,6 +360,14 @@ public final class Forwarder {
     }
     w.counts[Counter.DROP_ROAM_NOT_OWNED.ordinal()]++;
     return false;
+  }
+
+  /** Replies of a learned flow whose way back is the relaying {@code peer} go to {@code back} instead (see {@link ReplayGates#wayBack}). */
+  private void replyDirectly(ThreadScratch w, Flow f, WorkerEndpoint peer, WorkerEndpoint back) {
+    Half out = f.out;
+    if (SourceCheck.sameNode(out.nextHop, peer) && flows.replaceOut(f, out, out.withTarget(out.nDstHi, out.nDstLo, back), true)) {
+      w.counts[Counter.FLOWS_ROAMED.ordinal()]++;
+    }
   }
 
   /**

@@ -135,13 +135,11 @@ final class Hold {
   }
 
   /**
-   * Copies the oldest held packet into {@code into} at 0 and returns its length, or returns -1 and
-   * switches to forwarding when the FIFO is empty, handing back the FIFO's buffer.
+   * Copies the oldest held packet into {@code into} at 0 and returns its length, or returns -1 when
+   * the FIFO is empty (the caller flushes what it replayed, then calls {@link #finishIfEmpty}).
    */
-  synchronized int take(ByteBuffer into, long now) {
+  synchronized int take(ByteBuffer into) {
     if (store == null || readPos == writePos) {
-      state = FORWARDING;
-      drainedAtNanos = now;
       return -1;
     }
     int len = store.getShort(readPos) & 0xffff;
@@ -150,6 +148,19 @@ final class Hold {
     readPos += 2 + len;
     held--;
     return len;
+  }
+
+  /**
+   * Switches to forwarding if nothing was appended since the last {@link #take}: only after the
+   * replayed packets were flushed, so a late packet forwarded by the data path never overtakes them.
+   */
+  synchronized boolean finishIfEmpty(long now) {
+    if (store != null && readPos != writePos) {
+      return false;
+    }
+    state = FORWARDING;
+    drainedAtNanos = now;
+    return true;
   }
 
   /** Hands the FIFO's buffer back (once forwarding), for reuse by the next migration. */

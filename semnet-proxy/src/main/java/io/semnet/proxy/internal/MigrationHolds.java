@@ -327,7 +327,7 @@ public final class MigrationHolds {
     ThreadScratch w = scratches.get();
     ByteBuffer buf = w.parkBuffer();
     int len = 0;
-    for (int n = 0; n < REPLAY_BATCH && (len = h.take(buf, System.nanoTime())) >= 0; n++) {
+    for (int n = 0; n < REPLAY_BATCH && (len = h.take(buf)) >= 0; n++) {
       if (w.pv.parse(buf, 0, len) != 0) {
         continue;
       }
@@ -336,7 +336,7 @@ public final class MigrationHolds {
       sendOn(w, h, w.pv);
     }
     forwarder.flush(w);
-    if (len >= 0) {
+    if (len >= 0 || !h.finishIfEmpty(System.nanoTime())) {
       Runnable next = () -> {
         try {
           replay(h);
@@ -349,6 +349,7 @@ public final class MigrationHolds {
       }
       return;
     }
+    endReplay(w, h, buf);
     ByteBuffer store = h.releaseStore();
     if (store != null) {
       store.clear();
@@ -357,6 +358,24 @@ public final class MigrationHolds {
       }
     }
     log.debug("{} released to {}: {} held packets replayed", h.key, h.to, h.replayed.get());
+  }
+
+  /**
+   * Sends the replay-end marker behind the last replayed packet (see {@link ReplayGates}): the new
+   * place stops holding back the packets of senders that already switched. Sent for a hold that
+   * buffered nothing, too. Control thread.
+   */
+  private void endReplay(ThreadScratch w, Hold h, ByteBuffer buf) {
+    WorkerEndpoint hop = h.hop;
+    int len = ReplayGates.writeMarker(buf, h);
+    if (hop == null || tunnel == null || len < 0) {
+      return;
+    }
+    buf.limit(len).position(0);
+    tunnel.send(hop, buf);
+    w.counts[Counter.SENT_TUNNEL.ordinal()]++;
+    w.counts[Counter.MIGRATION_REPLAY_END_SENT.ordinal()]++;
+    tunnel.flush();
   }
 
   /**

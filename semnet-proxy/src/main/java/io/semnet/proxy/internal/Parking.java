@@ -41,6 +41,8 @@ public final class Parking {
   private final ConcurrentHashMap<InetAddress, Pending> sources = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Object, Integer> owners = new ConcurrentHashMap<>();
   private final AtomicInteger parkedTotal = new AtomicInteger();
+  /** Sources being verified (entries of {@link #sources}); the data path reads it to skip the map. */
+  private final AtomicInteger sourcesPending = new AtomicInteger();
   private RouteResolver resolver;
 
   Parking(TranslatorConfig c, Forwarder forwarder, ThreadScratches scratches, Control control, IcmpHandler icmp) {
@@ -91,6 +93,25 @@ public final class Parking {
     }
   }
 
+  /**
+   * Keeps order while a peer's source is verified: a packet from a peer whose source has packets
+   * parked (or being sent on) is parked behind them, even if its flow is known or its source cached
+   * by now, so it cannot overtake them. True if parked (or dropped, counted). Costs a volatile read
+   * unless some source is being verified.
+   */
+  boolean parkBehind(ThreadScratch w, PacketView pv, WorkerEndpoint peer) {
+    if (sourcesPending.get() == 0) {
+      return false;
+    }
+    InetAddress src = AddressWords.toInetAddress(pv.isIpv6(), pv.srcHi(), pv.srcLo());
+    Pending p = sources.get(src);
+    if (p == null || p.done) {
+      return false;
+    }
+    parkSource(w, pv, src, peer);
+    return true;
+  }
+
   /** Parks a copy; returns its pending entry if the resolver must be asked (the first packet for {@code addr}), else null. */
   private Pending add(ThreadScratch w, PacketView pv, ConcurrentHashMap<InetAddress, Pending> map, InetAddress addr,
       Object owner, WorkerEndpoint peer) {
@@ -98,9 +119,19 @@ public final class Parking {
       w.counts[Counter.DROP_PARK_OVERFLOW.ordinal()]++;
       return null;
     }
-    Pending p = map.computeIfAbsent(addr, k -> new Pending(forwarder.now()));
     long key = Half.hash(0, pv.isIpv6(), pv.protocol(), pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), pv.srcPort(), pv.dstPort());
     boolean first;
+    Pending p;
+    while (true) {
+      p = map.computeIfAbsent(addr, k -> newPending(map));
+      synchronized (p) {
+        if (!p.done) {
+          break;
+        }
+      }
+      // sent on and closed just now: a new entry (asking again answers from the cache)
+      map.remove(addr, p);
+    }
     synchronized (p) {
       int cap = map == sources ? Math.max(parkedPerFlow, SOURCE_PARKED_PER_FLOW) : parkedPerFlow;
       if (p.done || p.countFor(key) >= cap) {
@@ -144,12 +175,44 @@ public final class Parking {
     parkedTotal.addAndGet(-parked.size());
   }
 
+  private Pending newPending(ConcurrentHashMap<InetAddress, Pending> map) {
+    if (map == sources) {
+      sourcesPending.incrementAndGet();
+    }
+    return new Pending(forwarder.now());
+  }
+
+  private void closed(ConcurrentHashMap<InetAddress, Pending> map, InetAddress addr, Pending p) {
+    if (map.remove(addr, p) && map == sources) {
+      sourcesPending.decrementAndGet();
+    }
+  }
+
+  /**
+   * The answer for {@code addr}: sends the parked packets on, in order, and those parked behind
+   * them meanwhile, until none is left; only then the entry goes, so no later packet of the same
+   * address overtakes a parked one (see {@link #parkBehind}).
+   */
   private void released(ConcurrentHashMap<InetAddress, Pending> map, InetAddress addr, Pending p, Resolution res,
       Throwable err) {
-    map.remove(addr, p);
-    List<Parked> packets = p.drain();
-    giveBack(packets);
-    if (!control.started() || packets.isEmpty()) {
+    while (true) {
+      List<Parked> packets;
+      synchronized (p) {
+        if (p.parked.isEmpty()) {
+          p.done = true;
+          closed(map, addr, p);
+          return;
+        }
+        packets = new ArrayList<>(p.parked);
+        p.parked.clear();
+      }
+      giveBack(packets);
+      sendOn(packets, res, err);
+    }
+  }
+
+  private void sendOn(List<Parked> packets, Resolution res, Throwable err) {
+    if (!control.started()) {
       return;
     }
     ThreadScratch w = scratches.get();
@@ -190,8 +253,9 @@ public final class Parking {
   private void sweep(ConcurrentHashMap<InetAddress, Pending> map, long t, ThreadScratch w) {
     for (Map.Entry<InetAddress, Pending> e : map.entrySet()) {
       Pending p = e.getValue();
-      if (t - p.created > parkTimeoutMs && map.remove(e.getKey(), p)) {
+      if (t - p.created > parkTimeoutMs) {
         List<Parked> gone = p.drain();
+        closed(map, e.getKey(), p);
         giveBack(gone);
         w.counts[Counter.DROP_PARK_TIMEOUT.ordinal()] += gone.size();
       }

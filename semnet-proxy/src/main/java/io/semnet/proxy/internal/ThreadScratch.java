@@ -52,6 +52,8 @@ final class ThreadScratch {
   Half found;
   /** The route of a parked packet's source, while the packet comes back through the path (else null). */
   io.semnet.core.route.Route srcRoute;
+  /** True while packets that waited at a {@link ReplayGate} go through the ingress path again. */
+  boolean bypassGate;
   /** Packets were handed to the tunnel since the last flush. */
   boolean tunnelDirty;
   /** Packets were written to the TUN since the last flush. */

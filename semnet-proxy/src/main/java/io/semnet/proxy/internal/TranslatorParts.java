@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>{@link SourceCheck}</td><td>cryptokey routing: which sources a peer may use</td></tr>
  *   <tr><td>{@link Parking}</td><td>packets waiting for a route (or their source's)</td></tr>
  *   <tr><td>{@link MigrationHolds}</td><td>instances migrating away</td></tr>
+ *   <tr><td>{@link ReplayGates}</td><td>instances restored here: in-order delivery across the move</td></tr>
  *   <tr><td>{@link Repointing}</td><td>flows following their instance</td></tr>
  * </table>
  */
@@ -39,6 +40,7 @@ public final class TranslatorParts {
   private final Forwarder forwarder;
   private final Parking parking;
   private final MigrationHolds holds;
+  private final ReplayGates gates;
   private final Repointing repointing;
   private Wiring wiring;
 
@@ -52,10 +54,11 @@ public final class TranslatorParts {
     this.forwarder = new Forwarder(config, table, flows, scratches, setup, icmp, sources);
     this.parking = new Parking(config, forwarder, scratches, control, icmp);
     this.holds = new MigrationHolds(config, forwarder, setup, flows, table, scratches, control);
+    this.gates = new ReplayGates(forwarder, scratches, control, sources);
     this.repointing = new Repointing(flows, table, scratches, control, holds);
     setup.connect(parking);
     sources.connect(parking);
-    forwarder.connect(holds);
+    forwarder.connect(holds, gates, parking);
   }
 
   /** Wires the parts to the node's layers and starts the control thread. */
@@ -99,6 +102,7 @@ public final class TranslatorParts {
       flows.sweep(t, w);
       parking.sweep(t, w);
       holds.sweep(w);
+      gates.sweep(w);
     } catch (RuntimeException e) {
       log.warn("flow sweep failed", e);
     }
@@ -118,6 +122,10 @@ public final class TranslatorParts {
 
   public MigrationHolds holds() {
     return holds;
+  }
+
+  public ReplayGates gates() {
+    return gates;
   }
 
   public Repointing repointing() {

@@ -31,6 +31,19 @@ public final class MigrationTraffic {
         "migration echo server of " + server.label());
   }
 
+  /**
+   * Datagrams the echo server in {@code server} has seen out of order so far (each arrived after a
+   * later one of the same sender), over all its senders and runs: compare before and after.
+   */
+  public static long reorderedAtServer(LocalCluster.Instance server) {
+    Path log = server.dir().resolve("migration-server.log");
+    try {
+      return Files.exists(log) ? Files.readAllLines(log, StandardCharsets.UTF_8).stream().filter(l -> l.startsWith("O ")).count() : 0;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** A running client; {@link #await} collects its result. */
   public static final class Client {
     private final Process process;

@@ -34,6 +34,11 @@ import java.util.function.ToLongFunction;
 public final class StatefulMigrationBenchmark {
   private static final int UDP = 9200;
   private static final int TCP = 9201;
+  /** The parts of t_first - t_up, in this order (see {@link #breakdown}). */
+  static final String[] PARTS = {"publish", "push_apply_source", "push_apply_sender", "release_wait", "replay_to_first_reply"};
+  /** What carries the control messages of these moves. */
+  static final String CONTROL_TRANSPORT = "in-process (InProcessControlPlane: root and cluster manager in the"
+      + " benchmark's JVM; the workers' data path in network namespaces)";
 
   private StatefulMigrationBenchmark() {}
 
@@ -54,6 +59,8 @@ public final class StatefulMigrationBenchmark {
     }
     List<MigrationReport> buffered = new ArrayList<>();
     List<MigrationReport> unbuffered = new ArrayList<>();
+    List<long[]> parts = new ArrayList<>();
+    long[] atInstance = new long[1];
     try (LocalCluster cluster = new LocalCluster()) {
       cluster.addWorker("w1", GeoPoint.of(48.14, 11.58));
       cluster.addWorker("w2", GeoPoint.of(52.52, 13.40));
@@ -68,15 +75,35 @@ public final class StatefulMigrationBenchmark {
       InetAddress target = server.record().instanceIpv4().address();
       // One move first, not counted: the first contacts (tunnel handshakes, route queries) of a
       // fresh cluster are not what a migration costs.
-      System.out.println("warm-up " + move(cluster, server, client, target, Duration.ofMillis(freezeMs), true));
+      System.out.println("warm-up " + move(cluster, server, client, target, Duration.ofMillis(freezeMs), true, null));
       for (int k = 0; k < 2 * reps; k++) {
         boolean buffering = k < reps;
-        MigrationReport r = move(cluster, server, client, target, Duration.ofMillis(freezeMs), buffering);
+        long before = MigrationTraffic.reorderedAtServer(server);
+        long[] b = new long[PARTS.length];
+        MigrationReport r = move(cluster, server, client, target, Duration.ofMillis(freezeMs), buffering, b);
         System.out.println((buffering ? "buffered   " : "unbuffered ") + r);
         (buffering ? buffered : unbuffered).add(r);
+        if (buffering) {
+          parts.add(b);
+          atInstance[0] += MigrationTraffic.reorderedAtServer(server) - before;
+        }
       }
     }
     ObjectNode out = summary(buffered, unbuffered, reps, freezeMs);
+    out.put("udp_reordered_at_instance_with_buffer", atInstance[0]);
+    out.put("e2e_control_transport", CONTROL_TRANSPORT);
+    ObjectNode bd = out.putObject("downtime_breakdown_ms");
+    bd.put("what", "network downtime t_first - t_up of the buffered moves = publish (root: allocate, sign, store, t_pub)"
+        + " + push_apply_source (push fan-out until the source node applied) + release_wait (source: link ready, replay"
+        + " start) + replay_to_first_reply (replay/forward to the new place, the instance, its first echo back);"
+        + " push_apply_sender is the client's node applying, in parallel");
+    for (int i = 0; i < PARTS.length; i++) {
+      int k = i;
+      long[] v = parts.stream().mapToLong(x -> x[k]).filter(x -> x != MigrationReport.NOT_MEASURED).sorted().toArray();
+      ObjectNode o = bd.putObject(PARTS[i]);
+      o.put("p50", v.length == 0 ? null : ms(v[Math.max(0, (int) Math.ceil(0.5 * v.length) - 1)]));
+      o.put("p99", v.length == 0 ? null : ms(v[Math.max(0, (int) Math.ceil(0.99 * v.length) - 1)]));
+    }
     String text = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out);
     System.out.println(text);
     if (json != null) {
@@ -87,7 +114,8 @@ public final class StatefulMigrationBenchmark {
 
   /** One move of {@code server} to the other of w1/w2 under traffic from {@code client}. */
   static MigrationReport move(LocalCluster cluster, LocalCluster.Instance server, LocalCluster.Instance client,
-      InetAddress target, Duration freeze, boolean buffering) throws Exception {
+      InetAddress target, Duration freeze, boolean buffering, long[] parts) throws Exception {
+    String from = server.node().nodeId();
     String to = server.node().nodeId().equals("w1") ? "w2" : "w1";
     java.util.Map<String, Long> tunnelDrops = tunnelDrops(cluster);
     MigrationTraffic.Client c = MigrationTraffic.start(client, target, UDP, TCP, freeze.plusMillis(1900), Duration.ofMillis(1))
@@ -101,14 +129,56 @@ public final class StatefulMigrationBenchmark {
             r.tcpError(), r.tcpResponses(), (r.tcpLastNanos() - m.tUp()) / 1e6, r.tcpMaxGapNanos() / 1e6);
       }
       MigrationReport report = m.report(r);
+      if (parts != null) {
+        breakdown(m, report, from, client.node().nodeId(), parts);
+        System.out.printf("  downtime parts (ms):");
+        for (int i = 0; i < PARTS.length; i++) {
+          System.out.printf(" %s %.1f", PARTS[i], parts[i] == MigrationReport.NOT_MEASURED ? Double.NaN : parts[i] / 1e6);
+        }
+        System.out.println();
+      }
       java.util.Map<String, Long> after = tunnelDrops(cluster);
       after.replaceAll((w, n) -> n - tunnelDrops.getOrDefault(w, 0L));
       after.values().removeIf(n -> n == 0);
       if (!after.isEmpty() || buffering && report.udpLost() > report.udpSent() / 20) {
         System.out.println("tunnel drops during this move (per node): " + after + ", links opened "
             + cluster.workers().stream().map(w -> w.nodeId() + "=" + w.tunnel().stats().linksOpened()).toList());
+        for (WorkerNode w : cluster.workers()) {
+          java.util.Map<String, Long> cs = new java.util.TreeMap<>();
+          w.translator().counters().forEach((k, v) -> {
+            if (v != 0 && (k.isDrop() || k.name().startsWith("MIGRATION"))) {
+              cs.put(k.name(), v);
+            }
+          });
+          System.out.println("  translator " + w.nodeId() + " (since start): " + cs);
+        }
       }
       return report;
+    }
+  }
+
+  /**
+   * Fills {@code parts} (nanoseconds, {@link MigrationReport#NOT_MEASURED} where a time is missing)
+   * with where t_first - t_up went: see {@link #PARTS}.
+   */
+  static void breakdown(Migration m, MigrationReport r, String source, String sender, long[] parts) {
+    java.util.Arrays.fill(parts, MigrationReport.NOT_MEASURED);
+    long applied = r.tApply().getOrDefault(source, MigrationReport.NOT_MEASURED);
+    long senderApplied = r.tApply().getOrDefault(sender, MigrationReport.NOT_MEASURED);
+    var hold = m.hold();
+    long released = hold == null || hold.releasedAtNanos() == 0 ? MigrationReport.NOT_MEASURED : hold.releasedAtNanos();
+    parts[0] = m.tPub() - m.tUp();
+    if (applied != MigrationReport.NOT_MEASURED) {
+      parts[1] = applied - m.tPub();
+    }
+    if (senderApplied != MigrationReport.NOT_MEASURED) {
+      parts[2] = senderApplied - m.tPub();
+    }
+    if (released != MigrationReport.NOT_MEASURED && applied != MigrationReport.NOT_MEASURED) {
+      parts[3] = released - applied;
+    }
+    if (released != MigrationReport.NOT_MEASURED && r.tFirst() > 0) {
+      parts[4] = r.tFirst() - released;
     }
   }
 

@@ -1,6 +1,6 @@
 # Echo server of an instance that migrates: UDP datagrams and TCP lines are sent straight back.
 # Bound to the wildcard so it answers on whatever namespace IP the instance has.
-import socket, sys, threading
+import socket, struct, sys, threading
 
 udp_port, tcp_port = int(sys.argv[1]), int(sys.argv[2])
 
@@ -9,12 +9,19 @@ def udp():
     # Room for a whole replayed burst (root may exceed rmem_max), so the socket is not what loses it.
     s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
     s.bind(("0.0.0.0", udp_port))
+    top = {}  # highest sequence number seen per sender (a client run is one source port)
     while True:
         try:
             d, a = s.recvfrom(2048)
             s.sendto(d, a)
         except OSError:
-            pass  # no route while frozen: the datagram is lost like any other
+            continue  # no route while frozen: the datagram is lost like any other
+        if len(d) >= 8:
+            seq = struct.unpack("!q", d[:8])[0]
+            if seq < top.get(a, -1):
+                # arrived after a later datagram of the same sender: reordered on the way here
+                print("O %s:%d %d %d" % (a[0], a[1], seq, top[a]), flush=True)
+            top[a] = max(top.get(a, -1), seq)
 
 def conn(c):
     with c:

@@ -1,0 +1,159 @@
+package io.semnet.proxy;
+
+import static io.semnet.proxy.Harness.N2;
+import static io.semnet.proxy.Harness.N3;
+import static io.semnet.proxy.Harness.await;
+import static io.semnet.proxy.Harness.ip;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.semnet.core.record.InstanceRecord;
+import io.semnet.core.record.Locator;
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The destination's side of a move, in order: server #1 (10.1.0.3) was restored on n1 from n3
+ * while remote client #1 on n2 streams to it. Packets the sender sends directly (it already applied
+ * the new locator) wait until n3's replay-end marker came behind the packets n3 held and replays;
+ * then they follow, so the instance sees the flow in the order it was sent. The wait is bounded.
+ */
+class ReplayOrderTest {
+  private Harness h;
+
+  @AfterEach
+  void tearDown() {
+    if (h != null) {
+      h.close();
+    }
+  }
+
+  /** Datagram {@code seq} of the client's one flow (the payload length tells them apart). */
+  private static byte[] seq(int seq) {
+    return Pkt.v4("172.30.8.8", "10.1.0.3", 17, Pkt.udp(5555, 7000, 10 + seq));
+  }
+
+  private static byte[] marker(String src) {
+    byte[] payload = new byte[8];
+    ByteBuffer.wrap(payload).putInt(0, 0x534e5245).putInt(4, 1);
+    return Pkt.v4(src, "10.1.0.3", 253, payload);
+  }
+
+  /** server #1 restored here from n3 (the root's locator names n3 as its previous place). */
+  private void restoredFromN3() {
+    InstanceRecord moved = h.server1.withLocator(
+        Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), Harness.N1, 5).movedFrom(N3, System.currentTimeMillis()));
+    h.setServerRecord(h.serverRecord.withInstance(moved, 5));
+    h.translator.expectReplay(moved, "n3");
+    h.locals.attach(moved);
+  }
+
+  private void assertDelivered(int... seqs) {
+    List<byte[]> got = Harness.drain(h.io.written);
+    assertEquals(seqs.length, got.size(), "packets delivered");
+    for (int i = 0; i < seqs.length; i++) {
+      assertArrayEquals(seq(seqs[i]), got.get(i), "packet " + i + " is datagram " + seqs[i]);
+    }
+  }
+
+  @Test
+  void directPacketsWaitForTheReplayEndThenFollowInOrder() throws Exception {
+    h = new Harness();
+    restoredFromN3();
+    h.fromPeer(N2, seq(3)); // the sender switched: direct
+    h.fromPeer(N2, seq(4));
+    assertDelivered();
+    assertEquals(2, h.count(Counter.MIGRATION_ORDER_HELD));
+    h.fromPeer(N3, seq(1)); // replayed by the previous place: never held
+    h.fromPeer(N3, seq(2));
+    assertDelivered(1, 2);
+    h.fromPeer(N3, marker("172.30.2.2"));
+    assertDelivered(3, 4);
+    assertEquals(1, h.count(Counter.MIGRATION_REPLAY_END_RECEIVED));
+    h.fromPeer(N2, seq(5));
+    assertDelivered(5);
+    assertEquals(2, h.count(Counter.MIGRATION_ORDER_HELD), "the gate is gone after the marker");
+    assertEquals(0, h.count(Counter.MIGRATION_ORDER_BOUND_HIT));
+    assertEquals(0, h.translator.drops(), "no drops");
+  }
+
+  @Test
+  void onceTheSenderSentDirectlyRepliesToReplayedPacketsGoStraightToIt() throws Exception {
+    h = new Harness();
+    restoredFromN3();
+    h.fromPeer(N3, seq(1)); // the sender has not switched yet: replies go back through n3
+    h.fromTun(Pkt.v4("10.1.0.3", "172.30.8.8", 17, Pkt.udp(7000, 5555, 4)));
+    assertEquals(N3, h.tunnel.take().getKey());
+    h.fromPeer(N2, seq(3)); // now it has (held)
+    h.fromPeer(N3, seq(2));
+    h.fromTun(Pkt.v4("10.1.0.3", "172.30.8.8", 17, Pkt.udp(7000, 5555, 4)));
+    assertEquals(N2, h.tunnel.take().getKey(), "not relayed any more: one path back, in order");
+    h.fromPeer(N3, marker("172.30.2.2"));
+    assertDelivered(1, 2, 3);
+    assertEquals(1, h.count(Counter.FLOWS_ROAMED));
+  }
+
+  @Test
+  void onlyThePreviousPlaceEndsTheWaitAndTheMarkerIsNeverDelivered() throws Exception {
+    h = new Harness();
+    restoredFromN3();
+    h.fromPeer(N2, seq(1));
+    h.fromPeer(N2, marker("172.30.2.2")); // not from the previous place
+    h.fromPeer(N3, marker("172.30.9.9")); // not the restored instance's marker
+    assertDelivered();
+    assertEquals(2, h.count(Counter.DROP_UNSUPPORTED_PROTOCOL));
+    assertEquals(0, h.count(Counter.MIGRATION_REPLAY_END_RECEIVED));
+    h.fromPeer(N3, marker("172.30.2.2"));
+    assertDelivered(1);
+    assertEquals(1, h.count(Counter.MIGRATION_REPLAY_END_RECEIVED));
+  }
+
+  @Test
+  void withoutAMarkerTheWaitEndsAtItsBoundAndNothingIsLost() throws Exception {
+    h = new Harness();
+    restoredFromN3();
+    long t0 = System.nanoTime();
+    h.fromPeer(N2, seq(1));
+    h.fromPeer(N2, seq(2));
+    await(() -> h.io.written.size() == 2);
+    System.out.printf("the wait ended after %.1f ms (bound 500 ms)%n", (System.nanoTime() - t0) / 1e6);
+    assertDelivered(1, 2);
+    assertEquals(1, h.count(Counter.MIGRATION_ORDER_BOUND_HIT));
+    h.fromPeer(N2, seq(3));
+    assertDelivered(3);
+  }
+
+  @Test
+  void aFullGateDeliversWhatWaitedFirstThenThePacketThatDidNotFit() throws Exception {
+    h = new Harness();
+    restoredFromN3();
+    for (int i = 0; i < 2049; i++) {
+      h.fromPeer(N2, Pkt.v4("172.30.8.8", "10.1.0.3", 17, Pkt.udp(5555, 7000, 8 + i % 100)));
+    }
+    assertEquals(2049, h.io.written.size(), "nothing dropped");
+    assertEquals(2048, h.count(Counter.MIGRATION_ORDER_HELD));
+    assertEquals(1, h.count(Counter.MIGRATION_ORDER_BOUND_HIT));
+    for (int i = 0; i < 2049; i++) {
+      assertEquals(20 + 8 + 8 + i % 100, h.io.written.get(i).length, "in order");
+    }
+  }
+
+  @Test
+  void aPacketWhoseSourceBecameKnownWaitsBehindThoseParkedForIt() throws Exception {
+    h = new Harness();
+    restoredFromN3();
+    h.resolver.hold = true;
+    h.resolver.uncached.put(ip("172.30.8.8"), true);
+    h.fromPeer(N3, seq(1)); // the sender is not verified yet: parked
+    assertDelivered();
+    h.resolver.uncached.remove(ip("172.30.8.8")); // its route is cached now, the answer not delivered yet
+    h.fromPeer(N3, seq(2));
+    assertDelivered();
+    h.resolver.release(ip("172.30.8.8"));
+    assertDelivered(1, 2);
+    h.fromPeer(N3, seq(3));
+    assertDelivered(3);
+  }
+}
