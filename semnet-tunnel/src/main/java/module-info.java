@@ -15,6 +15,7 @@ module io.semnet.tunnel {
   requires io.netty.transport.classes.epoll;
   requires io.netty.transport.unix.common;
   requires org.slf4j;
+  requires org.conscrypt;
 
   exports io.semnet.tunnel;
   exports io.semnet.tunnel.internal to io.semnet.bench;
