@@ -21,8 +21,7 @@ import org.openjdk.jmh.annotations.State;
  * between direct buffers as the tunnel does (header written, nonce from epoch and counter, header
  * authenticated). Run with {@code -prof gc} for B/op; {@link #sealOpen} is one packet's whole
  * tunnel crypto (seal on the sender, open on the receiver). The AEAD provider is the tunnel's
- * default (Conscrypt where it loads); compare with the JDK's by
- * {@code -jvmArgs -Dsemnet.tunnel.aead=jdk}.
+ * default (the JDK); compare with Conscrypt by {@code -jvmArgs -Dsemnet.tunnel.aead=conscrypt}.
  *
  * <pre>
  * java -jar semnet-bench/target/benchmarks.jar DatagramCodecBenchmark.sealOpen -p direct=true -prof gc
