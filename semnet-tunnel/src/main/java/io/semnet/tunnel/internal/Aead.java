@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * the module README): Conscrypt allocates 336 B per seal+open of 1,400 bytes against the JDK's
  * 2.2–6.2 KB, but end to end (run.sh, SemNet path, alternating runs under load) the JDK carried
  * 0.76–0.78 Gbit/s at 45–49 CPU s/GB against Conscrypt's 0.45–0.48 at 78–86: Conscrypt sets up a
- * new BoringSSL AEAD context (key schedule) on every {@code init}, which GCM needs per nonce, while
+ * new BoringSSL AEAD context (key schedule) on every seal and open (its JNI calls take the raw key), while
  * the JDK keeps the expanded key. So the JDK stays the default.
  */
 public final class Aead {
