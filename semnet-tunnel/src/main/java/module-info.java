@@ -15,6 +15,7 @@ module io.semnet.tunnel {
   requires io.netty.transport.classes.epoll;
   requires io.netty.transport.unix.common;
   requires org.slf4j;
+  requires static org.conscrypt; // optional: -Dsemnet.tunnel.aead=conscrypt with conscrypt-openjdk-uber on the path
 
   exports io.semnet.tunnel;
   exports io.semnet.tunnel.internal to io.semnet.bench;

@@ -19,7 +19,13 @@ import org.openjdk.jmh.annotations.State;
 /**
  * Seal+encode and decode+open of one tunnel datagram carrying a 1400-byte inner packet, per AEAD,
  * between direct buffers as the tunnel does (header written, nonce from epoch and counter, header
- * authenticated). Run with {@code -prof gc} for B/op.
+ * authenticated). Run with {@code -prof gc} for B/op; {@link #sealOpen} is one packet's whole
+ * tunnel crypto (seal on the sender, open on the receiver). The AEAD provider is the tunnel's
+ * default (the JDK); compare with Conscrypt by {@code -jvmArgs -Dsemnet.tunnel.aead=conscrypt}.
+ *
+ * <pre>
+ * java -jar semnet-bench/target/benchmarks.jar DatagramCodecBenchmark.sealOpen -p direct=true -prof gc
+ * </pre>
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -76,6 +82,17 @@ public class DatagramCodecBenchmark {
     out.clear();
     payload.clear();
     return Datagram.seal(suite, key, Datagram.TYPE_DATA, 3, counter++, payload, out);
+  }
+
+  /** Seal 1,400 bytes into a datagram, then open it again (a fresh nonce every time). */
+  @Benchmark
+  public int sealOpen() {
+    out.clear();
+    payload.clear();
+    Datagram.seal(suite, key, Datagram.TYPE_DATA, 3, 170_000_000, counter++, payload, out);
+    out.flip();
+    opened.clear();
+    return Datagram.open(suite, key, out, opened);
   }
 
   @Benchmark

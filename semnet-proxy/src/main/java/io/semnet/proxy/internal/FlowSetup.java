@@ -9,7 +9,6 @@ import io.semnet.core.policy.LocalNodeView;
 import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.route.Route;
 import io.semnet.proxy.Counter;
-import io.semnet.proxy.internal.packet.AddressWords;
 import io.semnet.proxy.internal.packet.PacketView;
 import java.net.InetAddress;
 
@@ -60,7 +59,7 @@ final class FlowSetup {
    */
   Half newFlow(ThreadScratch w, PacketView pv, Route known, long now) {
     boolean v6 = pv.isIpv6();
-    InetAddress src = AddressWords.toInetAddress(v6, pv.srcHi(), pv.srcLo());
+    InetAddress src = w.addresses.address(v6, pv.srcHi(), pv.srcLo());
     InstanceRecord sender = locals.byNamespaceIp(src);
     if (sender == null) {
       w.counts[Counter.DROP_UNKNOWN_SOURCE.ordinal()]++;
@@ -71,7 +70,7 @@ final class FlowSetup {
       w.counts[Counter.DROP_NO_INSTANCE_IP.ordinal()]++;
       return null;
     }
-    InetAddress dst = AddressWords.toInetAddress(v6, pv.dstHi(), pv.dstLo());
+    InetAddress dst = w.addresses.address(v6, pv.dstHi(), pv.dstLo());
     Route route = known != null ? known : resolver.cached(dst);
     if (route == null) {
       parking.park(w, pv, dst);
@@ -96,11 +95,12 @@ final class FlowSetup {
     if (proto == TCP && (pv.tcpFlags() & 0x12) == 0x02) {
       f.synNanos = System.nanoTime();
     }
-    long siHi = AddressWords.hi(senderIp.address());
-    long siLo = AddressWords.lo(senderIp.address());
+    AddressCache a = w.addresses;
+    long siHi = a.hi(senderIp.address());
+    long siLo = a.lo(senderIp.address());
     f.out = new Half(Half.EGRESS, v6, proto, pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), pv.srcPort(), pv.dstPort(),
-        siHi, siLo, AddressWords.hi(target), AddressWords.lo(target), hop, f, t);
-    f.in = new Half(Half.INGRESS, v6, proto, AddressWords.hi(chosenIp.address()), AddressWords.lo(chosenIp.address()),
+        siHi, siLo, a.hi(target), a.lo(target), hop, f, t);
+    f.in = new Half(Half.INGRESS, v6, proto, a.hi(chosenIp.address()), a.lo(chosenIp.address()),
         siHi, siLo, pv.dstPort(), pv.srcPort(), pv.dstHi(), pv.dstLo(), pv.srcHi(), pv.srcLo(), null, f, t);
     if (!flows.insert(w, f)) {
       w.counts[Counter.DROP_FLOW_COLLISION.ordinal()]++;
@@ -120,7 +120,7 @@ final class FlowSetup {
    */
   Half learn(ThreadScratch w, PacketView pv, WorkerEndpoint peer, long now) {
     boolean v6 = pv.isIpv6();
-    InetAddress dst = AddressWords.toInetAddress(v6, pv.dstHi(), pv.dstLo());
+    InetAddress dst = w.addresses.address(v6, pv.dstHi(), pv.dstLo());
     InstanceRecord local = locals.byNamespaceIp(dst);
     if (local == null) {
       if (wiring.isLocalInstanceIp(dst)) {
@@ -152,7 +152,7 @@ final class FlowSetup {
     f.in = new Half(Half.INGRESS, v6, proto, pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), pv.srcPort(), pv.dstPort(),
         pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), null, f, t);
     f.out = new Half(Half.EGRESS, v6, proto, pv.dstHi(), pv.dstLo(), pv.srcHi(), pv.srcLo(), pv.dstPort(), pv.srcPort(),
-        AddressWords.hi(own.address()), AddressWords.lo(own.address()), pv.srcHi(), pv.srcLo(), peer, f, t);
+        w.addresses.hi(own.address()), w.addresses.lo(own.address()), pv.srcHi(), pv.srcLo(), peer, f, t);
     if (!flows.insert(w, f)) {
       w.counts[Counter.DROP_FLOW_COLLISION.ordinal()]++;
       return null;

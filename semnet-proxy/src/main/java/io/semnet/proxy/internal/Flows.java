@@ -92,23 +92,30 @@ public final class Flows {
       // A key already taken belongs to an older conversation that replies can no longer be told
       // apart from (e.g. one UDP socket reaching one instance through its ServiceIP and its
       // InstanceIP): the newest flow wins, as replies most likely answer the latest request.
-      for (Half h : new Half[] {f.out, f.in}) {
-        Half existing = table.insert(h);
-        if (existing != null) {
-          remove(existing.flow);
-          w.counts[Counter.FLOWS_SUPERSEDED.ordinal()]++;
-          if (table.insert(h) != null) {
-            if (h == f.in) {
-              table.remove(f.out);
-            }
-            return false;
-          }
-        }
+      if (!insertHalf(w, f.out) || !insertHalf(w, f.in)) {
+        return false;
       }
       flowCount++;
       byTarget.add(f);
       return true;
     }
+  }
+
+  /** One half of {@link #insert}: the newest flow wins a taken key; false if it stays taken (the egress half is then withdrawn). */
+  private boolean insertHalf(ThreadScratch w, Half h) {
+    Half existing = table.insert(h);
+    if (existing == null) {
+      return true;
+    }
+    remove(existing.flow);
+    w.counts[Counter.FLOWS_SUPERSEDED.ordinal()]++;
+    if (table.insert(h) == null) {
+      return true;
+    }
+    if (h == h.flow.in) {
+      table.remove(h.flow.out);
+    }
+    return false;
   }
 
   /**

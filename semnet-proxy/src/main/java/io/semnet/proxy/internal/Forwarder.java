@@ -9,7 +9,6 @@ import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.route.Route;
 import io.semnet.proxy.Counter;
 import io.semnet.proxy.internal.packet.AddressRewriter;
-import io.semnet.proxy.internal.packet.AddressWords;
 import io.semnet.proxy.internal.packet.MssClamp;
 import io.semnet.proxy.internal.packet.PacketView;
 import java.nio.ByteBuffer;
@@ -377,7 +376,7 @@ public final class Forwarder {
    */
   private boolean admitted(ThreadScratch w, PacketView pv, WorkerEndpoint peer, Hold[] hs) {
     boolean v6 = pv.isIpv6();
-    InstanceRecord local = locals.byNamespaceIp(AddressWords.toInetAddress(v6, pv.dstHi(), pv.dstLo()));
+    InstanceRecord local = locals.byNamespaceIp(w.addresses.address(v6, pv.dstHi(), pv.dstLo()));
     if (local == null && !MigrationHolds.isHeld(hs, v6, pv.dstHi(), pv.dstLo())) {
       return true;
     }

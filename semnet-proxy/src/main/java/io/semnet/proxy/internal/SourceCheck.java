@@ -62,7 +62,7 @@ final class SourceCheck {
     Route known = w.srcRoute;
     w.srcRoute = null;
     boolean v6 = pv.isIpv6();
-    InetAddress src = AddressWords.toInetAddress(v6, pv.srcHi(), pv.srcLo());
+    InetAddress src = w.addresses.address(v6, pv.srcHi(), pv.srcLo());
     Route r = known != null && known.target().address().equals(src) ? known : resolver.cached(src);
     if (r == null) {
       parking.parkSource(w, pv, src, peer);

@@ -48,6 +48,8 @@ final class ThreadScratch {
   final ByteBuffer icmpOut = ByteBuffer.allocateDirect(1400);
   /** This thread's counts, indexed by {@link Counter#ordinal()}. */
   final long[] counts = new long[Counter.values().length];
+  /** Addresses of recent new flows, so that setting up a flow allocates no {@code InetAddress}. */
+  final AddressCache addresses = new AddressCache();
   /** The flow half {@code Forwarder.lookup} found for the packet being handled. */
   Half found;
   /** The route of a parked packet's source, while the packet comes back through the path (else null). */
