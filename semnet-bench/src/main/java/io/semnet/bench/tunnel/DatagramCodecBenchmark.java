@@ -89,7 +89,7 @@ public class DatagramCodecBenchmark {
   public int sealOpen() {
     out.clear();
     payload.clear();
-    Datagram.seal(suite, key, Datagram.TYPE_DATA, 3, 170_000_000, counter++, payload, out);
+    Datagram.seal(suite, key, Datagram.TYPE_DATA, 3, counter++, payload, out);
     out.flip();
     opened.clear();
     return Datagram.open(suite, key, out, opened);
