@@ -1,13 +1,11 @@
 package io.semnet.metrics;
 
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.semnet.core.stats.StatsSource;
 import io.semnet.metrics.internal.InspectionJson;
 import io.semnet.node.WorkerNode;
 import io.semnet.node.admin.AdminResponse;
 import io.semnet.node.admin.AdminServer;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 
@@ -40,23 +38,23 @@ public final class NodeAdmin implements AutoCloseable {
   public static final int MAX_LIMIT = 100_000;
 
   private final WorkerNode node;
-  private final NodeMetrics metrics;
-  private final PrometheusMeterRegistry registry;
-  private final boolean owned;
+  private final MetricsEndpoint metrics;
 
-  private NodeAdmin(WorkerNode node, NodeMetrics metrics, PrometheusMeterRegistry registry, boolean owned) {
+  private NodeAdmin(WorkerNode node, MetricsEndpoint metrics) {
     this.node = Objects.requireNonNull(node, "node");
-    this.metrics = Objects.requireNonNull(metrics, "metrics");
-    this.registry = Objects.requireNonNull(registry, "registry");
-    this.owned = owned;
+    this.metrics = metrics;
   }
 
-  /** Endpoints for {@code node} with their own Prometheus registry, refreshed on each scrape. */
-  public static NodeAdmin of(WorkerNode node) {
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    NodeMetrics metrics = NodeMetrics.of(node, Duration.ZERO);
-    metrics.bindTo(registry);
-    return new NodeAdmin(node, metrics, registry, true);
+  /**
+   * Endpoints for {@code node} with a Prometheus registry of their own, refreshed on each scrape;
+   * {@code /metrics} serves the node's series and those of {@code more} sources (e.g. the node's
+   * {@code MqttTransport}).
+   */
+  public static NodeAdmin of(WorkerNode node, StatsSource... more) {
+    StatsSource[] all = new StatsSource[more.length + 1];
+    all[0] = node;
+    System.arraycopy(more, 0, all, 1, more.length);
+    return new NodeAdmin(node, new MetricsEndpoint(StatsSource.of(all)));
   }
 
   /**
@@ -64,27 +62,21 @@ public final class NodeAdmin implements AutoCloseable {
    * (and anything else it wants scraped); closing this admin closes neither.
    */
   public static NodeAdmin of(WorkerNode node, NodeMetrics metrics, PrometheusMeterRegistry registry) {
-    return new NodeAdmin(node, metrics, registry, false);
+    return new NodeAdmin(node, new MetricsEndpoint(metrics, registry));
   }
 
   /** The registry {@code /metrics} serves. */
   public PrometheusMeterRegistry registry() {
-    return registry;
+    return metrics.registry();
   }
 
   /** Adds the four endpoints to {@code server}; returns it. */
   public AdminServer.Builder install(AdminServer.Builder server) {
     return server
-        .endpoint("/metrics", q -> metrics())
+        .endpoint("/metrics", metrics)
         .endpoint("/flows", q -> limited(q, n -> InspectionJson.flows(node, n)))
         .endpoint("/links", q -> limited(q, n -> InspectionJson.links(node, n)))
         .endpoint("/routes", q -> limited(q, n -> InspectionJson.routes(node, n)));
-  }
-
-  /** The {@code /metrics} answer: refreshes the node's series, then scrapes the registry. */
-  public AdminResponse metrics() {
-    metrics.refresh();
-    return new AdminResponse(200, AdminResponse.PROMETHEUS_TEXT, registry.scrape().getBytes(StandardCharsets.UTF_8));
   }
 
   /** A JSON document of at most {@code limit} rows. */
@@ -110,9 +102,6 @@ public final class NodeAdmin implements AutoCloseable {
   /** Closes the metrics and registry this admin created (nothing when they were given). */
   @Override
   public void close() {
-    if (owned) {
-      metrics.close();
-      registry.close();
-    }
+    metrics.close();
   }
 }
