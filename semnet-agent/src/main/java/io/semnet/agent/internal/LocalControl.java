@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * 0700 directory, so only the agent's user reaches it) taking one JSON request per connection and
  * answering one JSON line. Operations: {@code attach} (an instance by {@code netns} or {@code pid},
  * placed as {@code service}/{@code ordinal} through the orchestration API), {@code detach}
- * ({@code netns}) and {@code list}. Requests are at most 4 KiB; one at a time, on one daemon thread.
+ * ({@code netns}: unplaced at the root, then unwired) and {@code list}. Closing it (the agent's
+ * SIGTERM) unplaces and detaches every instance attached through it, so a restarted node does not
+ * find its namespace addresses still taken. Requests are at most 4 KiB; one at a time, on one daemon thread.
  * The admin HTTP server stays read-only.
  */
 public final class LocalControl implements AutoCloseable {
@@ -134,8 +136,21 @@ public final class LocalControl implements AutoCloseable {
     if (a == null) {
       return error("nothing attached in namespace '" + ns + "'");
     }
-    node.detach(a);
+    unplaceAndDetach(a);
     return ok();
+  }
+
+  /** Withdraws the instance at the root (so its addresses are free again), then removes its wiring. */
+  private void unplaceAndDetach(Attachment a) {
+    try {
+      if (orchestration != null && a.record() != null) {
+        orchestration.unplaceInstance(a.record().service(), a.record().ordinal());
+      }
+    } catch (RuntimeException e) {
+      log.warn("could not unplace {}#{} at the root: {}", a.record().service(), a.record().ordinal(), e.getMessage());
+    } finally {
+      node.detach(a);
+    }
   }
 
   private static ObjectNode describe(Attachment a) {
@@ -172,11 +187,16 @@ public final class LocalControl implements AutoCloseable {
     return JSON.createObjectNode().put("op", op);
   }
 
+  /** Stops taking requests, then unplaces and detaches every instance attached through it. */
   @Override
   public void close() throws IOException {
     if (server != null) {
       server.close();
     }
     Files.deleteIfExists(socket);
+    synchronized (this) {
+      attached.values().forEach(this::unplaceAndDetach);
+      attached.clear();
+    }
   }
 }
