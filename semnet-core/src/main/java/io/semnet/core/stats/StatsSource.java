@@ -16,7 +16,10 @@ public interface StatsSource {
   /** Reports every current value to {@code visitor}, on the calling thread. */
   void reportTo(StatsVisitor visitor);
 
-  /** A source that reports what each of {@code sources} reports, in order. */
+  /**
+   * A source that reports what each of {@code sources} reports, in order; a series several of them
+   * report (say two transports' message counts) is summed by the bindings.
+   */
   static StatsSource of(StatsSource... sources) {
     StatsSource[] all = sources.clone();
     return v -> {

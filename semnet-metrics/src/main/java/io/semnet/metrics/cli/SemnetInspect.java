@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
  * endpoints) as tables, or its metrics as they are served.
  *
  * <pre>
- * semnet-inspect --url http://127.0.0.1:9464 flows --limit 50 --watch 2
+ * semnet-inspect --url http://127.0.0.1:9180 flows --limit 50 --watch 2
  * semnet-inspect links
  * semnet-inspect --token-file /etc/semnet/admin.token routes
  * </pre>
@@ -37,7 +37,7 @@ public final class SemnetInspect implements Callable<Integer> {
   @Parameters(index = "0", description = "what to show: flows, links, routes or metrics")
   String what;
 
-  @Option(names = "--url", defaultValue = "http://127.0.0.1:9464", description = "the admin server (default: ${DEFAULT-VALUE})")
+  @Option(names = "--url", defaultValue = "http://127.0.0.1:9180", description = "the admin server (default: ${DEFAULT-VALUE})")
   String url;
 
   @Option(names = "--token-file", description = "file holding the bearer token (needed when the server is not on loopback)")

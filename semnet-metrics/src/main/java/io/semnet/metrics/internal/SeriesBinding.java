@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * each {@link #refresh()} visits the source, stores the values the meters read, registers a meter
  * for a series seen the first time and removes the meters of series no longer reported (a peer
  * that went away). Series per stat are capped ({@link #MAX_SERIES_PER_STAT}); beyond the cap new
- * series are ignored and counted. Counters become {@link FunctionCounter}s, gauges {@link Gauge}s.
+ * series are ignored and counted. A series reported several times in one visit (the same stat of
+ * several sources combined with {@link StatsSource#of}) is their sum; meters see a visit's values
+ * only once it is complete. Counters become {@link FunctionCounter}s, gauges {@link Gauge}s.
  * Not thread-safe by itself: the owner serialises refreshes.
  */
 public final class SeriesBinding implements StatsVisitor {
@@ -33,6 +35,8 @@ public final class SeriesBinding implements StatsVisitor {
   /** One series' current value, read by its meter. */
   static final class Series {
     volatile double value;
+    /** The sum reported in the visit under way (sources combined with StatsSource.of add up). */
+    double pending;
     Meter meter;
     long generation;
   }
@@ -60,6 +64,8 @@ public final class SeriesBinding implements StatsVisitor {
           if (s.generation != generation) {
             registry.remove(s.meter);
             it.remove();
+          } else {
+            s.value = s.pending;
           }
         }
       }
@@ -120,8 +126,12 @@ public final class SeriesBinding implements StatsVisitor {
       s.meter = register(stat, tags(stat, a, b), s);
       bySecond.put(b, s);
     }
-    s.value = value;
-    s.generation = generation;
+    if (s.generation == generation) {
+      s.pending += value;
+    } else {
+      s.pending = value;
+      s.generation = generation;
+    }
   }
 
   private static Tags tags(Stat stat, String a, String b) {
