@@ -1,12 +1,13 @@
 package io.semnet.metrics;
 
-import static io.semnet.metrics.NodeFixture.sendUntilReceived;
+import static io.semnet.metrics.testing.NodeFixture.sendUntilReceived;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.semnet.core.address.Addresses;
+import io.semnet.metrics.testing.NodeFixture;
 import io.semnet.metrics.cli.SemnetInspect;
 import io.semnet.node.Attachment;
 import io.semnet.node.WorkerNode;

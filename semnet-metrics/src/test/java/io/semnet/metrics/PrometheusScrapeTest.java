@@ -1,11 +1,13 @@
 package io.semnet.metrics;
 
-import static io.semnet.metrics.NodeFixture.sendBlind;
-import static io.semnet.metrics.NodeFixture.sendUntilReceived;
+import static io.semnet.metrics.testing.NodeFixture.sendBlind;
+import static io.semnet.metrics.testing.NodeFixture.sendUntilReceived;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.semnet.core.address.Addresses;
+import io.semnet.metrics.testing.NodeFixture;
+import io.semnet.metrics.testing.PrometheusServer;
 import io.semnet.node.Attachment;
 import io.semnet.node.WorkerNode;
 import io.semnet.node.admin.AdminServer;

@@ -1,4 +1,4 @@
-package io.semnet.metrics;
+package io.semnet.metrics.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,14 +19,14 @@ import java.time.Duration;
  * temporary data directory, one job scraping {@code target} every second. Stopped and its
  * directory removed when the test network closes.
  */
-final class PrometheusServer {
+public final class PrometheusServer {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final int port;
   private final Path dir;
   private final Process process;
 
-  PrometheusServer(TestNetwork net, String target) throws Exception {
+  public PrometheusServer(TestNetwork net, String target) throws Exception {
     dir = Files.createTempDirectory(net.tag() + "-prom");
     net.onClose(() -> deleteTree(dir));
     Path config = dir.resolve("prometheus.yml");
@@ -39,7 +39,7 @@ final class PrometheusServer {
   }
 
   /** Waits until Prometheus answers and has scraped the target successfully. */
-  void awaitTargetUp(Duration timeout) throws Exception {
+  public void awaitTargetUp(Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
@@ -58,7 +58,7 @@ final class PrometheusServer {
   }
 
   /** The value of an instant query returning one sample, or NaN if it returns none. */
-  double value(String query) throws Exception {
+  public double value(String query) throws Exception {
     HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
         + URLEncoder.encode(query, StandardCharsets.UTF_8))).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
@@ -75,7 +75,7 @@ final class PrometheusServer {
   }
 
   /** Waits until {@code query} returns exactly {@code expected}; returns the time it took. */
-  Duration awaitValue(String query, double expected, Duration timeout) throws Exception {
+  public Duration awaitValue(String query, double expected, Duration timeout) throws Exception {
     long start = System.nanoTime();
     double last = Double.NaN;
     while (System.nanoTime() - start < timeout.toNanos()) {

@@ -1,4 +1,4 @@
-package io.semnet.metrics;
+package io.semnet.metrics.testing;
 
 import io.semnet.control.InProcessControlPlane;
 import io.semnet.control.ServiceDescriptor;
@@ -25,23 +25,23 @@ import java.nio.charset.StandardCharsets;
  * an outsider the isolation rules keep away from it (one instance each), worker nodes in
  * namespaces, and UDP senders inside instance namespaces.
  */
-final class NodeFixture implements AutoCloseable {
-  static final int PORT = 7000;
-  final AddressPlan plan = AddressPlan.defaults();
-  final ServiceId web = ServiceId.of("web", "tum", "hello", "prod");
-  final ServiceId client = ServiceId.of("cli", "tum", "client", "prod");
-  final ServiceId outsider = ServiceId.of("cli", "evil", "client", "prod");
-  final TestNetwork net = new TestNetwork();
-  final InProcessControlPlane cp = InProcessControlPlane.builder().clusters("c1").plan(plan).build();
+public final class NodeFixture implements AutoCloseable {
+  public static final int PORT = 7000;
+  public final AddressPlan plan = AddressPlan.defaults();
+  public final ServiceId web = ServiceId.of("web", "tum", "hello", "prod");
+  public final ServiceId client = ServiceId.of("cli", "tum", "client", "prod");
+  public final ServiceId outsider = ServiceId.of("cli", "evil", "client", "prod");
+  public final TestNetwork net = new TestNetwork();
+  public final InProcessControlPlane cp = InProcessControlPlane.builder().clusters("c1").plan(plan).build();
 
-  NodeFixture() {
+  public NodeFixture() {
     for (ServiceId s : new ServiceId[] {web, client, outsider}) {
       cp.orchestration().deploy(ServiceDescriptor.builder(s).instances(1).build());
     }
   }
 
   /** A worker {@code id} in namespace {@code ns} with its tunnel on {@code underlayIp}:51820 (not started). */
-  WorkerNode node(String id, String ns, String underlayIp) {
+  public WorkerNode node(String id, String ns, String underlayIp) {
     NodeKeys keys = NodeKeys.generate();
     WorkerEndpoint ep = WorkerEndpoint.of(id, new InetSocketAddress(underlayIp, 51820), keys.publicKey());
     NodeRegistration reg = cp.orchestration().registerNode("c1", ep, GeoPoint.of(48.1, 11.6));
@@ -50,23 +50,23 @@ final class NodeFixture implements AutoCloseable {
   }
 
   /** Attaches namespace {@code ns} as instance 0 of {@code s} on {@code node}. */
-  Attachment place(WorkerNode node, String ns, ServiceId s) {
+  public Attachment place(WorkerNode node, String ns, ServiceId s) {
     return node.attach(InstanceTarget.netns(ns), loc -> cp.orchestration().placeInstance(s, 0, loc).instance(0));
   }
 
-  InetAddress serviceIp(ServiceId s) {
+  public InetAddress serviceIp(ServiceId s) {
     return cp.orchestration().record(s).serviceIp("rr", true).address();
   }
 
   /** A UDP server on {@link #PORT} in namespace {@code ns}. */
-  static DatagramSocket listen(String ns) throws Exception {
+  public static DatagramSocket listen(String ns) throws Exception {
     DatagramSocket s = NetworkNamespace.run(ns, () -> new DatagramSocket(new InetSocketAddress("0.0.0.0", PORT)));
     s.setSoTimeout(100);
     return s;
   }
 
   /** From a fresh socket (one flow), sends every 100 ms until {@code server} receives one; at most 10 s. */
-  static boolean sendUntilReceived(String ns, InetAddress src, InetAddress dst, DatagramSocket server) throws Exception {
+  public static boolean sendUntilReceived(String ns, InetAddress src, InetAddress dst, DatagramSocket server) throws Exception {
     try (DatagramSocket s = NetworkNamespace.run(ns, () -> new DatagramSocket(new InetSocketAddress(src, 0)))) {
       for (int i = 0; i < 100; i++) {
         s.send(new DatagramPacket("hello".getBytes(StandardCharsets.US_ASCII), 5, new InetSocketAddress(dst, PORT)));
@@ -82,7 +82,7 @@ final class NodeFixture implements AutoCloseable {
   }
 
   /** Sends {@code count} datagrams 20 ms apart from one socket, then gives the node 300 ms to take them. */
-  static void sendBlind(String ns, InetAddress src, InetAddress dst, int count) throws Exception {
+  public static void sendBlind(String ns, InetAddress src, InetAddress dst, int count) throws Exception {
     try (DatagramSocket s = NetworkNamespace.run(ns, () -> new DatagramSocket(new InetSocketAddress(src, 0)))) {
       for (int i = 0; i < count; i++) {
         s.send(new DatagramPacket("nope".getBytes(StandardCharsets.US_ASCII), 4, new InetSocketAddress(dst, PORT)));
