@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Privileged
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
-class AgentPrometheusScrapeTest {
+class PrometheusScrapeTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int FLOWS = 5;
   private static final int REFUSED = 12;
@@ -57,6 +57,8 @@ class AgentPrometheusScrapeTest {
       String bNs = net.namespace("apsb");
       String cNs = net.namespace("apsc");
 
+      int admin = Launcher.freePort();
+      PrometheusServer prom = new PrometheusServer(net, "127.0.0.1:" + admin); // starts while the JVMs do
       int mqttPort = Launcher.freePort();
       Path pki = tmp.resolve("pki");
       BrokerPki.init(pki, List.of("127.0.0.1"), List.of("c1"), mqttPort, "127.0.0.1", 1, "semnet");
@@ -75,7 +77,6 @@ class AgentPrometheusScrapeTest {
       Launcher.Result created = procs.run("token-create", ControllerMain.class, "token", "create", "--config", ctlYaml.toString());
       assertEquals(0, created.code(), created.output());
 
-      int admin = Launcher.freePort();
       Path yaml = tmp.resolve("w1.yaml");
       Files.writeString(yaml, "nodeId: w1\nstateDir: " + tmp.resolve("w1") + "\nbroker:\n  uri: ssl://127.0.0.1:" + mqttPort
           + "\n  caFile: " + pki.resolve("ca.crt") + "\n  enrolCertFile: " + pki.resolve("semnet-enrol.crt") + "\n  enrolKeyFile: "
@@ -87,7 +88,6 @@ class AgentPrometheusScrapeTest {
           () -> "agent healthy: " + procs.read("agent-w1"));
       long tAgent = System.nanoTime();
 
-      PrometheusServer prom = new PrometheusServer(net, "127.0.0.1:" + admin);
       InetAddress serviceIp;
       try (MqttTransport opNet = Connections.mqtt("ssl://127.0.0.1:" + mqttPort, BrokerPki.OPERATOR, pki.resolve("ca.crt"),
               ClientIdentity.fromFiles(pki.resolve("orchestrator.crt"), pki.resolve("orchestrator.key")), false, true, "semnet");
@@ -98,9 +98,10 @@ class AgentPrometheusScrapeTest {
         o.deploy(ServiceDescriptor.builder(client).instances(1).build());
         o.deploy(ServiceDescriptor.builder(outsider).instances(1).build());
       }
-      attach(procs, yaml, bNs, web);
-      InetAddress aIp = InetAddress.getByName(attach(procs, yaml, aNs, client).path("attachment").path("ipv4").asText());
-      InetAddress cIp = InetAddress.getByName(attach(procs, yaml, cNs, outsider).path("attachment").path("ipv4").asText());
+      Process[] attaching = {attach(procs, yaml, bNs, web), attach(procs, yaml, aNs, client), attach(procs, yaml, cNs, outsider)};
+      attached(procs, attaching[0], bNs);
+      InetAddress aIp = InetAddress.getByName(attached(procs, attaching[1], aNs).path("attachment").path("ipv4").asText());
+      InetAddress cIp = InetAddress.getByName(attached(procs, attaching[2], cNs).path("attachment").path("ipv4").asText());
       prom.awaitTargetUp(Duration.ofSeconds(30));
       String flows = "semnet_translator_new_flows_total{service_ip=\"" + Addresses.format(serviceIp) + "\",policy=\"rr\"}";
       String drops = "semnet_translator_drops_total{reason=\"not_permitted\"}";
@@ -117,7 +118,7 @@ class AgentPrometheusScrapeTest {
         Duration seen = prom.awaitValue(flows, warm + FLOWS, Duration.ofSeconds(20));
         double refused = awaitStable(prom, drops);
         assertTrue(refused >= 1 && refused <= REFUSED, "the outsider's datagrams were refused and counted: " + refused);
-        System.out.printf("AgentPrometheusScrapeTest: agent healthy after %d ms; %d flows (+%.0f warm-up) and %.0f refused packets"
+        System.out.printf("PrometheusScrapeTest: agent healthy after %d ms; %d flows (+%.0f warm-up) and %.0f refused packets"
             + " (of %d sent) seen through Prometheus %d ms after the traffic; whole test %.1f s%n", (tAgent - t0) / 1_000_000, FLOWS,
             warm, refused, REFUSED, seen.toMillis(), (System.nanoTime() - t0) / 1e9);
       }
@@ -141,11 +142,18 @@ class AgentPrometheusScrapeTest {
     throw new AssertionError(query + " did not settle above 0 (last " + last + ")");
   }
 
-  private static JsonNode attach(Launcher procs, Path yaml, String netns, ServiceId service) throws Exception {
-    Launcher.Result r = procs.run("attach-" + netns, AgentMain.class, "attach", "--config", yaml.toString(), "--netns", netns,
+  /** Starts {@code agent attach} of instance 0 of {@code service} in namespace {@code netns}. */
+  private static Process attach(Launcher procs, Path yaml, String netns, ServiceId service) throws Exception {
+    return procs.start("attach-" + netns, AgentMain.class, "attach", "--config", yaml.toString(), "--netns", netns,
         "--service", service.toString(), "--ordinal", "0");
-    assertEquals(0, r.code(), r.output());
-    return JSON.readTree(r.output().substring(r.output().indexOf('{')));
+  }
+
+  /** Waits for an {@link #attach} to finish well; returns its JSON answer. */
+  private static JsonNode attached(Launcher procs, Process p, String netns) throws Exception {
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "attach " + netns + " finished");
+    String out = procs.read("attach-" + netns);
+    assertEquals(0, p.exitValue(), out);
+    return JSON.readTree(out.substring(out.indexOf('{')));
   }
 
   private static String line(String output, String prefix) {
