@@ -107,6 +107,9 @@ class PrometheusScrapeTest {
       String drops = "semnet_translator_drops_total{reason=\"not_permitted\"}";
       assertEquals(0, prom.value(drops), "no drop before the traffic");
       assertEquals(1, prom.value("semnet_control_connected"), "the agent's MQTT transport reports too");
+      Launcher.Result ctlMetrics = Launcher.get("http://127.0.0.1:" + ctlAdmin + "/metrics");
+      assertEquals(200, ctlMetrics.code(), ctlMetrics.output());
+      assertTrue(ctlMetrics.output().contains("semnet_control_messages_total{direction=\"received\"}"), ctlMetrics.output());
 
       try (DatagramSocket server = NodeFixture.listen(bNs)) {
         assertTrue(NodeFixture.sendUntilReceived(aNs, aIp, serviceIp, server), "the first flow reached the web instance");
