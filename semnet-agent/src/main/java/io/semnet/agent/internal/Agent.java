@@ -162,6 +162,9 @@ public final class Agent implements AutoCloseable {
     if (mqttIdentity != null && next.mqttCertificate() != null) {
       mqttIdentity.update(List.of(Pem.certificate(next.mqttCertificate())));
     }
+    if (node != null && next.registration().certificate() != null) {
+      node.tunnel().updateCertificate(next.registration().certificate());
+    }
     enrolled = next;
     log.info("registration of {} renewed until {}", config.nodeId, next.signedRegistration().notAfter());
   }
