@@ -9,6 +9,7 @@ import io.semnet.core.record.GeoPoint;
 import io.semnet.core.service.ServiceId;
 import io.semnet.mqtt.MqttTransport;
 import io.semnet.proxy.tun.NetworkPlumbing;
+import io.semnet.resolver.transport.TransportException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
@@ -25,6 +26,8 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * The deployable shape on one machine: mosquitto with TLS (PKI, ACL and configuration from the
@@ -114,6 +117,8 @@ public final class ProcessCluster implements AutoCloseable {
   private final Path controllerJar;
   private final String pluginPath;
   private final Thread hook = new Thread(this::close, "process-cluster-cleanup");
+  private List<String> jvmOptions = List.of();
+  private boolean plaintextTunnels;
   private int mqttPort;
   private Path controllerYaml;
   private String rootKeyHash;
@@ -135,6 +140,28 @@ public final class ProcessCluster implements AutoCloseable {
     this.work = Files.createTempDirectory(prefix);
     this.pki = work.resolve("pki");
     this.underlay = new Underlay(prefix);
+  }
+
+  /** The shaded jar of the agent or controller ({@code -Dsemnet.agent.dir}, default semnet-agent/target). */
+  public static Path jar(String classifier) throws IOException {
+    Path dir = Path.of(System.getProperty("semnet.agent.dir", "semnet-agent/target"));
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().endsWith("-" + classifier + ".jar")).findFirst()
+          .orElseThrow(() -> new IllegalStateException("no *-" + classifier + ".jar in " + dir.toAbsolutePath()
+              + " (build with mvn -DskipTests package)")).toAbsolutePath();
+    }
+  }
+
+  /** Options for every JVM this cluster starts (default none: as {@code java -jar} would run). */
+  public ProcessCluster jvmOptions(String... options) {
+    this.jvmOptions = List.of(options);
+    return this;
+  }
+
+  /** Whether workers added from now on run plaintext tunnels ({@code tunnel.insecurePlaintext}; default false). */
+  public ProcessCluster plaintextTunnels(boolean on) {
+    this.plaintextTunnels = on;
+    return this;
   }
 
   public List<Proc> processes() {
@@ -216,13 +243,18 @@ public final class ProcessCluster implements AutoCloseable {
         + "\n  caFile: " + pki.resolve("ca.crt") + "\n  enrolCertFile: " + pki.resolve("semnet-enrol.crt") + "\n  enrolKeyFile: "
         + pki.resolve("semnet-enrol.key") + "\njoin: {token: \"" + token + "\", rootKeyHash: \"" + rootKeyHash + "\"}\n"
         + "tunnel: {advertise: \"" + at.advertised().getAddress().getHostAddress() + ":" + at.advertised().getPort() + "\", bind: \""
-        + at.bind().getAddress().getHostAddress() + ":" + at.bind().getPort() + "\"}\n"
+        + at.bind().getAddress().getHostAddress() + ":" + at.bind().getPort() + "\", insecurePlaintext: " + plaintextTunnels + "}\n"
         + "node: {namespace: " + ns + ", latitude: " + location.latitude() + ", longitude: " + location.longitude() + "}\n"
         + "admin: {bind: \"127.0.0.1:" + admin + "\"}\norchestrator: {keyFile: " + pki.resolve("orchestrator-signing.key") + "}\n");
     agentYaml.put(name, yaml);
     adminPorts.put(name, admin);
     startJava("agent", name, agentJar, "io.semnet.agent.AgentMain", "--config", yaml.toString());
     waitFor(() -> httpStatus("http://127.0.0.1:" + admin + "/health") == 200, 90, "agent " + name + " healthy: " + log(name));
+  }
+
+  /** The process ids of the agents, in the order they were added. */
+  public List<Long> agentPids() {
+    return processes().stream().filter(p -> p.role().equals("agent")).map(p -> p.process().pid()).toList();
   }
 
   /** The agent's {@code /health} answer. */
@@ -280,8 +312,9 @@ public final class ProcessCluster implements AutoCloseable {
   }
 
   private List<String> java(Path jar, String main, String... args) {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", jar + (pluginPath.isEmpty() ? "" : ":" + pluginPath), main));
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-cp", jar + (pluginPath.isEmpty() ? "" : ":" + pluginPath), main));
     cmd.addAll(List.of(args));
     return cmd;
   }
@@ -333,6 +366,20 @@ public final class ProcessCluster implements AutoCloseable {
   private static String line(String output, String prefix) {
     return output.lines().filter(l -> l.startsWith(prefix)).findFirst()
         .orElseThrow(() -> new IllegalStateException("no '" + prefix + "' in: " + output)).substring(prefix.length()).trim();
+  }
+
+  /** The orchestration client's first calls may race the controller's managers coming online. */
+  public static <T> T retry(Supplier<T> call) throws InterruptedException {
+    for (int i = 0; ; i++) {
+      try {
+        return call.get();
+      } catch (TransportException e) {
+        if (i > 40) {
+          throw e;
+        }
+        Thread.sleep(250);
+      }
+    }
   }
 
   /** Polls {@code condition} every 100 ms for up to {@code seconds}. */

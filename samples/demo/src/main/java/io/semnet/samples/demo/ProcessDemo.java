@@ -10,16 +10,12 @@ import io.semnet.core.record.GeoPoint;
 import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.service.SemanticName;
 import io.semnet.core.service.ServiceId;
-import io.semnet.resolver.transport.TransportException;
 import io.semnet.samples.cluster.ProcessCluster;
 import io.semnet.samples.cluster.ProcessCluster.Link;
 import java.io.File;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -39,7 +35,9 @@ final class ProcessDemo {
     ServiceId web = ServiceId.of("web", "tum", "hello", "prod");
     ServiceId client = ServiceId.of("shop", "tum", "client", "prod");
     long t0 = System.nanoTime();
-    try (ProcessCluster cluster = new ProcessCluster(jar("agent"), jar("controller"), pluginPath())) {
+    // five JVMs share two cores here: C1 and the serial collector start them fastest
+    try (ProcessCluster cluster = new ProcessCluster(ProcessCluster.jar("agent"), ProcessCluster.jar("controller"), pluginPath())
+        .jvmOptions("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")) {
       try {
         scenarios(cluster, web, client);
       } catch (Exception | AssertionError e) {
@@ -73,7 +71,7 @@ final class ProcessDemo {
     cluster.underlay().impair("w2", 25, 0, 0);
     cluster.addWorker("w3", Link.NAT, GeoPoint.of(53.55, 9.99));
     cluster.processes().forEach(p -> info(p.role() + " " + p.name() + ": pid " + p.process().pid()));
-    var nodes = retry(() -> cluster.orchestration().nodes());
+    var nodes = ProcessCluster.retry(() -> cluster.orchestration().nodes());
     nodes.forEach(n -> info(n.nodeId() + ": subnet " + n.subnetV4() + " / " + n.subnetV6() + ", tunnel " + n.endpoint().address()));
     long agents = cluster.processes().stream().filter(p -> p.role().equals("agent") && p.process().isAlive()).count();
     int healthy = 0;
@@ -86,8 +84,8 @@ final class ProcessDemo {
         agents == 3 && nodes.size() == 3 && healthy == 3);
 
     step("deploy " + web + " (2 instances) and " + client + " (1 instance) through the remote orchestration API (signed calls)");
-    ServiceRecord record = retry(() -> cluster.orchestration().deploy(ServiceDescriptor.builder(web).instances(2).build()));
-    retry(() -> cluster.orchestration().deploy(ServiceDescriptor.builder(client).instances(1).build()));
+    ServiceRecord record = ProcessCluster.retry(() -> cluster.orchestration().deploy(ServiceDescriptor.builder(web).instances(2).build()));
+    ProcessCluster.retry(() -> cluster.orchestration().deploy(ServiceDescriptor.builder(client).instances(1).build()));
     record.serviceIps().forEach(ip -> info(SemanticName.ofPolicy(web, ip.policy()) + " -> " + Addresses.format(ip.address())));
     step("attach instances with 'agent attach' (each a network namespace with a web server)");
     ProcessCluster.Instance i0 = cluster.startInstance("w1", web, 0).serveHttp(PORT);
@@ -146,30 +144,6 @@ final class ProcessDemo {
 
   private void record(String scenario, String expected, String observed, boolean pass) {
     report.record(scenario, expected, observed, pass);
-  }
-
-  /** The orchestration client's first calls may race the controller's managers coming online. */
-  private static <T> T retry(Supplier<T> call) throws InterruptedException {
-    for (int i = 0; ; i++) {
-      try {
-        return call.get();
-      } catch (TransportException e) {
-        if (i > 40) {
-          throw e;
-        }
-        Thread.sleep(250);
-      }
-    }
-  }
-
-  /** The shaded jar of the agent or controller ({@code -Dsemnet.agent.dir}, default semnet-agent/target). */
-  private static Path jar(String classifier) throws IOException {
-    Path dir = Path.of(System.getProperty("semnet.agent.dir", "semnet-agent/target"));
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.filter(p -> p.getFileName().toString().endsWith("-" + classifier + ".jar")).findFirst()
-          .orElseThrow(() -> new IllegalStateException("no *-" + classifier + ".jar in " + dir.toAbsolutePath()
-              + " (build with mvn -DskipTests package)")).toAbsolutePath();
-    }
   }
 
   /** The policy plugin jar(s) on this JVM's class path, to put on the controller's and agents' too. */
