@@ -98,6 +98,11 @@ public final class Agent implements AutoCloseable {
     if (config.tunnel.bind != null) {
       builder.tunnelBind(ConfigValues.address("tunnel.bind", config.tunnel.bind));
     }
+    if (config.tunnel.insecurePlaintext) {
+      log.warn("the tunnel of {} is PLAINTEXT (tunnel.insecurePlaintext): datagrams are neither authenticated nor encrypted",
+          config.nodeId);
+      builder.plaintextTunnel(true);
+    }
     node = closing(builder.build().start());
 
     closing(RegistrationRenewal.start(transport, enrolled, () -> identity.mqttKeyPair().getPublic().getEncoded(), this::renewed));

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.semnet.core.address.Addresses;
 import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.core.plan.AddressPlan;
+import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.record.Locator;
 import io.semnet.core.record.ServiceRecord;
 import io.semnet.resolver.NodeRegistration;
@@ -404,6 +405,32 @@ public final class WireCodec {
   /** Reads {@link #toJson(ServiceRecord)}. */
   public static ServiceRecord serviceRecord(JsonNode n) {
     return value(() -> Json.record(n));
+  }
+
+  /**
+   * The wire form of one instance with its service ({@code service, ordinal, ip4?, ip6?, locator?, meta}): what a
+   * migration's destination needs from the source to restore the instance keeping its addresses.
+   */
+  public static ObjectNode toJson(InstanceRecord r) {
+    ObjectNode o = Json.obj();
+    o.put("service", r.service().toString());
+    o.setAll(Json.instance(r));
+    return o;
+  }
+
+  /** Reads {@link #toJson(InstanceRecord)}. */
+  public static InstanceRecord instanceRecord(JsonNode n) {
+    return value(() -> Json.instance(ServiceId.parse(Json.text(n, "service")), n));
+  }
+
+  /** The wire form of a root-signed service record, as inside {@code record} messages (the signature survives). */
+  public static ObjectNode toJson(SignedRecord r) {
+    return record(r);
+  }
+
+  /** Reads {@link #toJson(SignedRecord)} (does not verify it). */
+  public static SignedRecord signedRecord(JsonNode n) {
+    return value(() -> record(n));
   }
 
   /** The wire form of a locator ({@code ns4?, ns6?, version, worker}). */
