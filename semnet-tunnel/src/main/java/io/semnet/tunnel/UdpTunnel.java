@@ -5,6 +5,8 @@ import io.semnet.core.node.NodeContext;
 import io.semnet.core.node.Tunnel;
 import io.semnet.core.node.TunnelReceiver;
 import io.semnet.core.policy.LocalNodeView;
+import io.semnet.core.stats.StatsSource;
+import io.semnet.core.stats.StatsVisitor;
 import io.semnet.core.trust.NodeCertificate;
 import io.semnet.core.trust.RootTrust;
 import io.semnet.tunnel.internal.Datagram;
@@ -56,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * socket ({@code conn}), the link table ({@code link}), the handshake ({@code handshake}) and the
  * send path, receive dispatch and timers ({@code device}); see the module README.
  */
-public final class UdpTunnel implements Tunnel {
+public final class UdpTunnel implements Tunnel, StatsSource {
   private static final Logger log = LoggerFactory.getLogger(UdpTunnel.class);
   private static final TunnelReceiver NO_RECEIVER = new TunnelReceiver() {
     @Override
@@ -260,16 +262,13 @@ public final class UdpTunnel implements Tunnel {
 
   /** A snapshot of the counters; reads the kernel's receive-buffer drops for this socket. */
   public TunnelStats stats() {
-    LinkTable lt = links;
-    BatchedUdpSocket<Link> s = socket;
-    List<LinkStats> ls = new ArrayList<>();
-    if (lt != null) {
-      for (Link l : lt.all()) {
-        ls.add(l.stats());
-      }
-    }
-    return new TunnelStats(drops.snapshot(), receiveBufferDrops(), lt == null ? 0 : lt.opened(), lt == null ? 0 : lt.evicted(),
-        lt == null ? 0 : lt.idleClosed(), s == null ? 0 : s.out().segmentedSends(), s == null ? 0 : s.out().directSends(), ls);
+    return TunnelStats.of(drops, links, socket);
+  }
+
+  /** Reports {@link #stats()}: {@code semnet.tunnel.*} and, per peer, {@code semnet.peer.*} (see {@link TunnelStats}). */
+  @Override
+  public void reportTo(StatsVisitor visitor) {
+    stats().reportTo(visitor);
   }
 
   /** Datagrams the kernel dropped for want of receive-buffer space, or -1 if unknown. */

@@ -8,6 +8,7 @@ import io.semnet.core.record.GeoPoint;
 import io.semnet.mqtt.MqttTransport;
 import io.semnet.node.WorkerNode;
 import io.semnet.node.admin.AdminResponse;
+import io.semnet.metrics.NodeAdmin;
 import io.semnet.node.admin.AdminServer;
 import io.semnet.resolver.enrol.Enrolled;
 import io.semnet.resolver.enrol.Enrolment;
@@ -110,8 +111,9 @@ public final class Agent implements AutoCloseable {
         : closing(RemoteOrchestration.builder().transport(transport).clientId(config.nodeId)
             .key(Connections.orchestratorKey(Path.of(config.orchestrator.keyFile))).build());
     closing(new LocalControl(state.resolve("control.sock"), node, orchestration).start());
-    closing(AdminServer.builder().bind(ConfigValues.address("admin.bind", config.admin.bind))
-        .bearerToken(config.admin.bearerToken).endpoint("/health", q -> health()).build().start());
+    NodeAdmin admin = closing(NodeAdmin.of(node, transport));
+    closing(admin.install(AdminServer.builder().bind(ConfigValues.address("admin.bind", config.admin.bind))
+        .bearerToken(config.admin.bearerToken).endpoint("/health", q -> health())).build().start());
     log.info("agent {} up: subnets {} / {}, manager {}, registration valid until {}", config.nodeId,
         enrolled.registration().subnetV4(), enrolled.registration().subnetV6(), enrolled.managerId(),
         enrolled.signedRegistration().notAfter());

@@ -32,6 +32,7 @@ public final class TranslatorParts {
   private final Control control = new Control();
   private final ThreadScratches scratches = new ThreadScratches();
   private final FlowTable table;
+  private final ServiceTallies tallies = new ServiceTallies(ServiceTallies.DEFAULT_CAP);
   private final Flows flows;
   private final InstanceChooser chooser = new InstanceChooser();
   private final IcmpHandler icmp;
@@ -49,7 +50,7 @@ public final class TranslatorParts {
     this.table = new FlowTable(config.maxFlows() * 2);
     this.flows = new Flows(config, table);
     this.icmp = new IcmpHandler(config, table);
-    this.setup = new FlowSetup(flows, chooser, icmp);
+    this.setup = new FlowSetup(flows, tallies, chooser, icmp);
     this.sources = new SourceCheck(config);
     this.forwarder = new Forwarder(config, table, flows, scratches, setup, icmp, sources);
     this.parking = new Parking(config, forwarder, scratches, control, icmp);
@@ -130,6 +131,10 @@ public final class TranslatorParts {
 
   public Repointing repointing() {
     return repointing;
+  }
+
+  public ServiceTallies tallies() {
+    return tallies;
   }
 
   public ThreadScratches scratches() {

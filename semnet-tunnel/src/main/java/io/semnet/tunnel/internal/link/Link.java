@@ -113,6 +113,6 @@ public final class Link implements Peer {
   public LinkStats stats() {
     Session c = current;
     return new LinkStats(endpoint, c != null, c == null ? -1 : c.keyId, txPackets.get(), txBytes.get(),
-        rxPackets.get(), rxBytes.get(), drops.get(), lastRttNanos, up);
+        rxPackets.get(), rxBytes.get(), drops.get(), lastRttNanos, up, c == null ? -1 : System.nanoTime() - c.createdNanos);
   }
 }
