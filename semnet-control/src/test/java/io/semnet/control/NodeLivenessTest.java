@@ -6,15 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.semnet.control.store.RootStore;
-import io.semnet.core.node.LocalInstances;
-import io.semnet.core.node.NodeContext;
-import io.semnet.core.node.PacketHandler;
-import io.semnet.core.node.PacketIo;
-import io.semnet.core.node.RouteResolver;
-import io.semnet.core.node.Tunnel;
-import io.semnet.core.node.TunnelReceiver;
 import io.semnet.core.policy.LocalNodeView;
-import io.semnet.core.policy.RoutingPolicyRegistry;
 import io.semnet.core.record.Locator;
 import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.service.ServiceId;
@@ -204,7 +196,7 @@ class NodeLivenessTest {
     WorkerResolver w = WorkerResolver.builder().nodeId("n1").manager("c1").transport(transport).rootTrust(authority.trust())
         .ticker(time).clock(time).maintenanceInterval(Duration.ZERO).build();
     closeables.add(w);
-    w.start(context("n1", view, w));
+    w.start(io.semnet.testing.Fixtures.context("n1", view, w));
     await("worker online", w::isOnline);
     assertTrue(view.isPeerUp("n2"));
     transport.setAlive("n2", true);
@@ -218,54 +210,5 @@ class NodeLivenessTest {
     transport.setAlive("n1", false); // a hint about the node itself is ignored there
     Thread.sleep(100);
     assertTrue(view.isPeerUp("n1"));
-  }
-
-  static NodeContext context(String id, LocalNodeView view, RouteResolver resolver) {
-    return new NodeContext() {
-      @Override
-      public String nodeId() {
-        return id;
-      }
-
-      @Override
-      public LocalNodeView view() {
-        return view;
-      }
-
-      @Override
-      public RoutingPolicyRegistry policies() {
-        return TestPolicies.registry();
-      }
-
-      @Override
-      public LocalInstances localInstances() {
-        return new LocalInstances();
-      }
-
-      @Override
-      public PacketIo packetIo() {
-        return null;
-      }
-
-      @Override
-      public PacketHandler packetHandler() {
-        return null;
-      }
-
-      @Override
-      public Tunnel tunnel() {
-        return null;
-      }
-
-      @Override
-      public TunnelReceiver tunnelReceiver() {
-        return null;
-      }
-
-      @Override
-      public RouteResolver resolver() {
-        return resolver;
-      }
-    };
   }
 }
