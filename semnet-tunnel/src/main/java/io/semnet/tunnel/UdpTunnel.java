@@ -278,6 +278,30 @@ public final class UdpTunnel implements Tunnel {
     return s == null ? -1 : s.receiveBufferDrops();
   }
 
+  /**
+   * Presents {@code renewed} (this node's renewed certificate, e.g. after the registration was
+   * renewed) in every handshake this node initiates from now on; live sessions stay. Thread-safe.
+   *
+   * @throws IllegalArgumentException if it is not for this node's id and public key, or does not
+   *     verify under the configured root now
+   * @throws IllegalStateException if the tunnel is plaintext or not started
+   */
+  public synchronized void updateCertificate(NodeCertificate renewed) {
+    java.util.Objects.requireNonNull(renewed, "renewed");
+    Handshake h = handshake;
+    if (h == null) {
+      throw new IllegalStateException("the tunnel is not started");
+    }
+    if (!renewed.nodeId().equals(handshakeSettings.nodeId())
+        || !Arrays.equals(renewed.publicKey(), localEndpoint().publicKey())) {
+      throw new IllegalArgumentException("certificate " + renewed + " does not vouch for this node's id and public key");
+    }
+    if (!handshakeSettings.rootTrust().verify(renewed, Instant.now())) {
+      throw new IllegalArgumentException("certificate " + renewed + " is not valid under the configured root");
+    }
+    h.certificate(renewed);
+  }
+
   /** Forces a new handshake (new key id and session keys) with an established peer; for key rotation on demand. */
   public void rekey(String peerNodeId) {
     if (!running) {
