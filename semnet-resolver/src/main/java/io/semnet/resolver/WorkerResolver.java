@@ -163,12 +163,18 @@ public final class WorkerResolver implements RouteResolver, StatsSource {
     return nodeId;
   }
 
+  /** Where availability hints go (the node's view; null outside a node: hints are ignored). */
+  volatile io.semnet.core.policy.LocalNodeView view;
+
   // ---------------------------------------------------------------- lifecycle
 
   @Override
   public void start(NodeContext context) {
     if (context != null && !context.nodeId().equals(nodeId)) {
       throw new IllegalArgumentException("resolver built for node '" + nodeId + "' started in node '" + context.nodeId() + "'");
+    }
+    if (context != null) {
+      this.view = context.view();
     }
     start();
   }

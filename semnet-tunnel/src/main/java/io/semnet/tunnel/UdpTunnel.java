@@ -392,7 +392,7 @@ public final class UdpTunnel implements Tunnel, StatsSource {
     private RootTrust rootTrust;
     private int maxLinks = 1024;
     private Duration idleTimeout = Duration.ofMinutes(5);
-    private Duration keepaliveInterval = Duration.ofSeconds(10);
+    private Duration keepaliveInterval = Duration.ofSeconds(5);
     private Duration handshakeRetry = Duration.ofSeconds(1);
     private Duration rekeyAfter = Duration.ofMinutes(2);
     private Duration keyGrace = Duration.ofSeconds(10);
@@ -403,7 +403,7 @@ public final class UdpTunnel implements Tunnel, StatsSource {
     private int perSourceBurst = 20;
     private int perKeyPerSecond = 10;
     private int underLoadPerSecond = 200;
-    private int probesBeforeDown = 3;
+    private int probesBeforeDown = 2;
     private boolean plaintext;
     private int receiveBufferBytes = 8 << 20;
     private int sendBufferBytes = 8 << 20;
@@ -459,7 +459,10 @@ public final class UdpTunnel implements Tunnel, StatsSource {
       return this;
     }
 
-    /** Probe period on established links (keeps NAT mappings open, measures RTT). */
+    /**
+     * Probe period on established links (keeps NAT mappings open, measures RTT; default 5 s). Data
+     * unanswered for 1 s, or an overdue echo, sends a probe at once whatever this is.
+     */
     public Builder keepaliveInterval(Duration d) {
       this.keepaliveInterval = d;
       return this;
@@ -471,7 +474,10 @@ public final class UdpTunnel implements Tunnel, StatsSource {
       return this;
     }
 
-    /** Unanswered probes (or first contacts) before a peer is marked down. */
+    /**
+     * Unanswered probes (or first contacts) before a peer is marked down (default 2: with data
+     * outstanding, a dead peer is down about 3 s after it last answered).
+     */
     public Builder probesBeforeDown(int n) {
       this.probesBeforeDown = n;
       return this;

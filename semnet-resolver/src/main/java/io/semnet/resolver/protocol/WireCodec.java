@@ -124,6 +124,9 @@ public final class WireCodec {
       o.set("rules", rules(((RulesPush) m).rules()));
     } else if (m instanceof HeartbeatPush) {
       o.set("heartbeat", heartbeat(((HeartbeatPush) m).heartbeat()));
+    } else if (m instanceof AvailabilityPush) {
+      AvailabilityPush a = (AvailabilityPush) m;
+      o.put("node", a.nodeId()).put("available", a.available()).put("at", a.atMillis());
     } else if (m instanceof EnrolRequest) {
       EnrolRequest e = (EnrolRequest) m;
       o.put("token", e.tokenId());
@@ -247,6 +250,8 @@ public final class WireCodec {
           return new RulesPush(rules(Json.need(n, "rules")));
         case "heartbeat":
           return new HeartbeatPush(heartbeat(Json.need(n, "heartbeat")));
+        case "availability":
+          return new AvailabilityPush(Json.text(n, "node"), Json.bool(n, "available"), Json.integer(n, "at"));
         case "enrol":
           return new EnrolRequest(Json.text(n, "token"), Json.endpoint(Json.need(n, "endpoint")), Json.geo(n.get("location")),
               Json.has(n, "mqttKey") ? Json.bytes(n, "mqttKey") : null, Json.text(n, "rootKeyHash"), Json.bytes(n, "proof"));
