@@ -31,8 +31,8 @@ public final class Link implements Peer {
   public Session next;
   public volatile boolean closed;
   public volatile long lastUsedNanos;
-  /** The notAfter of the certificate this link was accepted with (epoch seconds), or Long.MIN_VALUE. */
-  public long certificateNotAfter = Long.MIN_VALUE;
+  /** The certificate this link's peer last proved with an initiation, or null (this node initiated: it never sees the peer's). */
+  public io.semnet.core.trust.NodeCertificate certificate;
   /** Handshakes completed on this link (the key id in stats). */
   public int generation = -1;
 
