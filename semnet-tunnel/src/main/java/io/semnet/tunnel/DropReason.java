@@ -9,6 +9,11 @@ public enum DropReason {
   TRUNCATED,
   /** A header version this node does not speak. */
   UNKNOWN_VERSION,
+  /**
+   * A datagram in format version 1 (a node of an older release, before the Noise handshake):
+   * not spoken here; logged once per source IP. Upgrade every node together (README).
+   */
+  UNSUPPORTED_VERSION,
   /** A message type this node does not know. */
   UNKNOWN_TYPE,
   /** Plaintext datagram on a sealed tunnel or the reverse. */

@@ -143,7 +143,7 @@ public final class UdpTunnel implements Tunnel {
     handshake = new Handshake(handshakeSettings, revocations, indexes, links, s.out(), drops, tx);
     factory[0] = handshake;
     LoopErrors errors = new LoopErrors(nodeId, () -> drops.drop(DropReason.INTERNAL_ERROR), t -> context.fail(this, t));
-    dispatcher = new Dispatcher(suite, plaintext, maxDatagramBytes, links, indexes, rejectAfterNanos, handshake, tx, drops, receiver, view,
+    dispatcher = new Dispatcher(nodeId, suite, plaintext, maxDatagramBytes, links, indexes, rejectAfterNanos, handshake, tx, drops, receiver, view,
         errors);
     timers = new Timers(nodeId, timerSettings, links, indexes, handshake, this::startHandshake, tx, s.out(), view, () -> running, errors);
     try {
