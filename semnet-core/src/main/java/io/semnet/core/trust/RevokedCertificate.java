@@ -5,11 +5,13 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * One entry of the root's revocation list: the certificate {@code serial} that no longer vouches for
- * node {@code nodeId}'s tunnel key {@code publicKey}. The key and node id are there so a node can
- * also cut links it opened itself (an initiator never sees the responder's certificate, only its
- * key); {@code notAfter} is the certificate's, after which the entry can be dropped (an expired
- * certificate is refused anyway). Immutable.
+ * One entry of the root's revocation list: certificate {@code serial} of node {@code nodeId}, and
+ * every earlier certificate of that node (smaller serial: the ones renewals superseded), no longer
+ * vouch for it ({@link #revokes}). A later certificate of the node (a new registration, under a new
+ * key) is not affected. The key is there so a node can also cut links it opened itself (an
+ * initiator never sees the responder's certificate, only its key); the root never certifies a
+ * revoked key again. {@code notAfter} is the certificate's, after which the entry can be dropped:
+ * it and the earlier ones have expired. Immutable.
  */
 public final class RevokedCertificate {
   private final long serial;
@@ -47,6 +49,11 @@ public final class RevokedCertificate {
   /** The revoked certificate's tunnel key (a copy). */
   public byte[] publicKey() {
     return publicKey.clone();
+  }
+
+  /** True if this entry revokes {@code certificate}: same node, serial not greater. */
+  public boolean revokes(NodeCertificate certificate) {
+    return certificate.nodeId().equals(nodeId) && certificate.serial() <= serial;
   }
 
   /** True if the revoked certificate vouched for {@code key}. */

@@ -4,39 +4,46 @@ import io.semnet.core.trust.NodeCertificate;
 import io.semnet.core.trust.RevokedCertificate;
 import io.semnet.tunnel.internal.link.Link;
 import java.util.Collection;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * What the tunnel refuses: revoked node ids and the root's revoked certificates (by serial, with
- * each one's node id and key). Replaced whole by the control plane; read by the handshake on the
+ * What the tunnel refuses: revoked node ids and the root's revoked certificates (a node's
+ * certificates up to a serial, {@link RevokedCertificate#revokes}, and the node id and key each vouched for). Replaced whole by the control plane; read by the handshake on the
  * event loop (one volatile snapshot, no lock). Thread-safe.
  */
 public final class Revocations {
-  private record Snapshot(Set<String> nodeIds, Set<Long> serials, List<RevokedCertificate> certificates) {}
+  /** {@code upTo}: per node id, the greatest revoked serial (that certificate and every earlier one of the node are revoked). */
+  private record Snapshot(Set<String> nodeIds, Map<String, Long> upTo, List<RevokedCertificate> certificates) {
+    boolean revokes(NodeCertificate cert) {
+      Long max = upTo.get(cert.nodeId());
+      return max != null && cert.serial() <= max;
+    }
+  }
 
-  private volatile Snapshot snapshot = new Snapshot(Set.of(), Set.of(), List.of());
+  private volatile Snapshot snapshot = new Snapshot(Set.of(), Map.of(), List.of());
 
   /** Replaces the revoked node ids. */
   public synchronized void nodeIds(Set<String> nodeIds) {
     Snapshot s = snapshot;
-    snapshot = new Snapshot(Set.copyOf(nodeIds), s.serials, s.certificates);
+    snapshot = new Snapshot(Set.copyOf(nodeIds), s.upTo, s.certificates);
   }
 
   /** Replaces the revoked certificates. */
   public synchronized void certificates(Collection<RevokedCertificate> list) {
-    Set<Long> serials = new HashSet<>();
+    Map<String, Long> upTo = new HashMap<>();
     for (RevokedCertificate r : list) {
-      serials.add(r.serial());
+      upTo.merge(r.nodeId(), r.serial(), Math::max);
     }
-    snapshot = new Snapshot(snapshot.nodeIds, Set.copyOf(serials), List.copyOf(list));
+    snapshot = new Snapshot(snapshot.nodeIds, Map.copyOf(upTo), List.copyOf(list));
   }
 
   /** True if an initiation presenting {@code cert} must be refused. */
   boolean refuses(NodeCertificate cert) {
     Snapshot s = snapshot;
-    return s.nodeIds.contains(cert.nodeId()) || s.serials.contains(cert.serial());
+    return s.nodeIds.contains(cert.nodeId()) || s.revokes(cert);
   }
 
   /**
@@ -50,7 +57,7 @@ public final class Revocations {
       return true;
     }
     if (link.certificate != null) {
-      return s.serials.contains(link.certificate.serial());
+      return s.revokes(link.certificate);
     }
     for (RevokedCertificate r : s.certificates) {
       if (r.nodeId().equals(link.nodeId) && r.hasPublicKey(link.peerPublicKey)) {
