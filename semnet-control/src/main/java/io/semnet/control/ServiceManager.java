@@ -77,6 +77,7 @@ public final class ServiceManager implements AutoCloseable {
   final InterestTable interests = new InterestTable();
   final Map<String, ClientInfo> clients = new ConcurrentHashMap<>();
   volatile SignedRules rules;
+  volatile io.semnet.resolver.protocol.SignedRevocations revocations = io.semnet.resolver.protocol.SignedRevocations.NONE;
   final ServerBinding binding;
   final UpstreamLink upstream;
   final Set<ServiceId> upstreamInterests = ConcurrentHashMap.newKeySet();
@@ -105,6 +106,7 @@ public final class ServiceManager implements AutoCloseable {
       this.orchestration = new RootOrchestration(publishing, authority, b.plan, b.platformPolicies, registry,
           b.store != null ? b.store : RootStore.inMemory(), clock, b.certificateValidity);
       this.rules = orchestration.currentRules();
+      this.revocations = orchestration.revocations.current();
       this.orchestration.republishAll();
     } else {
       this.authority = null;
@@ -248,6 +250,10 @@ public final class ServiceManager implements AutoCloseable {
 
   void applyRules(SignedRules r) {
     publishing.applyRules(r);
+  }
+
+  void applyRevocations(io.semnet.resolver.protocol.SignedRevocations r) {
+    publishing.applyRevocations(r);
   }
 
   // ---------------------------------------------------------------- maintenance

@@ -22,6 +22,7 @@ import io.semnet.resolver.protocol.RecordPush;
 import io.semnet.resolver.protocol.RemovalPush;
 import io.semnet.resolver.protocol.Renew;
 import io.semnet.resolver.protocol.RenewReply;
+import io.semnet.resolver.protocol.RevocationsPush;
 import io.semnet.resolver.protocol.RulesPush;
 import io.semnet.resolver.protocol.WireCodec;
 import java.io.IOException;
@@ -196,7 +197,8 @@ public final class Envelope {
         || m instanceof RenewRegistration || m instanceof OrchestrationCall) {
       return REQUEST;
     }
-    if (m instanceof RecordPush || m instanceof RemovalPush || m instanceof RulesPush || m instanceof HeartbeatPush) {
+    if (m instanceof RecordPush || m instanceof RemovalPush || m instanceof RulesPush || m instanceof RevocationsPush
+        || m instanceof HeartbeatPush) {
       return PUSH;
     }
     if (m instanceof HelloReply || m instanceof QueryReply || m instanceof RenewReply || m instanceof Ack || m instanceof ErrorReply
