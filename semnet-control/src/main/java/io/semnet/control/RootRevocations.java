@@ -20,6 +20,7 @@ import java.util.List;
 final class RootRevocations {
   private final RootOrchestration o;
   private SignedRevocations current = SignedRevocations.NONE;
+  private final List<java.util.function.Consumer<SignedRevocations>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   RootRevocations(RootOrchestration o) {
     this.o = o;
@@ -33,6 +34,14 @@ final class RootRevocations {
   SignedRevocations current() {
     synchronized (o) {
       return current;
+    }
+  }
+
+  /** Tells {@code listener} the current list now and every new one after it is published. */
+  void listen(java.util.function.Consumer<SignedRevocations> listener) {
+    synchronized (o) {
+      listeners.add(listener);
+      listener.accept(current);
     }
   }
 
@@ -58,6 +67,9 @@ final class RootRevocations {
       o.store.append(new RootEvent.RevocationsPut(v, next));
       current = SignedRevocations.sign(v, next, o.authority);
       o.manager.applyRevocations(current);
+      for (java.util.function.Consumer<SignedRevocations> l : listeners) {
+        l.accept(current);
+      }
     }
   }
 }

@@ -252,6 +252,19 @@ public final class ServiceManager implements AutoCloseable {
     publishing.applyRules(r);
   }
 
+  /**
+   * Root only: tells {@code listener} the root's certificate revocation list now and each new one
+   * (e.g. {@link BrokerCrl}), on the thread that changed it.
+   *
+   * @throws IllegalStateException on a cluster manager
+   */
+  public void onRevocations(java.util.function.Consumer<io.semnet.resolver.protocol.SignedRevocations> listener) {
+    if (orchestration == null) {
+      throw new IllegalStateException("manager " + id + " is not the root: it holds no revocation list of its own");
+    }
+    orchestration.revocations.listen(listener);
+  }
+
   void applyRevocations(io.semnet.resolver.protocol.SignedRevocations r) {
     publishing.applyRevocations(r);
   }
