@@ -13,6 +13,7 @@ import io.semnet.core.record.ServiceRecord;
 import io.semnet.resolver.NodeRegistration;
 import io.semnet.core.isolation.Grant;
 import io.semnet.core.isolation.IsolationRules;
+import io.semnet.core.trust.RevokedCertificate;
 import io.semnet.core.service.SemanticName;
 import io.semnet.core.service.ServiceId;
 import io.semnet.resolver.protocol.internal.Json;
@@ -122,6 +123,8 @@ public final class WireCodec {
       o.set("removal", removal(((RemovalPush) m).removal()));
     } else if (m instanceof RulesPush) {
       o.set("rules", rules(((RulesPush) m).rules()));
+    } else if (m instanceof RevocationsPush) {
+      o.set("revocations", revocations(((RevocationsPush) m).revocations()));
     } else if (m instanceof HeartbeatPush) {
       o.set("heartbeat", heartbeat(((HeartbeatPush) m).heartbeat()));
     } else if (m instanceof AvailabilityPush) {
@@ -248,6 +251,8 @@ public final class WireCodec {
           return new RemovalPush(removal(Json.need(n, "removal")));
         case "rules":
           return new RulesPush(rules(Json.need(n, "rules")));
+        case "revocations":
+          return new RevocationsPush(revocations(Json.need(n, "revocations")));
         case "heartbeat":
           return new HeartbeatPush(heartbeat(Json.need(n, "heartbeat")));
         case "availability":
@@ -340,6 +345,25 @@ public final class WireCodec {
       grants.add(Json.grant(g));
     }
     return SignedRules.of(Json.integer(n, "version"), IsolationRules.of(grants), Json.has(n, "sig") ? Json.bytes(n, "sig") : null);
+  }
+
+  static ObjectNode revocations(SignedRevocations r) {
+    ObjectNode o = Json.obj();
+    o.put("version", r.version());
+    ArrayNode a = o.putArray("revoked");
+    r.revoked().forEach(c -> a.add(Json.revoked(c)));
+    if (r.signature() != null) {
+      o.put("sig", Json.b64(r.signature()));
+    }
+    return o;
+  }
+
+  static SignedRevocations revocations(JsonNode n) {
+    List<RevokedCertificate> l = new ArrayList<>();
+    for (JsonNode c : Json.array(n, "revoked")) {
+      l.add(Json.revoked(c));
+    }
+    return SignedRevocations.of(Json.integer(n, "version"), l, Json.has(n, "sig") ? Json.bytes(n, "sig") : null);
   }
 
   static ObjectNode heartbeat(SignedHeartbeat h) {
