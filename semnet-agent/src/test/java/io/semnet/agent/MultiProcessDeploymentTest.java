@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.semnet.agent.internal.BrokerPki;
 import io.semnet.agent.internal.ClientIdentity;
-import io.semnet.agent.internal.Connections;
 import io.semnet.agent.internal.Pem;
 import io.semnet.control.RemoteOrchestration;
 import io.semnet.control.ServiceDescriptor;
@@ -19,8 +17,6 @@ import io.semnet.core.service.SemanticName;
 import io.semnet.core.service.ServiceId;
 import io.semnet.mqtt.MqttTransport;
 import io.semnet.resolver.NodeRegistration;
-import io.semnet.resolver.enrol.JoinToken;
-import io.semnet.resolver.transport.TransportException;
 import io.semnet.testing.Privileged;
 import io.semnet.testing.TestNetwork;
 import java.nio.file.Files;
@@ -33,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
@@ -88,26 +83,13 @@ class MultiProcessDeploymentTest {
       String client = net.namespace("mpd2a");
       String client2 = net.namespace("mpd2b");
 
-      // broker: certs init output, plus a spy identity standing for a broker in the middle
-      int mqttPort = Launcher.freePort();
-      Path pki = tmp.resolve("pki");
-      BrokerPki.init(pki, List.of("127.0.0.1"), List.of("c1"), mqttPort, "127.0.0.1", 1, "semnet");
-      Files.writeString(pki.resolve("acl"), Files.readString(pki.resolve("acl"))
-          + "\n# the test's spy: sees and writes the enrolment service's topics\nuser spy\ntopic readwrite semnet/enrol/#\n");
-      Files.writeString(pki.resolve("mosquitto.conf"), Files.readString(pki.resolve("mosquitto.conf")) + "user root\nlog_dest stdout\n");
-      Process broker = net.start(null, "mosquitto", "-c", pki.resolve("mosquitto.conf").toString());
-      Launcher.waitFor(() -> Launcher.listening(mqttPort) || !broker.isAlive(), 10, () -> "mosquitto listening");
-      assertTrue(broker.isAlive(), "mosquitto runs");
-
-      // controller
-      Path ctlYaml = tmp.resolve("controller.yaml");
-      int ctlAdmin = Launcher.freePort();
-      Files.writeString(ctlYaml, "stateDir: " + tmp.resolve("ctl") + "\nenrolmentRetryWindow: 3s\nbroker:\n  uri: ssl://127.0.0.1:" + mqttPort
-          + "\n  caFile: " + pki.resolve("ca.crt") + "\n  caKeyFile: " + pki.resolve("ca.key") + "\n  identityDir: " + pki
-          + "\norchestratorKeys: [" + pki.resolve("orchestrator-signing.pub") + "]\nadmin: {bind: \"127.0.0.1:" + ctlAdmin + "\"}\n");
-      Process ctl = procs.start("controller", ControllerMain.class, "--config", ctlYaml.toString());
-      Launcher.waitFor(() -> Launcher.get("http://127.0.0.1:" + ctlAdmin + "/health").code() == 200, 60,
-          () -> "controller healthy: " + procs.read("controller"));
+      // broker (certs init, plus a spy identity standing for a broker in the middle) and controller
+      ControlPlane cp = ControlPlane.start(tmp, net, procs,
+          "\n# the test's spy: sees and writes the enrolment service's topics\nuser spy\ntopic readwrite semnet/enrol/#\n",
+          "enrolmentRetryWindow: 3s\n");
+      Path pki = cp.pki;
+      int mqttPort = cp.mqttPort;
+      Path ctlYaml = cp.controllerYaml;
 
       Map<String, byte[]> captured = new ConcurrentHashMap<>();
       MqttClient spy = spy(pki, mqttPort, captured);
@@ -121,10 +103,7 @@ class MultiProcessDeploymentTest {
           // best effort: the broker may be gone already
         }
       });
-      try (MqttTransport opNet = Connections.mqtt("ssl://127.0.0.1:" + mqttPort, BrokerPki.OPERATOR, pki.resolve("ca.crt"),
-              ClientIdentity.fromFiles(pki.resolve("orchestrator.crt"), pki.resolve("orchestrator.key")), false, true, "semnet");
-          RemoteOrchestration o = RemoteOrchestration.builder().transport(opNet).clientId(BrokerPki.OPERATOR)
-              .key(Connections.orchestratorKey(pki.resolve("orchestrator-signing.key"))).build()) {
+      try (MqttTransport opNet = cp.operatorTransport(); RemoteOrchestration o = cp.operator(opNet)) {
         // node 1's token from the command line, the others through the API
         Launcher.Result created = procs.run("token-create", ControllerMain.class, "token", "create", "--config", ctlYaml.toString());
         assertEquals(0, created.code(), created.output());
@@ -134,9 +113,9 @@ class MultiProcessDeploymentTest {
         Path[] yaml = new Path[4];
         int[] admin = new int[4];
         for (int i = 1; i <= 3; i++) {
-          String token = i == 1 ? token1 : retry(() -> o.issueJoinToken("c1", Duration.ofMinutes(10), true)).token();
+          String token = i == 1 ? token1 : ControlPlane.retry(() -> o.issueJoinToken("c1", Duration.ofMinutes(10), true)).token();
           admin[i] = Launcher.freePort();
-          yaml[i] = agentYaml(tmp, pki, mqttPort, "w" + i, ns[i], "10.97.0." + i, admin[i], token, hash);
+          yaml[i] = cp.agentYaml("w" + i, ns[i], "10.97.0." + i, admin[i], token, hash);
           agents[i] = procs.start("agent-w" + i, AgentMain.class, "--config", yaml[i].toString());
           int n = i;
           Launcher.waitFor(() -> health(admin[n]).code() == 200, 60, () -> "agent w" + n + " healthy: " + procs.read("agent-w" + n));
@@ -149,15 +128,15 @@ class MultiProcessDeploymentTest {
         System.out.printf("three agents enrolled and healthy after %d ms%n", (System.nanoTime() - t0) / 1_000_000);
 
         // refused enrolments: a wrong secret, and node 1's (used) token for another node
-        String fresh = retry(() -> o.issueJoinToken("c1", Duration.ofMinutes(10), true)).token();
+        String fresh = ControlPlane.retry(() -> o.issueJoinToken("c1", Duration.ofMinutes(10), true)).token();
         String bad = fresh.substring(0, fresh.indexOf('.') + 1) + "00".repeat(16);
         String badNs = net.namespace("mpdx");
         Launcher.Result wrong = procs.run("agent-bad", AgentMain.class, "--config",
-            agentYaml(tmp, pki, mqttPort, "w8", badNs, "10.97.0.8", Launcher.freePort(), bad, hash).toString());
+            cp.agentYaml("w8", badNs, "10.97.0.8", Launcher.freePort(), bad, hash).toString());
         assertEquals(1, wrong.code(), wrong.output());
         assertTrue(wrong.output().contains("does not match"), wrong.output());
         Launcher.Result reused = procs.run("agent-reused", AgentMain.class, "--config",
-            agentYaml(tmp, pki, mqttPort, "w9", badNs, "10.97.0.9", Launcher.freePort(), token1, hash).toString());
+            cp.agentYaml("w9", badNs, "10.97.0.9", Launcher.freePort(), token1, hash).toString());
         assertEquals(1, reused.code(), reused.output());
         assertTrue(reused.output().contains("already used"), reused.output());
         assertEquals(3, o.nodes().size(), "refused enrolments change nothing");
@@ -215,29 +194,18 @@ class MultiProcessDeploymentTest {
 
         // health says 503 without the broker; SIGTERM leaves nothing behind
         spy.disconnect();
-        Launcher.terminate(broker);
+        cp.stopBroker();
         Launcher.waitFor(() -> health(admin[3]).code() == 503, 30, () -> "w3 unhealthy without the broker: " + health(admin[3]));
         assertTrue(JSON.readTree(health(admin[3]).output()).get("enrolled").asBoolean());
         for (int i = 1; i <= 3; i++) {
           Launcher.terminate(agents[i]);
           assertClean(net, ns[i], i == 1 ? server : client2);
         }
-        Launcher.terminate(ctl);
+        Launcher.terminate(cp.controller);
       } finally {
         System.out.printf("MultiProcessDeploymentTest took %d ms (before cleaning up)%n", (System.nanoTime() - t0) / 1_000_000);
       }
     }
-  }
-
-  private static Path agentYaml(Path tmp, Path pki, int mqttPort, String node, String ns, String ip, int admin, String token,
-      String hash) throws Exception {
-    Path f = tmp.resolve(node + ".yaml");
-    Files.writeString(f, "nodeId: " + node + "\nstateDir: " + tmp.resolve(node) + "\nbroker:\n  uri: ssl://127.0.0.1:" + mqttPort
-        + "\n  caFile: " + pki.resolve("ca.crt") + "\n  enrolCertFile: " + pki.resolve("semnet-enrol.crt") + "\n  enrolKeyFile: "
-        + pki.resolve("semnet-enrol.key") + "\njoin: {token: \"" + token + "\", rootKeyHash: \"" + hash + "\"}\ntunnel: {advertise: \""
-        + ip + ":51820\"}\nnode: {namespace: " + ns + "}\nadmin: {bind: \"127.0.0.1:" + admin + "\"}\norchestrator: {keyFile: "
-        + pki.resolve("orchestrator-signing.key") + "}\n");
-    return f;
   }
 
   private static JsonNode attach(Launcher procs, Path yaml, String netns, ServiceId service, int ordinal) throws Exception {
@@ -276,19 +244,6 @@ class MultiProcessDeploymentTest {
   private static String line(String output, String prefix) {
     return output.lines().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow(() -> new AssertionError(prefix + " in " + output))
         .substring(prefix.length()).trim();
-  }
-
-  private static <T> T retry(Supplier<T> call) throws InterruptedException {
-    for (int i = 0; ; i++) {
-      try {
-        return call.get();
-      } catch (TransportException e) {
-        if (i > 40) {
-          throw e;
-        }
-        Thread.sleep(250);
-      }
-    }
   }
 
   /** An MQTT client with a certificate for CN {@code spy} (signed with the broker's CA), recording enrolment requests. */

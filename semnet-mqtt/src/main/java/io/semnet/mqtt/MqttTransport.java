@@ -9,6 +9,7 @@ import io.semnet.mqtt.internal.Topics;
 import io.semnet.resolver.protocol.ControlMessage;
 import io.semnet.resolver.protocol.ErrorReply;
 import io.semnet.resolver.transport.ClientChannel;
+import io.semnet.resolver.transport.LivenessListener;
 import io.semnet.resolver.transport.ControlTransport;
 import io.semnet.resolver.transport.PushHandler;
 import io.semnet.resolver.transport.RequestHandler;
@@ -17,9 +18,11 @@ import io.semnet.resolver.transport.TransportException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -90,6 +93,9 @@ public final class MqttTransport implements ControlTransport, StatsSource {
   final Map<String, Presence.ManagerWatch> managers = new ConcurrentHashMap<>();
   final Map<String, Boolean> hostAlive = new ConcurrentHashMap<>();
   final Map<String, Integer> hostRefs = new ConcurrentHashMap<>();
+  /** Liveness watchers ({@link #watchLiveness}) and the last state told to them per node. */
+  final List<LivenessListener> liveness = new CopyOnWriteArrayList<>();
+  final Map<String, Boolean> livenessTold = new ConcurrentHashMap<>();
   final Map<Long, PendingRequests.Pending> pending = new ConcurrentHashMap<>();
   final Map<String, Connection.SubState> subscriptions = new ConcurrentHashMap<>();
   final AtomicLong nextId = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 40));
@@ -315,6 +321,25 @@ public final class MqttTransport implements ControlTransport, StatsSource {
       }
     });
     return b;
+  }
+
+  /**
+   * Subscribes to every node's retained {@code alive} topic (backed by its last will): the listener
+   * is told each node's state once at subscription (what the broker retained) and on every change,
+   * a node dying without a goodbye as soon as the broker notices its connection gone (at once on a
+   * reset socket, else after 1.5 × the node's MQTT keep-alive). The ACL lets everybody read them.
+   */
+  @Override
+  public AutoCloseable watchLiveness(LivenessListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    checkOpen();
+    liveness.add(listener);
+    connection.subscribe(topics.alive("+"));
+    return () -> {
+      if (liveness.remove(listener)) {
+        connection.unsubscribe(topics.alive("+"));
+      }
+    };
   }
 
   @Override

@@ -107,6 +107,8 @@ public final class WorkerNode implements AutoCloseable, StatsSource {
       b.resolverOptions.forEach(o -> o.accept(rb));
       this.resolver = rb.build();
     }
+    // The root's revocation list reaches the node through its resolver: revoked peers lose their links.
+    resolver.onRevocations(tunnel::revokeCertificates);
 
     this.network = new NodeNetwork(namespace, registration.nodeId(), registration.subnetV4(), registration.subnetV6(), plan,
         bridgeName, tunName, tunMtu, b.antiSpoofing);

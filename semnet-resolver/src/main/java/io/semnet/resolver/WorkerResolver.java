@@ -5,6 +5,8 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.semnet.core.isolation.IsolationRules;
+import io.semnet.core.trust.RevokedCertificate;
+import java.util.function.Consumer;
 import io.semnet.core.node.NodeContext;
 import io.semnet.core.node.RouteResolver;
 import io.semnet.core.record.GeoPoint;
@@ -62,7 +64,10 @@ import org.slf4j.LoggerFactory;
  *       probes the manager and, once it answers, re-registers every interest and catches up.
  *   <li>Every record and rule set is verified against the root's public key; forged or unsigned
  *       ones are dropped and logged.
- *   <li>No rollback: the node keeps a version floor per service and for the isolation rules
+ *   <li>The root's certificate revocation list arrives signed like the rules (pushed after every
+ *       hello and on every change, with its own version floor) and is handed to
+ *       {@link #onRevocations} listeners.
+ *   <li>No rollback: the node keeps a version floor per service, for the isolation rules and the revocation list
  *       ({@link VersionFloors}); applying a record, a root-signed removal, a rule set or a root
  *       heartbeat ({@link SignedHeartbeat}) raises it, nothing lowers it (not a withdrawal, not a
  *       forgotten route, not a restart when a {@link Builder#stateFile state file} is configured).
@@ -95,6 +100,8 @@ public final class WorkerResolver implements RouteResolver, StatsSource {
   final List<RouteListener> listeners = new CopyOnWriteArrayList<>();
   final Set<ServiceId> toDrop = ConcurrentHashMap.newKeySet();
   volatile SignedRules rules = SignedRules.of(0, IsolationRules.DEFAULT, null);
+  volatile io.semnet.resolver.protocol.SignedRevocations revocations = io.semnet.resolver.protocol.SignedRevocations.NONE;
+  final List<Consumer<List<RevokedCertificate>>> revocationListeners = new CopyOnWriteArrayList<>();
   final VersionFloors floors;
   final java.time.Clock clock;
   volatile UpstreamLink link;
@@ -163,12 +170,18 @@ public final class WorkerResolver implements RouteResolver, StatsSource {
     return nodeId;
   }
 
+  /** Where availability hints go (the node's view; null outside a node: hints are ignored). */
+  volatile io.semnet.core.policy.LocalNodeView view;
+
   // ---------------------------------------------------------------- lifecycle
 
   @Override
   public void start(NodeContext context) {
     if (context != null && !context.nodeId().equals(nodeId)) {
       throw new IllegalArgumentException("resolver built for node '" + nodeId + "' started in node '" + context.nodeId() + "'");
+    }
+    if (context != null) {
+      this.view = context.view();
     }
     start();
   }
@@ -258,6 +271,22 @@ public final class WorkerResolver implements RouteResolver, StatsSource {
   @Override
   public IsolationRules isolationRules() {
     return rules.rules();
+  }
+
+  /** The certificates on the newest root-signed revocation list this node accepted (empty before the first). */
+  public List<RevokedCertificate> revokedCertificates() {
+    return revocations.revoked();
+  }
+
+  /**
+   * Tells {@code listener} the revoked certificates now and again on every newer verified list, in
+   * version order (on a resolver or transport thread). The node hands them to its tunnel.
+   */
+  public void onRevocations(Consumer<List<RevokedCertificate>> listener) {
+    synchronized (revocationListeners) {
+      revocationListeners.add(listener);
+      listener.accept(revocations.revoked());
+    }
   }
 
   @Override

@@ -99,6 +99,11 @@ public final class Agent implements AutoCloseable {
     if (config.tunnel.bind != null) {
       builder.tunnelBind(ConfigValues.address("tunnel.bind", config.tunnel.bind));
     }
+    if (config.tunnel.insecurePlaintext) {
+      log.warn("the tunnel of {} is PLAINTEXT (tunnel.insecurePlaintext): datagrams are neither authenticated nor encrypted",
+          config.nodeId);
+      builder.plaintextTunnel(true);
+    }
     node = closing(builder.build().start());
 
     closing(RegistrationRenewal.start(transport, enrolled, () -> identity.mqttKeyPair().getPublic().getEncoded(), this::renewed));
@@ -163,6 +168,9 @@ public final class Agent implements AutoCloseable {
     }
     if (mqttIdentity != null && next.mqttCertificate() != null) {
       mqttIdentity.update(List.of(Pem.certificate(next.mqttCertificate())));
+    }
+    if (node != null && next.registration().certificate() != null) {
+      node.tunnel().updateCertificate(next.registration().certificate());
     }
     enrolled = next;
     log.info("registration of {} renewed until {}", config.nodeId, next.signedRegistration().notAfter());

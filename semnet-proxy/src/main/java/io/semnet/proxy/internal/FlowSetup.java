@@ -26,6 +26,7 @@ final class FlowSetup {
   private final ServiceTallies tallies;
   private final InstanceChooser chooser;
   private final IcmpHandler icmp;
+  private final Health health;
   private Parking parking;
   private Wiring wiring;
   private RouteResolver resolver;
@@ -33,11 +34,12 @@ final class FlowSetup {
   private LocalNodeView view;
   private Tunnel tunnel;
 
-  FlowSetup(Flows flows, ServiceTallies tallies, InstanceChooser chooser, IcmpHandler icmp) {
+  FlowSetup(Flows flows, ServiceTallies tallies, InstanceChooser chooser, IcmpHandler icmp, Health health) {
     this.flows = flows;
     this.tallies = tallies;
     this.chooser = chooser;
     this.icmp = icmp;
+    this.health = health;
   }
 
   /** Where packets without a route wait (set once, before start). */
@@ -85,6 +87,10 @@ final class FlowSetup {
       return null;
     }
     InstanceRecord chosen = chooser.choose(route, dst, v6, pv);
+    long fresh = Forwarder.clock(); // the flows' clock may be a sweep interval old; health stamps may not
+    if (chosen != null && health.failedBeforeUse(w, chosen.key(), fresh)) {
+      chosen = chooser.choose(route, dst, v6, pv); // it was just ejected
+    }
     InstanceIp chosenIp = chosen == null ? null : chosen.instanceIp(!v6);
     if (chosenIp == null) {
       icmp.unreachable(w, pv);
@@ -96,6 +102,7 @@ final class FlowSetup {
     long t = now;
     Flow f = new Flow(true, proto, chosen.key(), dst, t);
     f.tally = tallies.of(dst, route.target() instanceof ServiceIp sip ? sip.policy() : null);
+    f.health = health.cell(chosen.key(), route.record().instances().size(), fresh);
     if (proto == TCP && (pv.tcpFlags() & 0x12) == 0x02) {
       f.synNanos = System.nanoTime();
     }
@@ -109,6 +116,9 @@ final class FlowSetup {
     if (!flows.insert(w, f)) {
       w.counts[Counter.DROP_FLOW_COLLISION.ordinal()]++;
       return null;
+    }
+    if (f.synNanos != 0) {
+      Health.synSent(f.health, fresh);
     }
     view.flowOpened(chosen.key());
     f.tally.created.increment();

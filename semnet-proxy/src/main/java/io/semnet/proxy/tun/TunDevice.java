@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A Linux TUN device ({@code IFF_TUN | IFF_NO_PI}, optionally multi-queue) opened through
- * {@code /dev/net/tun} with JNA. {@link #build()} creates (or attaches to) the device, sets its MTU
+ * {@code /dev/net/tun} with JNA. {@link TunDeviceBuilder#build()} creates (or attaches to) the device, sets its MTU
  * and brings it up, in the calling thread's network namespace (see {@link NetworkNamespace}); the
  * device vanishes when closed unless it existed before.
  *
