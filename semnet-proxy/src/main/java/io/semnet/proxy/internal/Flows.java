@@ -12,6 +12,19 @@ import java.util.List;
  * flows (telling the node view a client flow closed), expiring idle flows and stale fragment
  * entries, and re-pointing a flow's egress half. Lookups do not come here: the data path reads
  * the {@link FlowTable} directly, lock-free. Writers serialise on the table's monitor.
+ *
+ * <h2>Recycling</h2>
+ *
+ * A new flow takes its {@link Flow} and two {@link Half} objects from a pool instead of allocating
+ * them. A removed flow is first <em>pending</em>; when the pool runs dry, the pending ones become
+ * <em>waiting</em> with a snapshot of every thread's {@link ThreadScratch#epoch}; they become
+ * <em>free</em> once each thread was outside the table at the snapshot or has passed a quiescent
+ * point since (quiescent-state-based reclamation: no reader that found one through the table can
+ * still hold it). A flow still owning fragment entries is not recycled. Recycling bumps
+ * {@link Flow#gen}, which holders beyond one call check ({@link #remove(Flow, int)},
+ * {@link #replaceOut(Flow, int, Half, Half)}). Each list is bounded by the table's capacity; past
+ * it removed flows are left to the garbage collector, as are all of them while some thread never
+ * quiesces. Threads take free flows in chunks ({@link #SPARE_CHUNK}), so a new flow takes no extra lock.
  */
 public final class Flows {
   private static final int TCP = PacketView.PROTO_TCP;
@@ -36,6 +49,19 @@ public final class Flows {
   /** Guarded by the table. */
   private int evictCursor;
   private LocalNodeView view;
+  private ThreadScratches scratches;
+  /** Flows a thread takes from the free list at once. */
+  static final int SPARE_CHUNK = 64;
+  /* Recycling lists through Flow.nextFree, with their lengths; guarded by the table. */
+  private Flow pending;
+  private int pendingCount;
+  private Flow waiting;
+  private ThreadScratch[] snapThreads;
+  private long[] snapEpochs = new long[8];
+  private Flow free;
+  private int freeCount;
+  /** Flows handed out again (for tests and statistics); guarded by the table. */
+  private long recycled;
 
   Flows(TranslatorConfig c, FlowTable table) {
     this.table = table;
@@ -54,6 +80,126 @@ public final class Flows {
     this.view = wiring.view();
   }
 
+  /** The threads whose quiescent points recycling waits for (set once, before start). */
+  void connect(ThreadScratches scratches) {
+    this.scratches = scratches;
+  }
+
+  /**
+   * A flow object for a new conversation, with its two halves, to be initialised by the caller: a
+   * recycled one when the pool has one, else a new one. Allocation-free while recycling keeps up.
+   */
+  Flow obtain(ThreadScratch w) {
+    Flow f = w.spare;
+    if (f == null && scratches != null) {
+      if (w.freshLeft > 0) {
+        w.freshLeft--;
+      } else {
+        synchronized (table) {
+          f = takeSpares();
+        }
+        if (f == null) {
+          w.freshLeft = SPARE_CHUNK;
+        }
+      }
+    }
+    if (f == null) {
+      f = new Flow(false, 0, null, null, 0);
+      f.out = new Half(Half.EGRESS, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, f, 0);
+      f.in = new Half(Half.INGRESS, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, f, 0);
+      return f;
+    }
+    w.spare = f.nextFree;
+    f.nextFree = null;
+    return f;
+  }
+
+  /** Detaches up to {@link #SPARE_CHUNK} free flows (a list), reclaiming first if none is free; under the lock. */
+  private Flow takeSpares() {
+    if (free == null) {
+      reclaim();
+    }
+    Flow head = free;
+    if (head == null) {
+      return null;
+    }
+    Flow last = head;
+    int n = 1;
+    while (n < SPARE_CHUNK && last.nextFree != null) {
+      last = last.nextFree;
+      n++;
+    }
+    free = last.nextFree;
+    last.nextFree = null;
+    freeCount -= n;
+    recycled += n;
+    return head;
+  }
+
+  /**
+   * Frees the waiting flows if their grace period is over, then starts one for the pending flows
+   * (a snapshot of every thread's epoch). Under the lock.
+   */
+  private void reclaim() {
+    if (waiting != null && graceOver()) {
+      Flow f = waiting;
+      while (f != null) {
+        Flow next = f.nextFree;
+        if (f.fragments == 0 && freeCount < maxFlows) {
+          f.gen++;
+          f.nextFree = free;
+          free = f;
+          freeCount++;
+        } else {
+          f.nextFree = null;
+        }
+        f = next;
+      }
+      waiting = null;
+    }
+    if (waiting == null && pending != null) {
+      waiting = pending;
+      pending = null;
+      pendingCount = 0;
+      ThreadScratch[] ts = scratches.array();
+      if (snapEpochs.length < ts.length) {
+        snapEpochs = new long[ts.length * 2];
+      }
+      for (int i = 0; i < ts.length; i++) {
+        snapEpochs[i] = ts[i].epoch;
+      }
+      snapThreads = ts;
+    }
+  }
+
+  /** True if every thread of the snapshot was outside then, has quiesced since, or has ended. */
+  private boolean graceOver() {
+    ThreadScratch[] ts = snapThreads;
+    for (int i = 0; i < ts.length; i++) {
+      long e = snapEpochs[i];
+      if ((e & 1) != 0 && ts[i].epoch == e && ts[i].thread != null && ts[i].thread.isAlive()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Queues a removed flow for recycling (bounded; past the bound it is left to the GC). Under the lock. */
+  private void retire(Flow f) {
+    if (pendingCount < maxFlows) {
+      f.nextFree = pending;
+      pending = f;
+      pendingCount++;
+    }
+  }
+
+  /** Flows handed out again from the pool so far. */
+  public long recycledCount() {
+    synchronized (table) {
+      return recycled;
+    }
+  }
+
   /** Flows in the table. */
   public int count() {
     synchronized (table) {
@@ -63,12 +209,16 @@ public final class Flows {
 
   /** Forgets every flow; client flows are reported closed to the node view. */
   public void clear() {
-    List<Flow> closed = new ArrayList<>();
+    List<io.semnet.core.record.InstanceKey> closed = new ArrayList<>(count());
     synchronized (table) {
       table.forEach(h -> {
         if (h.dir == Half.EGRESS && !h.flow.removed) {
-          h.flow.removed = true;
-          closed.add(h.flow);
+          Flow f = h.flow;
+          f.removed = true;
+          if (f.client) {
+            closed.add(f.instance);
+          }
+          retire(f);
         }
       });
       table.clear();
@@ -76,10 +226,8 @@ public final class Flows {
       flowCount = 0;
       fragmentCount = 0;
     }
-    for (Flow f : closed) {
-      if (f.client) {
-        view.flowClosed(f.instance);
-      }
+    for (io.semnet.core.record.InstanceKey k : closed) {
+      view.flowClosed(k);
     }
   }
 
@@ -93,6 +241,8 @@ public final class Flows {
       // apart from (e.g. one UDP socket reaching one instance through its ServiceIP and its
       // InstanceIP): the newest flow wins, as replies most likely answer the latest request.
       if (!insertHalf(w, f.out) || !insertHalf(w, f.in)) {
+        f.removed = true;
+        retire(f); // its egress half may have been visible for a moment
         return false;
       }
       flowCount++;
@@ -173,10 +323,20 @@ public final class Flows {
     }
   }
 
-  /** Removes a flow (once); a client flow is reported closed to the node view. */
+  /**
+   * Removes a flow (once); a client flow is reported closed to the node view. For a caller inside
+   * a data-path call or a control task (the flow cannot be recycled meanwhile); code that kept the
+   * flow longer uses {@link #remove(Flow, int)}.
+   */
   void remove(Flow f) {
+    remove(f, f.gen);
+  }
+
+  /** Removes a flow if it still is the conversation of generation {@code gen} and was not removed yet. */
+  void remove(Flow f, int gen) {
+    io.semnet.core.record.InstanceKey closed;
     synchronized (table) {
-      if (f.removed) {
+      if (f.removed || f.gen != gen) {
         return;
       }
       f.removed = true;
@@ -184,9 +344,11 @@ public final class Flows {
       table.remove(f.in);
       byTarget.remove(f, f.out);
       flowCount--;
+      closed = f.client ? f.instance : null;
+      retire(f);
     }
-    if (f.client) {
-      view.flowClosed(f.instance);
+    if (closed != null) {
+      view.flowClosed(closed);
     }
   }
 
@@ -197,7 +359,7 @@ public final class Flows {
    */
   boolean replaceOut(Flow f, Half old, Half n, boolean onlyIfCurrent) {
     synchronized (table) {
-      if (f.removed || onlyIfCurrent && f.out != old) {
+      if (f.removed || onlyIfCurrent && f.out != old || n.flow != f) {
         return false;
       }
       table.replace(old, n);
@@ -205,6 +367,16 @@ public final class Flows {
       f.out = n;
       byTarget.add(f);
       return true;
+    }
+  }
+
+  /**
+   * {@link #replaceOut} (not only if current) for a caller that kept {@code f} beyond one call:
+   * refused if the flow was recycled since generation {@code gen}.
+   */
+  boolean replaceOut(Flow f, int gen, Half old, Half n) {
+    synchronized (table) {
+      return f.gen == gen && replaceOut(f, old, n, false);
     }
   }
 

@@ -111,7 +111,9 @@ public final class Forwarder {
   /** The end of a batch of TUN reads: flushes what the batch sent. */
   public void onPacketBatchEnd() {
     now = clock();
-    flush(tunScratch());
+    ThreadScratch w = tunScratch();
+    flush(w);
+    w.quiesce();
   }
 
   /** A packet from peer {@code from}. */
@@ -123,7 +125,9 @@ public final class Forwarder {
   /** The end of a batch of tunnel receives: flushes what the batch sent. */
   public void onTunnelBatchEnd() {
     now = clock();
-    flush(tunnelScratch());
+    ThreadScratch w = tunnelScratch();
+    flush(w);
+    w.quiesce();
   }
 
   /**
@@ -164,19 +168,24 @@ public final class Forwarder {
 
   /** A packet from a local instance; {@code known} is its route when parked packets are released. */
   void egress(ThreadScratch w, ByteBuffer b, int from, int to, Route known) {
-    switch (lookup(w, b, from, to, Half.EGRESS, null)) {
-      case FOUND:
-        forwardOut(w, w.pv, w.found);
-        break;
-      case MISS: {
-        Half h = setup.newFlow(w, w.pv, known, now);
-        if (h != null) {
-          forwardOut(w, w.pv, h);
+    w.depth++;
+    try {
+      switch (lookup(w, b, from, to, Half.EGRESS, null)) {
+        case FOUND:
+          forwardOut(w, w.pv, w.found);
+          break;
+        case MISS: {
+          Half h = setup.newFlow(w, w.pv, known, now);
+          if (h != null) {
+            forwardOut(w, w.pv, h);
+          }
+          break;
         }
-        break;
+        default:
+          break;
       }
-      default:
-        break;
+    } finally {
+      w.depth--;
     }
   }
 
@@ -186,6 +195,7 @@ public final class Forwarder {
    * errors are translated here. On {@link #FOUND} the half is in {@code w.found}.
    */
   private int lookup(ThreadScratch w, ByteBuffer b, int from, int to, int direction, WorkerEndpoint peer) {
+    w.enter();
     PacketView pv = w.pv;
     int st = pv.parse(b, from, to);
     if (st != 0) {
@@ -277,6 +287,15 @@ public final class Forwarder {
    * packet for a local or held instance must have a source the peer owns ({@link SourceCheck}).
    */
   void ingress(ThreadScratch w, ByteBuffer b, int from, int to, WorkerEndpoint peer) {
+    w.depth++;
+    try {
+      ingressIn(w, b, from, to, peer);
+    } finally {
+      w.depth--;
+    }
+  }
+
+  private void ingressIn(ThreadScratch w, ByteBuffer b, int from, int to, WorkerEndpoint peer) {
     int found = lookup(w, b, from, to, Half.INGRESS, peer);
     if (found == CONSUMED) {
       return;
