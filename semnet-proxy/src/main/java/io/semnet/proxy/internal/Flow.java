@@ -41,8 +41,11 @@ final class Flow {
   /** Neighbours among the client flows to the same remote instance ({@link FlowsByTarget}; guarded by the table). */
   Flow prevByTarget;
   Flow nextByTarget;
-  /** Times this object was recycled for another conversation (moved under the table's lock). */
-  volatile int gen;
+  /**
+   * Times this object was recycled for another conversation. Written under the table's lock; read
+   * there, or by code that reached the flow under it (a racy read elsewhere is only a hint).
+   */
+  int gen;
   /** Next in a list of removed or free flows ({@link Flows}; guarded by the table, or owned by a thread's spares). */
   Flow nextFree;
 

@@ -211,7 +211,7 @@ public final class Flows {
   public void clear() {
     List<io.semnet.core.record.InstanceKey> closed = new ArrayList<>(count());
     synchronized (table) {
-      table.forEach(h -> {
+      table.drain(h -> {
         if (h.dir == Half.EGRESS && !h.flow.removed) {
           Flow f = h.flow;
           f.removed = true;
@@ -221,7 +221,6 @@ public final class Flows {
           retire(f);
         }
       });
-      table.clear();
       byTarget.clear();
       flowCount = 0;
       fragmentCount = 0;
