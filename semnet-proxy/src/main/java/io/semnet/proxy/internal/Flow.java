@@ -46,8 +46,6 @@ final class Flow {
    * there, or by code that reached the flow under it (a racy read elsewhere is only a hint).
    */
   int gen;
-  /** Next in a list of removed or free flows ({@link Flows}; guarded by the table, or owned by a thread's spares). */
-  Flow nextFree;
 
   Flow(boolean client, int proto, InstanceKey instance, InetAddress virtualDst, long now) {
     init(client, proto, instance, virtualDst, now);
@@ -65,7 +63,6 @@ final class Flow {
     this.fragments = 0;
     this.prevByTarget = null;
     this.nextByTarget = null;
-    this.nextFree = null;
     this.removed = false;
     return this;
   }

@@ -16,15 +16,9 @@ import java.util.List;
  * <h2>Recycling</h2>
  *
  * A new flow takes its {@link Flow} and two {@link Half} objects from a pool instead of allocating
- * them. A removed flow is first <em>pending</em>; when the pool runs dry, the pending ones become
- * <em>waiting</em> with a snapshot of every thread's {@link ThreadScratch#epoch}; they become
- * <em>free</em> once each thread was outside the table at the snapshot or has passed a quiescent
- * point since (quiescent-state-based reclamation: no reader that found one through the table can
- * still hold it). A flow still owning fragment entries is not recycled. Recycling bumps
- * {@link Flow#gen}, which holders beyond one call check ({@link #remove(Flow, int)},
- * {@link #replaceOut(Flow, int, Half, Half)}). Each list is bounded by the table's capacity; past
- * it removed flows are left to the garbage collector, as are all of them while some thread never
- * quiesces. Threads take free flows in chunks ({@link #SPARE_CHUNK}), so a new flow takes no extra lock.
+ * them ({@link FlowPool}: a removed flow is reused only once no reader can still hold it).
+ * Recycling bumps {@link Flow#gen}, which holders beyond one call check
+ * ({@link #remove(Flow, int)}, {@link #replaceOut(Flow, int, Half, Half)}).
  */
 public final class Flows {
   private static final int TCP = PacketView.PROTO_TCP;
@@ -49,19 +43,8 @@ public final class Flows {
   /** Guarded by the table. */
   private int evictCursor;
   private LocalNodeView view;
-  private ThreadScratches scratches;
-  /** Flows a thread takes from the free list at once. */
-  static final int SPARE_CHUNK = 64;
-  /* Recycling lists through Flow.nextFree, with their lengths; guarded by the table. */
-  private Flow pending;
-  private int pendingCount;
-  private Flow waiting;
-  private ThreadScratch[] snapThreads;
-  private long[] snapEpochs = new long[8];
-  private Flow free;
-  private int freeCount;
-  /** Flows handed out again (for tests and statistics); guarded by the table. */
-  private long recycled;
+  /** Recycled flow objects; guarded by the table. */
+  private FlowPool pool;
 
   Flows(TranslatorConfig c, FlowTable table) {
     this.table = table;
@@ -82,7 +65,7 @@ public final class Flows {
 
   /** The threads whose quiescent points recycling waits for (set once, before start). */
   void connect(ThreadScratches scratches) {
-    this.scratches = scratches;
+    this.pool = new FlowPool(table, maxFlows, scratches);
   }
 
   /**
@@ -90,113 +73,18 @@ public final class Flows {
    * recycled one when the pool has one, else a new one. Allocation-free while recycling keeps up.
    */
   Flow obtain(ThreadScratch w) {
-    Flow f = w.spare;
-    if (f == null && scratches != null) {
-      if (w.freshLeft > 0) {
-        w.freshLeft--;
-      } else {
-        synchronized (table) {
-          f = takeSpares();
-        }
-        if (f == null) {
-          w.freshLeft = SPARE_CHUNK;
-        }
-      }
-    }
-    if (f == null) {
-      f = new Flow(false, 0, null, null, 0);
-      f.out = new Half(Half.EGRESS, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, f, 0);
-      f.in = new Half(Half.INGRESS, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, f, 0);
-      return f;
-    }
-    w.spare = f.nextFree;
-    f.nextFree = null;
-    return f;
+    return pool.obtain(w);
   }
 
-  /** Detaches up to {@link #SPARE_CHUNK} free flows (a list), reclaiming first if none is free; under the lock. */
-  private Flow takeSpares() {
-    if (free == null) {
-      reclaim();
-    }
-    Flow head = free;
-    if (head == null) {
-      return null;
-    }
-    Flow last = head;
-    int n = 1;
-    while (n < SPARE_CHUNK && last.nextFree != null) {
-      last = last.nextFree;
-      n++;
-    }
-    free = last.nextFree;
-    last.nextFree = null;
-    freeCount -= n;
-    recycled += n;
-    return head;
-  }
-
-  /**
-   * Frees the waiting flows if their grace period is over, then starts one for the pending flows
-   * (a snapshot of every thread's epoch). Under the lock.
-   */
-  private void reclaim() {
-    if (waiting != null && graceOver()) {
-      Flow f = waiting;
-      while (f != null) {
-        Flow next = f.nextFree;
-        if (f.fragments == 0 && freeCount < maxFlows) {
-          f.gen++;
-          f.nextFree = free;
-          free = f;
-          freeCount++;
-        } else {
-          f.nextFree = null;
-        }
-        f = next;
-      }
-      waiting = null;
-    }
-    if (waiting == null && pending != null) {
-      waiting = pending;
-      pending = null;
-      pendingCount = 0;
-      ThreadScratch[] ts = scratches.array();
-      if (snapEpochs.length < ts.length) {
-        snapEpochs = new long[ts.length * 2];
-      }
-      for (int i = 0; i < ts.length; i++) {
-        snapEpochs[i] = ts[i].epoch;
-      }
-      snapThreads = ts;
-    }
-  }
-
-  /** True if every thread of the snapshot was outside then, has quiesced since, or has ended. */
-  private boolean graceOver() {
-    ThreadScratch[] ts = snapThreads;
-    for (int i = 0; i < ts.length; i++) {
-      long e = snapEpochs[i];
-      if ((e & 1) != 0 && ts[i].epoch == e && ts[i].thread != null && ts[i].thread.isAlive()) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Queues a removed flow for recycling (bounded; past the bound it is left to the GC). Under the lock. */
+  /** Queues a removed flow for recycling. Under the lock. */
   private void retire(Flow f) {
-    if (pendingCount < maxFlows) {
-      f.nextFree = pending;
-      pending = f;
-      pendingCount++;
-    }
+    pool.retire(f);
   }
 
   /** Flows handed out again from the pool so far. */
   public long recycledCount() {
     synchronized (table) {
-      return recycled;
+      return pool.recycled();
     }
   }
 

@@ -105,7 +105,9 @@ public final class Forwarder {
   /** A packet read from the TUN (a local instance sent it). */
   public void onPacket(ByteBuffer packet) {
     ThreadScratch w = tunScratch();
+    w.depth++; // no quiescent point inside (one nested, e.g. parked packets released inline, is skipped)
     egress(w, packet, packet.position(), packet.limit(), null);
+    w.depth--;
   }
 
   /** The end of a batch of TUN reads: flushes what the batch sent. */
@@ -113,13 +115,15 @@ public final class Forwarder {
     now = clock();
     ThreadScratch w = tunScratch();
     flush(w);
-    w.quiesce();
+    w.endBatch();
   }
 
   /** A packet from peer {@code from}. */
   public void onData(WorkerEndpoint from, ByteBuffer packet) {
     ThreadScratch w = tunnelScratch();
+    w.depth++;
     ingress(w, packet, packet.position(), packet.limit(), from);
+    w.depth--;
   }
 
   /** The end of a batch of tunnel receives: flushes what the batch sent. */
@@ -127,7 +131,7 @@ public final class Forwarder {
     now = clock();
     ThreadScratch w = tunnelScratch();
     flush(w);
-    w.quiesce();
+    w.endBatch();
   }
 
   /**
@@ -168,24 +172,19 @@ public final class Forwarder {
 
   /** A packet from a local instance; {@code known} is its route when parked packets are released. */
   void egress(ThreadScratch w, ByteBuffer b, int from, int to, Route known) {
-    w.depth++;
-    try {
-      switch (lookup(w, b, from, to, Half.EGRESS, null)) {
-        case FOUND:
-          forwardOut(w, w.pv, w.found);
-          break;
-        case MISS: {
-          Half h = setup.newFlow(w, w.pv, known, now);
-          if (h != null) {
-            forwardOut(w, w.pv, h);
-          }
-          break;
+    switch (lookup(w, b, from, to, Half.EGRESS, null)) {
+      case FOUND:
+        forwardOut(w, w.pv, w.found);
+        break;
+      case MISS: {
+        Half h = setup.newFlow(w, w.pv, known, now);
+        if (h != null) {
+          forwardOut(w, w.pv, h);
         }
-        default:
-          break;
+        break;
       }
-    } finally {
-      w.depth--;
+      default:
+        break;
     }
   }
 
@@ -287,15 +286,6 @@ public final class Forwarder {
    * packet for a local or held instance must have a source the peer owns ({@link SourceCheck}).
    */
   void ingress(ThreadScratch w, ByteBuffer b, int from, int to, WorkerEndpoint peer) {
-    w.depth++;
-    try {
-      ingressIn(w, b, from, to, peer);
-    } finally {
-      w.depth--;
-    }
-  }
-
-  private void ingressIn(ThreadScratch w, ByteBuffer b, int from, int to, WorkerEndpoint peer) {
     int found = lookup(w, b, from, to, Half.INGRESS, peer);
     if (found == CONSUMED) {
       return;

@@ -45,8 +45,8 @@ import java.nio.ByteBuffer;
  * {@link #quiesce}. {@link #enter} (a volatile write, so it is ordered before the table reads that
  * follow) happens before every table read; it is a plain read when the thread is already inside,
  * so a batch pays one fence. A thread quiesces at the end of a batch or of a control-plane task,
- * never inside {@code Forwarder.egress}/{@code ingress} or a read section ({@link #depth},
- * {@link #beginSection}). A new scratch starts
+ * never inside a packet's handling ({@code onPacket}/{@code onData}) or a read section
+ * ({@link #depth}, {@link #beginSection}). A new scratch starts
  * inside: a thread that never quiesces only stops recycling (flows are then allocated), never
  * makes it unsafe; a scratch whose thread has ended counts as quiescent.
  */
@@ -75,10 +75,11 @@ final class ThreadScratch {
   boolean ioDirty;
   /** Odd while this thread may hold flows or halves, even once it quiesced; written only by the owner. */
   volatile long epoch = 1;
-  /** Nesting of {@code Forwarder.egress}/{@code ingress} calls and read sections on this thread. */
+  /** Nesting of packet handling ({@code onPacket}/{@code onData}) and read sections on this thread. */
   int depth;
-  /** Recycled flows this thread may take without a lock (a list through {@link Flow#nextFree}). */
-  Flow spare;
+  /** Recycled flows this thread may take without a lock ({@link FlowPool}): {@code spares[0..spareCount)}. */
+  final Flow[] spares = new Flow[FlowPool.CHUNK];
+  int spareCount;
   /** New flows to allocate before asking for recycled ones again (the pool was dry). */
   int freshLeft;
   /** Where parked and held packets are copied back to before being sent; created on first use. */
@@ -96,12 +97,22 @@ final class ThreadScratch {
     }
   }
 
-  /** A quiescent point: this thread holds no flow or half any more (unless inside egress/ingress). */
+  /** A quiescent point: this thread holds no flow or half any more (unless nested, {@link #depth}). */
   void quiesce() {
     long e = epoch;
     if ((e & 1) != 0 && depth == 0) {
       EPOCH.lazySet(this, e + 1);
     }
+  }
+
+  /**
+   * The end of a batch of packets (TUN reads or tunnel receives): always a quiescent point. Also
+   * forgets the nesting a packet that threw left behind ({@code onPacket}/{@code onData} count it
+   * without a {@code finally}, to keep the per-packet path small).
+   */
+  void endBatch() {
+    depth = 0;
+    quiesce();
   }
 
   /** Starts a read section (a control task, a release of parked packets): enters, nests. */
