@@ -132,6 +132,11 @@ public final class SemnetTranslator implements PacketTranslator, StatsSource {
     return parts.flows().count();
   }
 
+  /** Flow objects handed out again from the recycling pool so far (for tests). */
+  long recycledFlows() {
+    return parts.flows().recycledCount();
+  }
+
   /** Packets parked waiting for routes. */
   public int parkedCount() {
     return parts.parking().count();
