@@ -261,8 +261,13 @@ public final class WorkerNode implements AutoCloseable {
     Locator old = Objects.requireNonNull(before.locator(), "the instance has no locator");
     NodeNetwork.Wired w = wire(target, old.namespaceIpv4(), old.namespaceIpv6());
     Locator loc = Locator.of(w.ipv4(), w.ipv6(), endpoint(), 0);
+    boolean moved = !old.worker().nodeId().equals(nodeId());
+    if (moved) {
+      // The node left may forward what it held and relay replies until the root's record says so.
+      loc = loc.movedFrom(old.worker(), System.currentTimeMillis());
+    }
     InstanceRecord local = before.withLocator(loc);
-    if (!old.worker().nodeId().equals(nodeId())) {
+    if (moved) {
       translator.expectReplay(local, old.worker().nodeId());
     }
     localInstances.attach(local);

@@ -215,6 +215,45 @@ class MigrationHoldTest {
     assertArrayEquals(req(1, 8), h.io.take());
   }
 
+  /**
+   * There and back (the defect migration.sh hit on w2 -> w1): the instance moved to n3 and is
+   * restored here again from n3 while this node still knows its flow (way back n2) and its cache
+   * still holds the root's record naming n3 (the push of the return move has not come yet). n3
+   * replays what it held: delivered here in order, not dropped as a roam the source does not own.
+   */
+  @Test
+  void anInstanceRestoredHereAgainTakesTheReplayOfWhereItWas() throws Exception {
+    h = new Harness();
+    h.fromPeer(N2, req(1, 8));
+    h.io.take();
+    freeze(true);
+    movedTo(Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), N3, 5).movedFrom(Harness.N1, System.currentTimeMillis()));
+    await(() -> h.count(Counter.MIGRATION_REPLAY_END_SENT) == 1);
+    h.tunnel.sent.clear();
+    // restored here from n3, as WorkerNode.restore does: the local locator names where it came from
+    InstanceRecord back = h.server1.withLocator(
+        Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), Harness.N1, 0).movedFrom(N3, System.currentTimeMillis()));
+    h.translator.expectReplay(back, "n3");
+    h.locals.attach(back);
+    await(() -> h.translator.holdStats(h.server1.key()) == null);
+    h.fromPeer(N2, req(1, 12)); // the sender already switched: waits for n3's replay end
+    h.fromPeer(N3, req(1, 9)); // n3's replay
+    h.fromPeer(N3, req(1, 10));
+    assertArrayEquals(req(1, 9), h.io.take());
+    assertArrayEquals(req(1, 10), h.io.take());
+    // published: the root's record (previous n3) is attached; the push reaches the cache later
+    InstanceRecord placed = h.server1.withLocator(
+        Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), Harness.N1, 6).movedFrom(N3, System.currentTimeMillis()));
+    h.locals.attach(placed);
+    h.fromPeer(N3, req(1, 11));
+    assertArrayEquals(req(1, 11), h.io.take());
+    h.fromPeer(N3, Pkt.v4("172.30.2.2", "10.1.0.3", 253, new byte[] {0x53, 0x4e, 0x52, 0x45, 0, 0, 0, 1}));
+    assertArrayEquals(req(1, 12), h.io.take(), "the direct packet follows the replay end");
+    assertEquals(0, h.count(Counter.DROP_ROAM_NOT_OWNED));
+    assertEquals(0, h.count(Counter.DROP_SOURCE_NOT_OWNED));
+    assertEquals(0, h.translator.drops(), "no drops");
+  }
+
   @Test
   void aLearnedFlowAnswersThePeerItsPacketsNowComeFrom() throws Exception {
     h = new Harness();
