@@ -254,6 +254,61 @@ class MigrationHoldTest {
     assertEquals(0, h.translator.drops(), "no drops");
   }
 
+  /** The destination's in-band "restored here" signal for server #1 (IPv4: from its InstanceIP to {@code dst}). */
+  private static byte[] restored(String dst) {
+    return Pkt.v4("172.30.2.2", dst, 253, new byte[] {0x53, 0x4e, 0x55, 0x50, 0, 0, 0, 1});
+  }
+
+  /**
+   * The destination the orchestrator named at the freeze says in-band that the instance runs there
+   * with its namespace IP: the hold releases at once, without the root's push; no other node's
+   * signal, and no signal for another address, counts. The push, when it comes, replays nothing twice.
+   */
+  @Test
+  void theNamedDestinationsRestoredSignalReleasesWithoutWaitingForThePush() throws Exception {
+    h = new Harness();
+    h.fromPeer(N2, req(0, 8));
+    h.io.take();
+    h.translator.freeze(h.server1, true, N3);
+    h.locals.detach(h.server1.key());
+    h.fromPeer(N2, req(1, 10));
+    h.fromPeer(N2, restored("10.1.0.3")); // not the named destination
+    h.fromPeer(N3, restored("10.1.0.9")); // not the address it kept
+    assertEquals(2, h.count(Counter.DROP_UNSUPPORTED_PROTOCOL));
+    assertEquals("frozen", h.translator.holdStats(h.server1.key()).phase());
+    h.fromPeer(N3, restored("10.1.0.3"));
+    await(() -> h.count(Counter.MIGRATION_REPLAY_END_SENT) == 1);
+    assertEquals(1, h.count(Counter.MIGRATION_RESTORED_RECEIVED));
+    Map.Entry<WorkerEndpoint, byte[]> replayed = h.tunnel.take();
+    assertEquals(N3, replayed.getKey());
+    assertArrayEquals(req(1, 10), replayed.getValue());
+    assertReplayEnd(h.tunnel.take());
+    // the root's record follows: late packets still go to n3, nothing is replayed again
+    movedTo(Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), N3, 5).movedFrom(Harness.N1, System.currentTimeMillis()));
+    h.fromPeer(N2, req(2, 4));
+    assertEquals(N3, h.tunnel.take().getKey());
+    assertEquals(1, h.count(Counter.MIGRATION_REPLAYED));
+    assertEquals(1, h.count(Counter.MIGRATION_FORWARDED_LATE));
+    assertEquals(0, h.io.written.size(), "nothing reached the bridge");
+  }
+
+  /** The destination's side: once restored here from n3, n3 is told in-band through the tunnel. */
+  @Test
+  void aRestoreIsAnnouncedToThePreviousPlace() throws Exception {
+    h = new Harness();
+    InstanceRecord back = h.server1.withLocator(
+        Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), Harness.N1, 0).movedFrom(N3, System.currentTimeMillis()));
+    h.translator.announceRestore(back, N3);
+    await(() -> h.tunnel.sent.size() == 1);
+    Map.Entry<WorkerEndpoint, byte[]> e = h.tunnel.take();
+    assertEquals(N3, e.getKey());
+    byte[] p = e.getValue();
+    assertEquals(253, p[9] & 0xff);
+    assertAddresses(p, "172.30.2.2", "10.1.0.3");
+    assertArrayEquals(java.util.Arrays.copyOfRange(restored("10.1.0.3"), 20, 28), java.util.Arrays.copyOfRange(p, 20, 28), "SNUP v1");
+    assertEquals(1, h.count(Counter.MIGRATION_RESTORED_SENT));
+  }
+
   @Test
   void aLearnedFlowAnswersThePeerItsPacketsNowComeFrom() throws Exception {
     h = new Harness();

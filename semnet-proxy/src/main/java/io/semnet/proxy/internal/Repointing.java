@@ -1,6 +1,7 @@
 package io.semnet.proxy.internal;
 
 import io.semnet.core.address.WorkerEndpoint;
+import io.semnet.core.node.Tunnel;
 import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.route.RouteListener;
@@ -29,6 +30,8 @@ public final class Repointing {
   private final ThreadScratches scratches;
   private final Control control;
   private final MigrationHolds holds;
+  /** Longest a pushed move waits for the tunnel link to the new place before switching anyway. */
+  private static final long READY_WAIT_NANOS = 2_000_000_000L;
   private final RouteListener listener = new Listener();
   private Wiring wiring;
 
@@ -81,6 +84,17 @@ public final class Repointing {
    * instance is gone or unchanged is dropped so its next packet chooses afresh.
    */
   private void repoint(Flow f, InstanceRecord inst, boolean mustMove) {
+    repoint(f, inst, mustMove, 0);
+  }
+
+  /**
+   * {@link #repoint(Flow, InstanceRecord, boolean)}; a pushed move to a peer whose tunnel link is
+   * not ready yet (a first contact: handshake) keeps the flow on its old place, which forwards its
+   * packets during the migration linger, and tries again every millisecond for at most
+   * {@link #READY_WAIT_NANOS} since {@code waitingSince} (0: not waiting yet): switching at once
+   * would queue the stream behind the handshake, and the link's small queue would drop it.
+   */
+  private void repoint(Flow f, InstanceRecord inst, boolean mustMove, long waitingSince) {
     Half old = f.out;
     if (f.removed) {
       return;
@@ -98,6 +112,14 @@ public final class Repointing {
         flows.remove(f);
       }
       return;
+    }
+    Tunnel tunnel = wiring.tunnel();
+    if (!mustMove && hop != null && old.nextHop != null && tunnel != null && !tunnel.isReady(hop)) {
+      long now = System.nanoTime();
+      long since = waitingSince == 0 ? now : waitingSince;
+      if (now - since < READY_WAIT_NANOS && control.schedule(() -> repoint(f, inst, false, since), 1)) {
+        return;
+      }
     }
     if (flows.replaceOut(f, old, old.withTarget(tHi, tLo, hop), false)) {
       scratches.get().counts[Counter.FLOWS_REPOINTED.ordinal()]++;

@@ -61,7 +61,7 @@ class MigrationOrderTest {
     long markers = dest.translator().counter(Counter.MIGRATION_REPLAY_END_RECEIVED);
     long notOwned = notOwned(cluster);
     Map<String, Map<String, Long>> before = drops(cluster);
-    MigrationTraffic.Client c = MigrationTraffic.start(client, target, UDP, TCP, Duration.ofMillis(2500),
+    MigrationTraffic.Client c = MigrationTraffic.start(client, target, UDP, TCP, Duration.ofSeconds(30),
         Duration.ofMillis(1)).awaitFlowing();
     Thread.sleep(300);
     long reorderedBefore = MigrationTraffic.reorderedAtServer(server);
@@ -70,13 +70,10 @@ class MigrationOrderTest {
       try {
         m.awaitReleased();
       } catch (IllegalStateException e) {
-        System.out.println("DEBUG root: " + cluster.orchestration().record(server.record().service()));
-        for (WorkerNode w : cluster.workers()) {
-          System.out.println("DEBUG " + w.nodeId() + " cached: " + w.resolver().cached(target));
-        }
+        System.out.println("control state: " + cluster.controlState(m.instance().service(), m.instance().ordinal()));
         throw e;
       }
-      MigrationTraffic.Result r = c.await();
+      MigrationTraffic.Result r = c.stopAt(m.tUp() + 1_500_000_000L).await();
       MigrationReport report = m.report(r);
       long reorderedAtServer = MigrationTraffic.reorderedAtServer(server) - reorderedBefore;
       long[] window = r.window(m.tFreeze(), Long.MAX_VALUE);
