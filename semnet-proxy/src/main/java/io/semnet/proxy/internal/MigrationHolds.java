@@ -35,7 +35,7 @@ public final class MigrationHolds {
   /** Held packets replayed per millisecond after a release. */
   private static final int REPLAY_BATCH = 64;
   /** Most batches one late replay step takes at once. */
-  private static final int REPLAY_CATCH_UP = 8;
+  private static final int REPLAY_CATCH_UP = 4;
   /** Longest a release waits for the tunnel link to the new place before replaying anyway. */
   private static final long READY_WAIT_NANOS = 2_000_000_000L;
   private static final Hold[] NONE = new Hold[0];

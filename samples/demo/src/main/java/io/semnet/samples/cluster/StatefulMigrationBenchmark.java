@@ -35,7 +35,7 @@ public final class StatefulMigrationBenchmark {
   private static final int UDP = 9200;
   private static final int TCP = 9201;
   /** How long the stream goes on after t_up. */
-  static final long AFTER_UP_NANOS = 1_500_000_000L;
+  public static final long AFTER_UP_NANOS = 1_500_000_000L;
   /** The parts of t_first - t_up, in this order (see {@link #breakdown}). */
   static final String[] PARTS = {"up_to_release", "replay_to_first_reply", "publish", "push_apply_source", "push_apply_sender"};
   /** What carries the control messages of these moves. */

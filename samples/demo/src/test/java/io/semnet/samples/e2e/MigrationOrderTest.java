@@ -11,6 +11,7 @@ import io.semnet.proxy.Counter;
 import io.semnet.samples.cluster.LocalCluster;
 import io.semnet.samples.cluster.Migration;
 import io.semnet.samples.cluster.MigrationTraffic;
+import io.semnet.samples.cluster.StatefulMigrationBenchmark;
 import io.semnet.testing.Privileged;
 import io.semnet.testkit.MigrationReport;
 import java.net.InetAddress;
@@ -60,9 +61,9 @@ class MigrationOrderTest {
     WorkerNode dest = cluster.worker(to);
     long markers = dest.translator().counter(Counter.MIGRATION_REPLAY_END_RECEIVED);
     long notOwned = notOwned(cluster);
-    Map<String, Map<String, Long>> before = drops(cluster);
     MigrationTraffic.Client c = MigrationTraffic.start(client, target, UDP, TCP, Duration.ofSeconds(30),
         Duration.ofMillis(1)).awaitFlowing();
+    Map<String, Map<String, Long>> before = drops(cluster); // after the stream's first contacts
     Thread.sleep(300);
     long reorderedBefore = MigrationTraffic.reorderedAtServer(server);
     String from = server.node().nodeId();
@@ -73,7 +74,7 @@ class MigrationOrderTest {
         System.out.println("control state: " + cluster.controlState(m.instance().service(), m.instance().ordinal()));
         throw e;
       }
-      MigrationTraffic.Result r = c.stopAt(m.tUp() + 1_500_000_000L).await();
+      MigrationTraffic.Result r = c.stopAt(m.tUp() + StatefulMigrationBenchmark.AFTER_UP_NANOS).await();
       MigrationReport report = m.report(r);
       long reorderedAtServer = MigrationTraffic.reorderedAtServer(server) - reorderedBefore;
       long[] window = r.window(m.tFreeze(), Long.MAX_VALUE);
