@@ -132,6 +132,11 @@ public final class SemnetTranslator implements PacketTranslator, StatsSource {
     return parts.flows().count();
   }
 
+  /** Flow objects handed out again from the recycling pool so far (for tests). */
+  long recycledFlows() {
+    return parts.flows().recycledCount();
+  }
+
   /** Packets parked waiting for routes. */
   public int parkedCount() {
     return parts.parking().count();
@@ -234,6 +239,18 @@ public final class SemnetTranslator implements PacketTranslator, StatsSource {
    */
   public void expectReplay(InstanceRecord restored, String fromNode) {
     parts.gates().open(restored, fromNode);
+  }
+
+  /**
+   * The destination's side of a stateful move, once {@code restored} is attached here with the
+   * namespace IPs it had at {@code previous}: tells that node in-band, through the tunnel, that the
+   * instance runs here. If it froze the instance naming this node as the destination
+   * ({@link #freeze(InstanceRecord, boolean, WorkerEndpoint)}), it replays what it held at once
+   * instead of waiting for the root's publish and push, which take the critical path otherwise
+   * (the push still releases if this one datagram is lost). Never blocks.
+   */
+  public void announceRestore(InstanceRecord restored, WorkerEndpoint previous) {
+    parts.holds().announceRestore(restored, previous);
   }
 
   /** What this node did with the packets of an instance migrating away, or null if it holds none. */

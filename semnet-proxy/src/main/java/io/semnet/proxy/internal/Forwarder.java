@@ -108,25 +108,33 @@ public final class Forwarder {
   /** A packet read from the TUN (a local instance sent it). */
   public void onPacket(ByteBuffer packet) {
     ThreadScratch w = tunScratch();
+    w.depth++; // no quiescent point inside (one nested, e.g. parked packets released inline, is skipped)
     egress(w, packet, packet.position(), packet.limit(), null);
+    w.depth--;
   }
 
   /** The end of a batch of TUN reads: flushes what the batch sent. */
   public void onPacketBatchEnd() {
     now = clock();
-    flush(tunScratch());
+    ThreadScratch w = tunScratch();
+    flush(w);
+    w.endBatch();
   }
 
   /** A packet from peer {@code from}. */
   public void onData(WorkerEndpoint from, ByteBuffer packet) {
     ThreadScratch w = tunnelScratch();
+    w.depth++;
     ingress(w, packet, packet.position(), packet.limit(), from);
+    w.depth--;
   }
 
   /** The end of a batch of tunnel receives: flushes what the batch sent. */
   public void onTunnelBatchEnd() {
     now = clock();
-    flush(tunnelScratch());
+    ThreadScratch w = tunnelScratch();
+    flush(w);
+    w.endBatch();
   }
 
   /**
@@ -189,10 +197,11 @@ public final class Forwarder {
    * errors are translated here. On {@link #FOUND} the half is in {@code w.found}.
    */
   private int lookup(ThreadScratch w, ByteBuffer b, int from, int to, int direction, WorkerEndpoint peer) {
+    w.enter();
     PacketView pv = w.pv;
     int st = pv.parse(b, from, to);
     if (st != 0) {
-      if (peer != null && direction == Half.INGRESS && gates.marker(w, st, pv, peer)) {
+      if (peer != null && direction == Half.INGRESS && (gates.marker(w, st, pv, peer) || holds.restoredSignal(w, st, pv, peer))) {
         return CONSUMED;
       }
       w.counts[PARSE_DROPS[st].ordinal()]++;

@@ -30,8 +30,8 @@ public final class TranslatorParts {
   private static final Logger log = LoggerFactory.getLogger(TranslatorParts.class);
 
   private final TranslatorConfig config;
-  private final Control control = new Control();
   private final ThreadScratches scratches = new ThreadScratches();
+  private final Control control = new Control(scratches);
   private final FlowTable table;
   private final ServiceTallies tallies = new ServiceTallies(ServiceTallies.DEFAULT_CAP);
   private final Flows flows;
@@ -51,6 +51,7 @@ public final class TranslatorParts {
     this.config = config;
     this.table = new FlowTable(config.maxFlows() * 2);
     this.flows = new Flows(config, table);
+    flows.connect(scratches);
     this.icmp = new IcmpHandler(config, table);
     this.health = new Health(config.health());
     this.setup = new FlowSetup(flows, tallies, chooser, icmp, health);
@@ -100,10 +101,11 @@ public final class TranslatorParts {
 
   /** Expires idle flows, stale fragment entries, parked packets and holds; runs on the control thread. */
   public void sweep() {
+    ThreadScratch w = scratches.get();
+    w.beginSection();
     try {
       long t = Forwarder.clock();
       forwarder.setNow(t);
-      ThreadScratch w = scratches.get();
       flows.sweep(t, w);
       parking.sweep(t, w);
       holds.sweep(w);
@@ -111,6 +113,8 @@ public final class TranslatorParts {
       health.sweep(w, t);
     } catch (RuntimeException e) {
       log.warn("flow sweep failed", e);
+    } finally {
+      w.endSection();
     }
   }
 
