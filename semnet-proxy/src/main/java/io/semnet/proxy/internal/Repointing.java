@@ -29,10 +29,13 @@ public final class Repointing {
   private final ThreadScratches scratches;
   private final Control control;
   private final MigrationHolds holds;
+  private final Health health;
   private final RouteListener listener = new Listener();
   private Wiring wiring;
 
-  Repointing(Flows flows, FlowTable table, ThreadScratches scratches, Control control, MigrationHolds holds) {
+  Repointing(Flows flows, FlowTable table, ThreadScratches scratches, Control control, MigrationHolds holds,
+      Health health) {
+    this.health = health;
     this.flows = flows;
     this.table = table;
     this.scratches = scratches;
@@ -61,7 +64,7 @@ public final class Repointing {
     long nLo = AddressWords.lo(namespaceIp);
     Map<InetAddress, List<Kept>> byTarget = new HashMap<>();
     for (Flow f : flows.clientFlowsTo(from, v6, nHi, nLo)) {
-      byTarget.computeIfAbsent(f.virtualDst, k -> new ArrayList<>()).add(new Kept(f, f.gen, f.instance.ordinal()));
+      byTarget.computeIfAbsent(f.virtualDst, k -> new ArrayList<>()).add(new Kept(f, f.gen, f.instance.ordinal(), f.health));
     }
     for (Map.Entry<InetAddress, List<Kept>> e : byTarget.entrySet()) {
       wiring.resolver().resolve(e.getKey()).whenComplete((res, err) -> {
@@ -74,7 +77,7 @@ public final class Repointing {
             if (err == null && res != null && res.isFound()) {
               inst = res.route().record().instance(k.ordinal());
             }
-            repoint(k.flow(), k.gen(), inst, true);
+            repoint(k.flow(), k.gen(), k.health(), inst, true);
           }
         } finally {
           w.endSection();
@@ -83,16 +86,17 @@ public final class Repointing {
     }
   }
 
-  /** A flow kept across an asynchronous step, with its generation and its instance's ordinal then. */
-  private record Kept(Flow flow, int gen, int ordinal) {}
+  /** A flow kept across an asynchronous step, with its generation, its instance's ordinal and health cell then. */
+  private record Kept(Flow flow, int gen, int ordinal, Health.Cell health) {}
 
   /**
    * Points a client flow at its instance's current place. With {@code mustMove}, a flow whose
-   * instance is gone or unchanged is dropped so its next packet chooses afresh. Nothing happens if
+   * instance is gone or unchanged is dropped so its next packet chooses afresh (unchanged: a
+   * failure of the instance, reported to its health {@code cell}). Nothing happens if
    * the flow was recycled since generation {@code gen} (what is read of it may then be another
    * conversation's; every change is checked against the generation under the table's lock).
    */
-  private void repoint(Flow f, int gen, InstanceRecord inst, boolean mustMove) {
+  private void repoint(Flow f, int gen, Health.Cell cell, InstanceRecord inst, boolean mustMove) {
     Half old = f.out;
     if (f.removed || f.gen != gen) {
       return;
@@ -107,7 +111,10 @@ public final class Repointing {
     long tLo = AddressWords.lo(target);
     if (tHi == old.nDstHi && tLo == old.nDstLo && Objects.equals(hop, old.nextHop)) {
       if (mustMove) {
-        flows.remove(f, gen);
+        // its record still places it where the node said it is not: a failure of the instance
+        if (flows.remove(f, gen) && cell != null) {
+          health.routeNotFound(scratches.get(), cell, Forwarder.clock());
+        }
       }
       return;
     }
@@ -118,7 +125,7 @@ public final class Repointing {
 
   private void repointService(ServiceRecord current) {
     for (Flow f : clientFlowsOf(current.service())) {
-      repoint(f, f.gen, current.instance(f.instance.ordinal()), false);
+      repoint(f, f.gen, f.health, current.instance(f.instance.ordinal()), false);
     }
   }
 
