@@ -325,6 +325,15 @@ public final class MigrationHolds {
    */
   private void replay(Hold h) {
     ThreadScratch w = scratches.get();
+    w.beginSection(); // may be called from an API thread: flows it reads stay unrecycled until done
+    try {
+      replayBatch(h, w);
+    } finally {
+      w.endSection();
+    }
+  }
+
+  private void replayBatch(Hold h, ThreadScratch w) {
     ByteBuffer buf = w.parkBuffer();
     int len = 0;
     for (int n = 0; n < REPLAY_BATCH && (len = h.take(buf)) >= 0; n++) {
