@@ -100,6 +100,10 @@ public final class Agent implements AutoCloseable {
     if (config.tunnel.bind != null) {
       builder.tunnelBind(ConfigValues.address("tunnel.bind", config.tunnel.bind));
     }
+    if (config.tunnel.keepaliveInterval != null) {
+      java.time.Duration keepalive = ConfigValues.duration("tunnel.keepaliveInterval", config.tunnel.keepaliveInterval);
+      builder.tunnelOptions(t -> t.keepaliveInterval(keepalive));
+    }
     if (config.tunnel.insecurePlaintext) {
       log.warn("the tunnel of {} is PLAINTEXT (tunnel.insecurePlaintext): datagrams are neither authenticated nor encrypted",
           config.nodeId);
