@@ -98,7 +98,9 @@ class PeerKillTest {
           yaml[i] = cp.agentYaml("w" + i, ns[i], "10.96.0." + i, admin, token, hash);
           agents[i] = procs.start("agent-w" + i, AgentMain.class, "--config", yaml[i].toString());
           String name = "agent-w" + i;
+          long started = System.nanoTime();
           Launcher.waitFor(() -> MultiProcessDeploymentTest.health(admin).code() == 200, 60, () -> name + " healthy: " + procs.read(name));
+          System.out.printf("PeerKillTest: %s healthy %d ms after its start%n", name, (System.nanoTime() - started) / 1_000_000);
         }
         System.out.printf("PeerKillTest: controller and three agents up after %d ms%n", (System.nanoTime() - t0) / 1_000_000);
         ServiceRecord webRecord = o.deploy(ServiceDescriptor.builder(web).instances(2).build());
@@ -107,7 +109,9 @@ class PeerKillTest {
         MultiProcessDeploymentTest.attach(procs, yaml[3], srv3, web, 1);
         MultiProcessDeploymentTest.attach(procs, yaml[2], cli, shop, 0);
         for (String s : List.of(srv1, srv3)) {
-          net.start(s, "/usr/bin/python3", "-m", "http.server", Integer.toString(PORT), "--bind", "0.0.0.0");
+          Path site = Files.createDirectories(tmp.resolve("site-" + s));
+          Files.writeString(site.resolve("index.html"), (s.equals(srv1) ? "w1" : "w3") + "\n");
+          net.start(s, "/usr/bin/python3", "-m", "http.server", Integer.toString(PORT), "--bind", "0.0.0.0", "--directory", site.toString());
           Launcher.waitFor(() -> net.tryExec(s, 5, "curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:" + PORT + "/").exitCode == 0, 20,
               () -> "web server in " + s);
         }
@@ -115,10 +119,16 @@ class PeerKillTest {
             .findFirst().orElseThrow(() -> new AssertionError("no IPv4 rr ServiceIP: " + webRecord.serviceIps()));
         String sip = Addresses.format(rr.address());
         // both instances answer through the ServiceIP before the kill (rr alternates)
-        for (int i = 0; i < 4; i++) {
-          Launcher.waitFor(() -> net.tryExec(cli, 10, "curl", "-sf", "-o", "/dev/null", "--max-time", "2", "http://" + sip + ":" + PORT + "/")
-              .exitCode == 0, 30, () -> "client reaches " + sip);
+        java.util.Set<String> served = new java.util.TreeSet<>();
+        for (int i = 0; i < 20 && served.size() < 2; i++) {
+          TestNetwork.Result r = net.tryExec(cli, 10, "curl", "-sf", "--max-time", "2", "http://" + sip + ":" + PORT + "/");
+          if (r.exitCode == 0) {
+            served.add(r.output.trim());
+          } else {
+            Thread.sleep(250);
+          }
         }
+        assertEquals(java.util.Set.of("w1", "w3"), served, "rr spreads new connections over both instances before the kill");
 
         LinkedBlockingQueue<NodeEvent> events = new LinkedBlockingQueue<>();
         AutoCloseable sub = o.subscribeNodeEvents(0, events::add);
@@ -152,18 +162,23 @@ class PeerKillTest {
         assertTrue(okAfter >= 50, "new connections after the kill succeed on the live instance: " + okAfter);
 
         NodeEvent down = null;
+        NodeEvent unreachable = null;
         List<NodeEvent> seen = new ArrayList<>();
         long end = System.currentTimeMillis() + 20_000;
-        while (down == null && System.currentTimeMillis() < end) {
+        while ((down == null || unreachable == null) && System.currentTimeMillis() < end) {
           NodeEvent e = events.poll(500, TimeUnit.MILLISECONDS);
           if (e != null) {
             seen.add(e);
             if (e.kind() == NodeEvent.Kind.NODE_DOWN && e.nodeId().equals("w3")) {
               down = e;
+            } else if (e.kind() == NodeEvent.Kind.INSTANCE_UNREACHABLE && web.equals(e.service()) && e.ordinal() == 1) {
+              unreachable = e;
             }
           }
         }
         assertNotNull(down, "the orchestrator's node-down event for w3: " + seen);
+        assertNotNull(unreachable, "the orchestrator's instance-unreachable event for web#1: " + seen);
+        assertTrue(unreachable.sequence() > down.sequence());
         System.out.printf("PeerKillTest: node-down event #%d for w3 stamped %d ms after the kill; events %s%n", down.sequence(),
             down.atMillis() - killed, seen);
         sub.close();
