@@ -8,6 +8,7 @@
  */
 module io.semnet.agent {
   requires io.semnet.node;
+  requires io.semnet.metrics;
   requires io.semnet.mqtt;
   requires io.semnet.control;
   requires com.fasterxml.jackson.databind;

@@ -196,7 +196,8 @@ public final class EnrolmentService implements AutoCloseable {
       serial = random.nextLong() & Long.MAX_VALUE;
     } while (serial == 0);
     SignedRegistration signed = SignedRegistration.sign(orchestration.authority, serial, notBefore, notAfter, reg, orchestration.plan);
-    byte[] cert = issuer == null || mqttKey == null ? null : issuer.issue(reg.nodeId(), mqttKey, notBefore, notAfter);
+    byte[] cert = issuer == null || mqttKey == null ? null
+        : issuer.issue(reg.nodeId(), mqttKey, reg.certificate().serial(), notBefore, notAfter);
     return new EnrolReply(signed, cert);
   }
 

@@ -38,6 +38,7 @@ final class RootRestore {
     o.version = s.maxVersion();
     o.eventSequence = s.eventSequence();
     o.rules = SignedRules.sign(s.rules().version(), IsolationRules.of(s.rules().grants()), o.authority);
+    o.revocations.restore(s.revocations());
     List<IpPrefix> virtual4 = new ArrayList<>();
     List<IpPrefix> virtual6 = new ArrayList<>();
     s.services().forEach((sid, put) -> {

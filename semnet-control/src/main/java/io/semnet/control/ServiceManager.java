@@ -77,6 +77,7 @@ public final class ServiceManager implements AutoCloseable {
   final InterestTable interests = new InterestTable();
   final Map<String, ClientInfo> clients = new ConcurrentHashMap<>();
   volatile SignedRules rules;
+  volatile io.semnet.resolver.protocol.SignedRevocations revocations = io.semnet.resolver.protocol.SignedRevocations.NONE;
   final ServerBinding binding;
   final UpstreamLink upstream;
   final Set<ServiceId> upstreamInterests = ConcurrentHashMap.newKeySet();
@@ -107,6 +108,7 @@ public final class ServiceManager implements AutoCloseable {
       this.orchestration = new RootOrchestration(publishing, authority, b.plan, b.platformPolicies, registry,
           b.store != null ? b.store : RootStore.inMemory(), clock, b.certificateValidity);
       this.rules = orchestration.currentRules();
+      this.revocations = orchestration.revocations.current();
       this.orchestration.republishAll();
     } else {
       this.authority = null;
@@ -260,6 +262,23 @@ public final class ServiceManager implements AutoCloseable {
 
   void applyRules(SignedRules r) {
     publishing.applyRules(r);
+  }
+
+  /**
+   * Root only: tells {@code listener} the root's certificate revocation list now and each new one
+   * (e.g. {@link BrokerCrl}), on the thread that changed it.
+   *
+   * @throws IllegalStateException on a cluster manager
+   */
+  public void onRevocations(java.util.function.Consumer<io.semnet.resolver.protocol.SignedRevocations> listener) {
+    if (orchestration == null) {
+      throw new IllegalStateException("manager " + id + " is not the root: it holds no revocation list of its own");
+    }
+    orchestration.revocations.listen(listener);
+  }
+
+  void applyRevocations(io.semnet.resolver.protocol.SignedRevocations r) {
+    publishing.applyRevocations(r);
   }
 
   // ---------------------------------------------------------------- maintenance

@@ -1,5 +1,7 @@
 package io.semnet.mqtt;
 
+import io.semnet.core.stats.StatsSource;
+import io.semnet.core.stats.StatsVisitor;
 import io.semnet.mqtt.internal.Envelope;
 import io.semnet.mqtt.internal.NoDelaySockets;
 import io.semnet.mqtt.internal.RejectLog;
@@ -64,7 +66,7 @@ import org.slf4j.LoggerFactory;
  *       push sent as a request) is answered with an {@link ErrorReply} giving the reason.
  * </ul>
  */
-public final class MqttTransport implements ControlTransport {
+public final class MqttTransport implements ControlTransport, StatsSource {
   static final Logger log = LoggerFactory.getLogger(MqttTransport.class);
   static final int QOS = 1;
 
@@ -98,6 +100,7 @@ public final class MqttTransport implements ControlTransport {
   final Map<String, Connection.SubState> subscriptions = new ConcurrentHashMap<>();
   final AtomicLong nextId = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 40));
   final AtomicLong reconnects = new AtomicLong();
+  final AtomicLong received = new AtomicLong();
   final Object connectLock = new Object();
   volatile boolean connected;
   volatile boolean closed;
@@ -221,6 +224,20 @@ public final class MqttTransport implements ControlTransport {
   /** Number of times the broker connection was re-established after a loss. */
   public long reconnects() {
     return reconnects.get();
+  }
+
+  /**
+   * Reports {@code semnet.control.messages{direction}} (received; sent and acknowledged by the
+   * broker), {@code semnet.control.drops{reason}} (rejected inbound, dropped outbound, overloaded
+   * requests), reconnects and whether the broker connection is up.
+   */
+  @Override
+  public void reportTo(StatsVisitor visitor) {
+    TransportStats.report(this, visitor);
+  }
+
+  long sentMessages() {
+    return sender.sent.get();
   }
 
   /**

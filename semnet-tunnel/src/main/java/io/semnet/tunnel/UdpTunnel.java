@@ -5,7 +5,10 @@ import io.semnet.core.node.NodeContext;
 import io.semnet.core.node.Tunnel;
 import io.semnet.core.node.TunnelReceiver;
 import io.semnet.core.policy.LocalNodeView;
+import io.semnet.core.stats.StatsSource;
+import io.semnet.core.stats.StatsVisitor;
 import io.semnet.core.trust.NodeCertificate;
+import io.semnet.core.trust.RevokedCertificate;
 import io.semnet.core.trust.RootTrust;
 import io.semnet.tunnel.internal.Datagram;
 import io.semnet.tunnel.internal.conn.BatchedUdpSocket;
@@ -15,6 +18,7 @@ import io.semnet.tunnel.internal.device.Dispatcher;
 import io.semnet.tunnel.internal.device.Timers;
 import io.semnet.tunnel.internal.device.Transmitter;
 import io.semnet.tunnel.internal.handshake.Handshake;
+import io.semnet.tunnel.internal.handshake.Revocations;
 import io.semnet.tunnel.internal.link.Drops;
 import io.semnet.tunnel.internal.link.IndexTable;
 import io.semnet.tunnel.internal.link.Link;
@@ -28,6 +32,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -56,7 +61,7 @@ import org.slf4j.LoggerFactory;
  * socket ({@code conn}), the link table ({@code link}), the handshake ({@code handshake}) and the
  * send path, receive dispatch and timers ({@code device}); see the module README.
  */
-public final class UdpTunnel implements Tunnel {
+public final class UdpTunnel implements Tunnel, StatsSource {
   private static final Logger log = LoggerFactory.getLogger(UdpTunnel.class);
   private static final TunnelReceiver NO_RECEIVER = new TunnelReceiver() {
     @Override
@@ -81,7 +86,7 @@ public final class UdpTunnel implements Tunnel {
   private final Timers.Settings timerSettings;
   private final Drops drops = new Drops();
 
-  private volatile Set<String> revoked = Set.of();
+  private final Revocations revocations = new Revocations();
   private volatile boolean running;
   private volatile boolean closed;
   private BatchedUdpSocket<Link> socket;
@@ -137,11 +142,10 @@ public final class UdpTunnel implements Tunnel {
     LinkTable.Factory[] factory = new LinkTable.Factory[1];
     links = new LinkTable(maxLinks, plaintext, view, (peer, pub) -> factory[0].newLink(peer, pub),
         fresh -> s.eventLoop().execute(() -> startHandshake(fresh)));
-    handshake = new Handshake(handshakeSettings, indexes, links, s.out(), drops, tx);
+    handshake = new Handshake(handshakeSettings, revocations, indexes, links, s.out(), drops, tx);
     factory[0] = handshake;
-    handshake.revoke(revoked);
     LoopErrors errors = new LoopErrors(nodeId, () -> drops.drop(DropReason.INTERNAL_ERROR), t -> context.fail(this, t));
-    dispatcher = new Dispatcher(suite, plaintext, maxDatagramBytes, links, indexes, rejectAfterNanos, handshake, tx, drops, receiver, view,
+    dispatcher = new Dispatcher(nodeId, suite, plaintext, maxDatagramBytes, links, indexes, rejectAfterNanos, handshake, tx, drops, receiver, view,
         errors);
     timers = new Timers(nodeId, timerSettings, links, indexes, handshake, this::startHandshake, tx, s.out(), view, () -> running, errors);
     try {
@@ -260,16 +264,13 @@ public final class UdpTunnel implements Tunnel {
 
   /** A snapshot of the counters; reads the kernel's receive-buffer drops for this socket. */
   public TunnelStats stats() {
-    LinkTable lt = links;
-    BatchedUdpSocket<Link> s = socket;
-    List<LinkStats> ls = new ArrayList<>();
-    if (lt != null) {
-      for (Link l : lt.all()) {
-        ls.add(l.stats());
-      }
-    }
-    return new TunnelStats(drops.snapshot(), receiveBufferDrops(), lt == null ? 0 : lt.opened(), lt == null ? 0 : lt.evicted(),
-        lt == null ? 0 : lt.idleClosed(), s == null ? 0 : s.out().segmentedSends(), s == null ? 0 : s.out().directSends(), ls);
+    return TunnelStats.of(drops, links, socket);
+  }
+
+  /** Reports {@link #stats()}: {@code semnet.tunnel.*} and, per peer, {@code semnet.peer.*} (see {@link TunnelStats}). */
+  @Override
+  public void reportTo(StatsVisitor visitor) {
+    stats().reportTo(visitor);
   }
 
   /** Datagrams the kernel dropped for want of receive-buffer space, or -1 if unknown. */
@@ -313,25 +314,24 @@ public final class UdpTunnel implements Tunnel {
     }
   }
 
-  /**
-   * Replaces the set of revoked node ids (the root's latest revocation list, or deregistered
-   * nodes): their links are closed at once and their initiations refused ({@link DropReason#REVOKED})
-   * from now on. Thread-safe.
-   */
+  /** Replaces the revoked node ids: their links close at once, their initiations are refused ({@link DropReason#REVOKED}). Thread-safe. */
   public void revoke(Set<String> nodeIds) {
-    Set<String> ids = Set.copyOf(nodeIds);
-    revoked = ids;
-    if (handshake == null || !running) {
-      return;
-    }
-    handshake.revoke(ids);
-    socket.eventLoop().execute(() -> {
-      for (Link l : new ArrayList<>(links.all())) {
-        if (ids.contains(l.nodeId)) {
-          links.close(l);
-        }
-      }
-    });
+    revocations.nodeIds(nodeIds);
+    closeRevokedLinks();
+  }
+
+  /**
+   * Replaces the revoked certificates (the root's revocation list, by serial): links they cover
+   * ({@code Revocations}: the peer proved one, or this node opened the link to one's node id and
+   * key) close at once; such initiations and handshakes are refused ({@link DropReason#REVOKED}). Thread-safe.
+   */
+  public void revokeCertificates(Collection<RevokedCertificate> list) {
+    revocations.certificates(list);
+    closeRevokedLinks();
+  }
+
+  private void closeRevokedLinks() {
+    if (running) socket.eventLoop().execute(handshake::closeRevokedLinks);
   }
 
   @Override

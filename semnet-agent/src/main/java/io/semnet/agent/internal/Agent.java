@@ -8,6 +8,7 @@ import io.semnet.core.record.GeoPoint;
 import io.semnet.mqtt.MqttTransport;
 import io.semnet.node.WorkerNode;
 import io.semnet.node.admin.AdminResponse;
+import io.semnet.metrics.NodeAdmin;
 import io.semnet.node.admin.AdminServer;
 import io.semnet.resolver.enrol.Enrolled;
 import io.semnet.resolver.enrol.Enrolment;
@@ -98,6 +99,11 @@ public final class Agent implements AutoCloseable {
     if (config.tunnel.bind != null) {
       builder.tunnelBind(ConfigValues.address("tunnel.bind", config.tunnel.bind));
     }
+    if (config.tunnel.insecurePlaintext) {
+      log.warn("the tunnel of {} is PLAINTEXT (tunnel.insecurePlaintext): datagrams are neither authenticated nor encrypted",
+          config.nodeId);
+      builder.plaintextTunnel(true);
+    }
     node = closing(builder.build().start());
 
     closing(RegistrationRenewal.start(transport, enrolled, () -> identity.mqttKeyPair().getPublic().getEncoded(), this::renewed));
@@ -105,8 +111,9 @@ public final class Agent implements AutoCloseable {
         : closing(RemoteOrchestration.builder().transport(transport).clientId(config.nodeId)
             .key(Connections.orchestratorKey(Path.of(config.orchestrator.keyFile))).build());
     closing(new LocalControl(state.resolve("control.sock"), node, orchestration).start());
-    closing(AdminServer.builder().bind(ConfigValues.address("admin.bind", config.admin.bind))
-        .bearerToken(config.admin.bearerToken).endpoint("/health", q -> health()).build().start());
+    NodeAdmin admin = closing(NodeAdmin.of(node, transport));
+    closing(admin.install(AdminServer.builder().bind(ConfigValues.address("admin.bind", config.admin.bind))
+        .bearerToken(config.admin.bearerToken).endpoint("/health", q -> health())).build().start());
     log.info("agent {} up: subnets {} / {}, manager {}, registration valid until {}", config.nodeId,
         enrolled.registration().subnetV4(), enrolled.registration().subnetV6(), enrolled.managerId(),
         enrolled.signedRegistration().notAfter());

@@ -9,9 +9,11 @@ import io.semnet.control.ServiceManager;
 import io.semnet.control.X509CertificateIssuer;
 import io.semnet.control.store.PostgresRootStore;
 import io.semnet.control.store.RootStore;
+import io.semnet.core.stats.StatsSource;
 import io.semnet.core.trust.RootAuthority;
 import io.semnet.mqtt.MqttTransport;
 import io.semnet.node.admin.AdminResponse;
+import io.semnet.metrics.MetricsEndpoint;
 import io.semnet.node.admin.AdminServer;
 import io.semnet.resolver.enrol.Enrolment;
 import java.nio.file.Files;
@@ -102,8 +104,9 @@ public final class Controller implements AutoCloseable {
     for (String c : config.clusters) {
       clusters.add(closing(ServiceManager.cluster().id(c).upstream(ROOT_ID).transport(transport(c)).rootTrust(key.trust()).build()));
     }
+    MetricsEndpoint metrics = closing(new MetricsEndpoint(StatsSource.of(transports.values().toArray(new StatsSource[0]))));
     closing(AdminServer.builder().bind(ConfigValues.address("admin.bind", config.admin.bind))
-        .bearerToken(config.admin.bearerToken).endpoint("/health", q -> health()).build().start());
+        .bearerToken(config.admin.bearerToken).endpoint("/health", q -> health()).endpoint("/metrics", metrics).build().start());
     log.info("controller up: root (epoch {}, key {}), clusters {}, store {}", epoch,
         io.semnet.resolver.enrol.JoinToken.rootKeyHash(key.trust()), config.clusters, config.store.type);
   }

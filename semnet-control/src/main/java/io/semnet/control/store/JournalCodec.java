@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.semnet.core.address.IpPrefix;
 import io.semnet.core.isolation.Grant;
 import io.semnet.core.service.ServiceId;
+import io.semnet.core.trust.RevokedCertificate;
 import io.semnet.resolver.protocol.internal.Json;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,6 +47,11 @@ final class JournalCodec {
       o.put("version", ((RootEvent.RulesPut) e).version());
       ArrayNode a = o.putArray("grants");
       ((RootEvent.RulesPut) e).grants().forEach(g -> a.add(Json.grant(g)));
+    } else if (e instanceof RootEvent.RevocationsPut r) {
+      o.put("type", "revocations");
+      o.put("version", r.version());
+      ArrayNode a = o.putArray("revoked");
+      r.revoked().forEach(c -> a.add(Json.revoked(c)));
     } else if (e instanceof RootEvent.VersionFloor) {
       o.put("type", "version-floor");
       o.put("version", ((RootEvent.VersionFloor) e).version());
@@ -85,6 +91,13 @@ final class JournalCodec {
           grants.add(Json.grant(g));
         }
         return new RootEvent.RulesPut(Json.integer(n, "version"), grants);
+      }
+      case "revocations": {
+        List<RevokedCertificate> l = new ArrayList<>();
+        for (JsonNode c : Json.array(n, "revoked")) {
+          l.add(Json.revoked(c));
+        }
+        return new RootEvent.RevocationsPut(Json.integer(n, "version"), l);
       }
       case "version-floor":
         return new RootEvent.VersionFloor(Json.integer(n, "version"));

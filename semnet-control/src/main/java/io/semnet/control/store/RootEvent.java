@@ -5,6 +5,7 @@ import io.semnet.core.isolation.Grant;
 import io.semnet.core.plan.InstanceAddressRule;
 import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.service.ServiceId;
+import io.semnet.core.trust.RevokedCertificate;
 import io.semnet.resolver.NodeRegistration;
 import java.time.Instant;
 import java.util.List;
@@ -56,6 +57,13 @@ public sealed interface RootEvent {
   record RulesPut(long version, List<Grant> grants) implements RootEvent {
     public RulesPut {
       grants = List.copyOf(grants);
+    }
+  }
+
+  /** A version of the certificate revocation list (the whole list). */
+  record RevocationsPut(long version, List<RevokedCertificate> revoked) implements RootEvent {
+    public RevocationsPut {
+      revoked = List.copyOf(revoked);
     }
   }
 

@@ -20,6 +20,7 @@ public final class RootState {
   private final Map<String, List<IpPrefix>> pools = new LinkedHashMap<>();
   private final Map<IpPrefix, Instant> released = new LinkedHashMap<>();
   private RootEvent.RulesPut rules = new RootEvent.RulesPut(0, List.of());
+  private RootEvent.RevocationsPut revocations = new RootEvent.RevocationsPut(0, List.of());
   private long maxVersion;
   private long eventSequence;
 
@@ -40,6 +41,9 @@ public final class RootState {
     } else if (e instanceof RootEvent.NodePut) {
       NodeRegistration n = ((RootEvent.NodePut) e).node();
       nodes.put(n.nodeId(), n);
+      if (n.certificate() != null) {
+        maxVersion = Math.max(maxVersion, n.certificate().serial()); // serials come from the version counter
+      }
     } else if (e instanceof RootEvent.NodeRemoved) {
       nodes.remove(((RootEvent.NodeRemoved) e).nodeId());
     } else if (e instanceof RootEvent.PoolPut) {
@@ -51,6 +55,9 @@ public final class RootState {
     } else if (e instanceof RootEvent.RulesPut) {
       rules = (RootEvent.RulesPut) e;
       maxVersion = Math.max(maxVersion, rules.version());
+    } else if (e instanceof RootEvent.RevocationsPut r) {
+      revocations = r;
+      maxVersion = Math.max(maxVersion, r.version());
     } else if (e instanceof RootEvent.VersionFloor) {
       maxVersion = Math.max(maxVersion, ((RootEvent.VersionFloor) e).version());
     } else if (e instanceof RootEvent.EventSequence) {
@@ -82,7 +89,12 @@ public final class RootState {
     return rules;
   }
 
-  /** The highest version ever stamped (records, locators, removals, rules). */
+  /** The current certificate revocation list. */
+  public RootEvent.RevocationsPut revocations() {
+    return revocations;
+  }
+
+  /** The highest version ever stamped (records, locators, removals, rules, revocation lists, certificate serials). */
   public long maxVersion() {
     return maxVersion;
   }
@@ -106,6 +118,7 @@ public final class RootState {
     nodes.values().forEach(n -> out.add(new RootEvent.NodePut(n)));
     services.values().forEach(out::add);
     out.add(rules);
+    out.add(revocations);
     released.forEach((p, until) -> {
       if (until.isAfter(now)) {
         out.add(new RootEvent.Released(p, until));

@@ -23,6 +23,7 @@ import io.semnet.resolver.protocol.RecordPush;
 import io.semnet.resolver.protocol.RemovalPush;
 import io.semnet.resolver.protocol.Renew;
 import io.semnet.resolver.protocol.RenewReply;
+import io.semnet.resolver.protocol.RevocationsPush;
 import io.semnet.resolver.protocol.RulesPush;
 import io.semnet.resolver.protocol.WireCodec;
 import java.io.IOException;
@@ -205,8 +206,8 @@ public final class Envelope {
         || m instanceof RenewRegistration || m instanceof OrchestrationCall) {
       return REQUEST;
     }
-    if (m instanceof RecordPush || m instanceof RemovalPush || m instanceof RulesPush || m instanceof HeartbeatPush
-        || m instanceof AvailabilityPush) {
+    if (m instanceof RecordPush || m instanceof RemovalPush || m instanceof RulesPush || m instanceof RevocationsPush
+        || m instanceof HeartbeatPush || m instanceof AvailabilityPush) {
       return PUSH;
     }
     if (m instanceof HelloReply || m instanceof QueryReply || m instanceof RenewReply || m instanceof Ack || m instanceof ErrorReply

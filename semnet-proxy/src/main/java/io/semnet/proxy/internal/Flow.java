@@ -35,6 +35,13 @@ final class Flow {
   Health.Cell health;
   /** Fragment-tracking entries of this flow in the table (guarded by the table). */
   int fragments;
+  /** Creation time (the flows' coarse millis). */
+  final long created;
+  /** Bytes of IP packets translated out (from the local instance) and in; racy by design (approximate under contention). */
+  long bytesOut;
+  long bytesIn;
+  /** The per-ServiceIP tally of a client flow (null for learned flows). */
+  ServiceTallies.Tally tally;
   /** Neighbours among the client flows to the same remote instance ({@link FlowsByTarget}; guarded by the table). */
   Flow prevByTarget;
   Flow nextByTarget;
@@ -45,6 +52,7 @@ final class Flow {
     this.instance = instance;
     this.virtualDst = virtualDst;
     this.lastSeen = now;
+    this.created = now;
   }
 
   synchronized void addFlags(int f) {

@@ -1,6 +1,7 @@
 package io.semnet.proxy.internal;
 
 import io.semnet.core.address.InstanceIp;
+import io.semnet.core.address.ServiceIp;
 import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.core.node.LocalInstances;
 import io.semnet.core.node.RouteResolver;
@@ -22,6 +23,7 @@ final class FlowSetup {
   private static final int TCP = PacketView.PROTO_TCP;
 
   private final Flows flows;
+  private final ServiceTallies tallies;
   private final InstanceChooser chooser;
   private final IcmpHandler icmp;
   private final Health health;
@@ -32,8 +34,9 @@ final class FlowSetup {
   private LocalNodeView view;
   private Tunnel tunnel;
 
-  FlowSetup(Flows flows, InstanceChooser chooser, IcmpHandler icmp, Health health) {
+  FlowSetup(Flows flows, ServiceTallies tallies, InstanceChooser chooser, IcmpHandler icmp, Health health) {
     this.flows = flows;
+    this.tallies = tallies;
     this.chooser = chooser;
     this.icmp = icmp;
     this.health = health;
@@ -98,6 +101,7 @@ final class FlowSetup {
     int proto = pv.protocol();
     long t = now;
     Flow f = new Flow(true, proto, chosen.key(), dst, t);
+    f.tally = tallies.of(dst, route.target() instanceof ServiceIp sip ? sip.policy() : null);
     f.health = health.cell(chosen.key(), route.record().instances().size(), fresh);
     if (proto == TCP && (pv.tcpFlags() & 0x12) == 0x02) {
       f.synNanos = System.nanoTime();
@@ -117,6 +121,7 @@ final class FlowSetup {
       Health.synSent(f.health, fresh);
     }
     view.flowOpened(chosen.key());
+    f.tally.created.increment();
     w.counts[Counter.FLOWS_CREATED.ordinal()]++;
     return f.out;
   }

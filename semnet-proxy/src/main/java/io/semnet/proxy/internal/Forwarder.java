@@ -99,7 +99,7 @@ public final class Forwarder {
     now = t;
   }
 
-  static long clock() {
+  public static long clock() {
     return System.nanoTime() / 1_000_000L;
   }
 
@@ -452,6 +452,16 @@ public final class Forwarder {
   }
 
   private void touch(PacketView pv, Flow f, boolean inbound) {
+    int len = pv.length();
+    if (inbound) {
+      f.bytesIn += len;
+    } else {
+      f.bytesOut += len;
+    }
+    ServiceTallies.Tally tally = f.tally;
+    if (tally != null) {
+      tally.bytes.add(len);
+    }
     long t = now;
     if (f.lastSeen != t) {
       f.lastSeen = t;

@@ -33,6 +33,7 @@ public final class TranslatorParts {
   private final Control control = new Control();
   private final ThreadScratches scratches = new ThreadScratches();
   private final FlowTable table;
+  private final ServiceTallies tallies = new ServiceTallies(ServiceTallies.DEFAULT_CAP);
   private final Flows flows;
   private final InstanceChooser chooser = new InstanceChooser();
   private final Health health;
@@ -52,7 +53,7 @@ public final class TranslatorParts {
     this.flows = new Flows(config, table);
     this.icmp = new IcmpHandler(config, table);
     this.health = new Health(config.health());
-    this.setup = new FlowSetup(flows, chooser, icmp, health);
+    this.setup = new FlowSetup(flows, tallies, chooser, icmp, health);
     this.sources = new SourceCheck(config);
     this.forwarder = new Forwarder(config, table, flows, scratches, setup, icmp, sources, health);
     this.parking = new Parking(config, forwarder, scratches, control, icmp);
@@ -135,6 +136,10 @@ public final class TranslatorParts {
 
   public Repointing repointing() {
     return repointing;
+  }
+
+  public ServiceTallies tallies() {
+    return tallies;
   }
 
   /** Passive health and ejection (package-private part; exposed for tests). */
