@@ -212,7 +212,7 @@ class MultiProcessDeploymentTest {
     }
   }
 
-  private static JsonNode attach(Launcher procs, Path yaml, String netns, ServiceId service, int ordinal) throws Exception {
+  static JsonNode attach(Launcher procs, Path yaml, String netns, ServiceId service, int ordinal) throws Exception {
     Launcher.Result r = procs.run("attach-" + netns, AgentMain.class, "attach", "--config", yaml.toString(), "--netns", netns,
         "--service", service.toString(), "--ordinal", Integer.toString(ordinal));
     assertEquals(0, r.code(), r.output());
@@ -249,11 +249,11 @@ class MultiProcessDeploymentTest {
     assertTrue(inst.lines().allMatch(l -> l.contains(": lo:")), "the instance's veth is gone: " + inst);
   }
 
-  private static Launcher.Result health(int port) {
+  static Launcher.Result health(int port) {
     return Launcher.get("http://127.0.0.1:" + port + "/health");
   }
 
-  private static String line(String output, String prefix) {
+  static String line(String output, String prefix) {
     return output.lines().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow(() -> new AssertionError(prefix + " in " + output))
         .substring(prefix.length()).trim();
   }
