@@ -75,6 +75,8 @@ final class RootOrchestration implements Orchestration {
   final Map<ServiceId, InstanceAddressRule> addressRules = new HashMap<>();
   final Map<String, Map<InetAddress, InstanceKey>> namespaceIps = new HashMap<>();
   long version;
+  /** The highest liveness event number in the store at start ({@link NodeEventLog} continues after it). */
+  long eventSequence;
   SignedRules rules;
   final AddressBook book = new AddressBook(this);
   final RootRevocations revocations = new RootRevocations(this);

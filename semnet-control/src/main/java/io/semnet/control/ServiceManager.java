@@ -85,6 +85,8 @@ public final class ServiceManager implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final ClusterUpstream cluster = new ClusterUpstream(this);
   final Heartbeats heartbeats;
+  private final NodeEventLog nodeEvents;
+  private final NodeLiveness liveness;
   final ManagerLimits limits;
   final ClientLimiter limiter;
 
@@ -123,6 +125,8 @@ public final class ServiceManager implements AutoCloseable {
           });
     }
     this.binding = b.transport.bind(id, new ManagerRequests(this)::onRequest);
+    this.nodeEvents = root ? new NodeEventLog(orchestration.store, orchestration.eventSequence, clock, NodeEventLog.DEFAULT_CAPACITY) : null;
+    this.liveness = new NodeLiveness(this, b.transport, nodeEvents);
     if (b.maintenanceInterval.isZero()) {
       this.scheduler = null;
     } else {
@@ -177,6 +181,14 @@ public final class ServiceManager implements AutoCloseable {
   }
 
   /** For a cluster: whether the upstream answered the last request. The root is always online. */
+  /** Root only: node-down, node-up and instance-unreachable events for orchestrators, numbered. */
+  public NodeEventLog nodeEvents() {
+    if (nodeEvents == null) {
+      throw new IllegalStateException("only the root keeps node events");
+    }
+    return nodeEvents;
+  }
+
   public boolean isUpstreamOnline() {
     return upstream == null || upstream.isOnline();
   }
@@ -316,6 +328,7 @@ public final class ServiceManager implements AutoCloseable {
 
   @Override
   public void close() {
+    liveness.close();
     if (scheduler != null) {
       scheduler.shutdownNow();
     }

@@ -16,6 +16,8 @@ import io.semnet.core.route.Route;
 import io.semnet.core.route.RouteListener;
 import io.semnet.core.service.SemanticName;
 import io.semnet.core.service.ServiceId;
+import io.semnet.core.stats.StatsSource;
+import io.semnet.core.stats.StatsVisitor;
 import io.semnet.core.trust.RootTrust;
 import io.semnet.resolver.internal.UpstreamLink;
 import io.semnet.resolver.protocol.QueryKey;
@@ -76,7 +78,7 @@ import org.slf4j.LoggerFactory;
  * <p>Completions and listener calls happen on resolver or transport threads, never the caller's.
  * Thread-safe.
  */
-public final class WorkerResolver implements RouteResolver {
+public final class WorkerResolver implements RouteResolver, StatsSource {
   private static final Logger log = LoggerFactory.getLogger(WorkerResolver.class);
 
   final String nodeId;
@@ -119,6 +121,8 @@ public final class WorkerResolver implements RouteResolver {
   final java.util.concurrent.atomic.LongAdder rollbacks = new java.util.concurrent.atomic.LongAdder();
   final java.util.concurrent.atomic.LongAdder withdrawalsRefused = new java.util.concurrent.atomic.LongAdder();
   final java.util.concurrent.atomic.LongAdder staleHeartbeats = new java.util.concurrent.atomic.LongAdder();
+  final java.util.concurrent.atomic.LongAdder cacheHits = new java.util.concurrent.atomic.LongAdder();
+  final java.util.concurrent.atomic.LongAdder cacheMisses = new java.util.concurrent.atomic.LongAdder();
 
   private WorkerResolver(Builder b) {
     this.nodeId = Objects.requireNonNull(b.nodeId, "nodeId");
@@ -166,12 +170,18 @@ public final class WorkerResolver implements RouteResolver {
     return nodeId;
   }
 
+  /** Where availability hints go (the node's view; null outside a node: hints are ignored). */
+  volatile io.semnet.core.policy.LocalNodeView view;
+
   // ---------------------------------------------------------------- lifecycle
 
   @Override
   public void start(NodeContext context) {
     if (context != null && !context.nodeId().equals(nodeId)) {
       throw new IllegalArgumentException("resolver built for node '" + nodeId + "' started in node '" + context.nodeId() + "'");
+    }
+    if (context != null) {
+      this.view = context.view();
     }
     start();
   }
@@ -218,7 +228,10 @@ public final class WorkerResolver implements RouteResolver {
   public Route cached(InetAddress virtualIp) {
     Route r = routes.getIfPresent(virtualIp);
     if (r != null) {
+      cacheHits.increment();
       markUsed(r.target().service());
+    } else {
+      cacheMisses.increment();
     }
     return r;
   }
@@ -227,7 +240,10 @@ public final class WorkerResolver implements RouteResolver {
   public Route cached(SemanticName name) {
     Route r = routes.getIfPresent(name);
     if (r != null) {
+      cacheHits.increment();
       markUsed(r.target().service());
+    } else {
+      cacheMisses.increment();
     }
     return r;
   }
@@ -285,15 +301,28 @@ public final class WorkerResolver implements RouteResolver {
    * rejected for a bad or missing root signature, record versions applied, and pushed versions
    * ignored because a newer one was already held; and the rollbacks refused: records, removals and
    * rule sets older than the node's version floor, unsigned withdrawals, and heartbeats that were
-   * expired or older than the one held.
+   * expired or older than the one held; and route-cache look-ups of the data path that hit and missed.
+   * As a {@link StatsSource} it reports them as {@code semnet.resolver.*} stats.
    */
   public record Stats(boolean online, int services, long queries, long negativeHits, long unavailable,
       long rejected, long applied, long staleIgnored, long rollbacksRefused, long withdrawalsRefused,
-      long staleHeartbeats) {}
+      long staleHeartbeats, long cacheHits, long cacheMisses) implements StatsSource {
+    @Override
+    public void reportTo(StatsVisitor visitor) {
+      ResolverStatsReport.report(this, visitor);
+    }
+  }
+
+  /** Reports {@link #stats()} ({@code semnet.resolver.*}). */
+  @Override
+  public void reportTo(StatsVisitor visitor) {
+    stats().reportTo(visitor);
+  }
 
   public Stats stats() {
     return new Stats(isOnline(), services.size(), queries.sum(), negativeHits.sum(), unavailable.sum(), rejected.sum(),
-        applied.sum(), stale.sum(), rollbacks.sum(), withdrawalsRefused.sum(), staleHeartbeats.sum());
+        applied.sum(), stale.sum(), rollbacks.sum(), withdrawalsRefused.sum(), staleHeartbeats.sum(), cacheHits.sum(),
+        cacheMisses.sum());
   }
 
   /** The lowest record version of {@code service} this node still accepts (0: none known). */

@@ -5,6 +5,7 @@ import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.route.Route;
 import io.semnet.core.route.RouteListener;
 import io.semnet.core.service.ServiceId;
+import io.semnet.resolver.protocol.AvailabilityPush;
 import io.semnet.resolver.protocol.ControlMessage;
 import io.semnet.resolver.protocol.HeartbeatPush;
 import io.semnet.resolver.protocol.HelloReply;
@@ -268,6 +269,20 @@ final class WorkerUpdates {
     applyRules(h.rules());
   }
 
+  /**
+   * A manager's availability hint: the node's instances leave (or rejoin) new-flow selection here,
+   * through the same peer state the tunnel's probes set (a probe answered later marks it up again).
+   * Never touches records, locators or floors.
+   */
+  private void applyAvailability(AvailabilityPush a) {
+    io.semnet.core.policy.LocalNodeView v = w.view;
+    if (v == null || a.nodeId().equals(w.nodeId())) {
+      return;
+    }
+    v.setPeerUp(a.nodeId(), a.available());
+    log.info("resolver {}: node {} {} (availability hint)", w.nodeId(), a.nodeId(), a.available() ? "available" : "unavailable");
+  }
+
   void onPush(ControlMessage m) {
     if (m instanceof RecordPush) {
       SignedRecord sr = ((RecordPush) m).record();
@@ -289,6 +304,8 @@ final class WorkerUpdates {
       applyRevocations(((RevocationsPush) m).revocations());
     } else if (m instanceof HeartbeatPush) {
       applyHeartbeat(((HeartbeatPush) m).heartbeat());
+    } else if (m instanceof AvailabilityPush) {
+      applyAvailability((AvailabilityPush) m);
     } else {
       log.warn("resolver {}: ignoring unexpected push '{}'", w.nodeId, m.type());
     }

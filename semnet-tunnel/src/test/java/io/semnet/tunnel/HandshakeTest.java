@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.semnet.core.address.WorkerEndpoint;
@@ -291,6 +292,46 @@ class HandshakeTest {
       assertArrayEquals(packet(30, 3), b.received.next().bytes());
       c.send(a2.endpoint(), packet(31, 3));
       assertArrayEquals(packet(31, 3), a2.received.next().bytes());
+    }
+  }
+
+  @Test
+  void aRenewedCertificateIsPresentedFromTheNextHandshake() throws Exception {
+    try (Harness h = new Harness()) {
+      Node b = h.node("b");
+      Instant soon = Instant.now().plusSeconds(3);
+      NodeKeys aKeys = NodeKeys.generate();
+      NodeKeys cKeys = NodeKeys.generate();
+      Node a = h.node("a", aKeys, ANY, x -> x.identity(aKeys, Harness.ROOT.certify("a", aKeys.publicKey(), soon)), null);
+      Node c = h.node("c", cKeys, ANY, x -> x.identity(cKeys, Harness.ROOT.certify("c", cKeys.publicKey(), soon)), null);
+      a.send(b.endpoint(), packet(40, 0));
+      assertNotNull(b.received.next());
+      c.send(b.endpoint(), packet(41, 0));
+      assertNotNull(b.received.next());
+      // what a renewal must not accept: another node's, another key's, or an unverifiable certificate
+      assertThrows(IllegalArgumentException.class,
+          () -> a.tunnel.updateCertificate(Harness.ROOT.certify("c", aKeys.publicKey(), Instant.now().plusSeconds(3600))));
+      assertThrows(IllegalArgumentException.class,
+          () -> a.tunnel.updateCertificate(Harness.ROOT.certify("a", cKeys.publicKey(), Instant.now().plusSeconds(3600))));
+      assertThrows(IllegalArgumentException.class, () -> a.tunnel.updateCertificate(
+          io.semnet.core.trust.RootAuthority.generate().certify("a", aKeys.publicKey(), Instant.now().plusSeconds(3600))));
+      a.tunnel.updateCertificate(Harness.ROOT.certify("a", aKeys.publicKey(), Instant.now().plusSeconds(3600)));
+      while (!Instant.now().isAfter(soon.plusMillis(500))) {
+        Thread.sleep(100);
+      }
+      // both first certificates expired: a's next handshake carries the renewed one, c's the expired one
+      long refusedBefore = b.tunnel.stats().drops(DropReason.BAD_CERTIFICATE);
+      int aKey = b.tunnel.stats().link("a").keyId();
+      int cKey = b.tunnel.stats().link("c").keyId();
+      a.tunnel.rekey("b");
+      c.tunnel.rekey("b");
+      Harness.await("c refused", Duration.ofSeconds(5), () -> b.tunnel.stats().drops(DropReason.BAD_CERTIFICATE) > refusedBefore);
+      Harness.await("a's new session", Duration.ofSeconds(5), () -> b.tunnel.stats().link("a").keyId() != aKey);
+      assertEquals(cKey, b.tunnel.stats().link("c").keyId(), "c's expired certificate got no new session");
+      a.send(b.endpoint(), packet(40, 1));
+      Delivery d = b.received.next();
+      assertNotNull(d, "a's handshake with the renewed certificate was accepted");
+      assertArrayEquals(packet(40, 1), d.bytes());
     }
   }
 

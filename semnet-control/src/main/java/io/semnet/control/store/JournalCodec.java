@@ -55,6 +55,9 @@ final class JournalCodec {
     } else if (e instanceof RootEvent.VersionFloor) {
       o.put("type", "version-floor");
       o.put("version", ((RootEvent.VersionFloor) e).version());
+    } else if (e instanceof RootEvent.EventSequence) {
+      o.put("type", "event-sequence");
+      o.put("sequence", ((RootEvent.EventSequence) e).sequence());
     } else if (e instanceof RootEvent.Released) {
       o.put("type", "released");
       o.put("prefix", ((RootEvent.Released) e).prefix().toString());
@@ -98,6 +101,8 @@ final class JournalCodec {
       }
       case "version-floor":
         return new RootEvent.VersionFloor(Json.integer(n, "version"));
+      case "event-sequence":
+        return new RootEvent.EventSequence(Json.integer(n, "sequence"));
       case "released":
         return new RootEvent.Released(IpPrefix.parse(Json.text(n, "prefix")), Instant.parse(Json.text(n, "until")));
       default:

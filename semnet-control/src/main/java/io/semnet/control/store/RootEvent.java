@@ -70,6 +70,12 @@ public sealed interface RootEvent {
   /** Versions up to {@code version} were stamped (kept by compaction when the newest belonged to removed services). */
   record VersionFloor(long version) implements RootEvent {}
 
+  /**
+   * Liveness events for orchestrators were numbered up to {@code sequence}: a root that takes over
+   * (or restarts) continues the numbering after it, so an orchestrator never sees a number twice.
+   */
+  record EventSequence(long sequence) implements RootEvent {}
+
   /** An address or subnet was released into quarantine until {@code until}. */
   record Released(IpPrefix prefix, Instant until) implements RootEvent {
     public Released {

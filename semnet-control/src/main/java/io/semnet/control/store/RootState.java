@@ -22,6 +22,7 @@ public final class RootState {
   private RootEvent.RulesPut rules = new RootEvent.RulesPut(0, List.of());
   private RootEvent.RevocationsPut revocations = new RootEvent.RevocationsPut(0, List.of());
   private long maxVersion;
+  private long eventSequence;
 
   /** Folds one event in. */
   public void apply(RootEvent e) {
@@ -59,6 +60,8 @@ public final class RootState {
       maxVersion = Math.max(maxVersion, r.version());
     } else if (e instanceof RootEvent.VersionFloor) {
       maxVersion = Math.max(maxVersion, ((RootEvent.VersionFloor) e).version());
+    } else if (e instanceof RootEvent.EventSequence) {
+      eventSequence = Math.max(eventSequence, ((RootEvent.EventSequence) e).sequence());
     } else if (e instanceof RootEvent.Released) {
       RootEvent.Released r = (RootEvent.Released) e;
       released.put(r.prefix(), r.until());
@@ -96,6 +99,11 @@ public final class RootState {
     return maxVersion;
   }
 
+  /** The highest liveness event number handed out (see {@link RootEvent.EventSequence}). */
+  public long eventSequence() {
+    return eventSequence;
+  }
+
   /** An independent copy (what a store's {@code load} hands out). */
   public RootState copy() {
     RootState c = new RootState();
@@ -118,6 +126,9 @@ public final class RootState {
     });
     // Keeps the version counter even if the newest versions belonged to removed services.
     out.add(new RootEvent.VersionFloor(maxVersion));
+    if (eventSequence != 0) {
+      out.add(new RootEvent.EventSequence(eventSequence));
+    }
     return out;
   }
 }

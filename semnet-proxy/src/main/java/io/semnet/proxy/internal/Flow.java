@@ -14,6 +14,8 @@ final class Flow {
   static final int F_FIN_OUT = 2;
   static final int F_FIN_IN = 4;
   static final int F_RST = 8;
+  /** A UDP client flow that had a reply (only such flows count silence as a failure). */
+  static final int F_REPLIED = 16;
 
   final boolean client;
   final int proto;
@@ -29,8 +31,17 @@ final class Flow {
   /** System.nanoTime of the SYN that opened the flow, 0 once the SYN-ACK was timed. */
   volatile long synNanos;
   volatile boolean removed;
+  /** The chosen instance's health cell (client side), else null; set before the flow is published. */
+  Health.Cell health;
   /** Fragment-tracking entries of this flow in the table (guarded by the table). */
   int fragments;
+  /** Creation time (the flows' coarse millis). */
+  final long created;
+  /** Bytes of IP packets translated out (from the local instance) and in; racy by design (approximate under contention). */
+  long bytesOut;
+  long bytesIn;
+  /** The per-ServiceIP tally of a client flow (null for learned flows). */
+  ServiceTallies.Tally tally;
   /** Neighbours among the client flows to the same remote instance ({@link FlowsByTarget}; guarded by the table). */
   Flow prevByTarget;
   Flow nextByTarget;
@@ -41,6 +52,7 @@ final class Flow {
     this.instance = instance;
     this.virtualDst = virtualDst;
     this.lastSeen = now;
+    this.created = now;
   }
 
   synchronized void addFlags(int f) {

@@ -1,6 +1,7 @@
 package io.semnet.proxy.internal;
 
 import io.semnet.core.address.InstanceIp;
+import io.semnet.core.address.ServiceIp;
 import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.core.node.LocalInstances;
 import io.semnet.core.node.RouteResolver;
@@ -22,8 +23,10 @@ final class FlowSetup {
   private static final int TCP = PacketView.PROTO_TCP;
 
   private final Flows flows;
+  private final ServiceTallies tallies;
   private final InstanceChooser chooser;
   private final IcmpHandler icmp;
+  private final Health health;
   private Parking parking;
   private Wiring wiring;
   private RouteResolver resolver;
@@ -31,10 +34,12 @@ final class FlowSetup {
   private LocalNodeView view;
   private Tunnel tunnel;
 
-  FlowSetup(Flows flows, InstanceChooser chooser, IcmpHandler icmp) {
+  FlowSetup(Flows flows, ServiceTallies tallies, InstanceChooser chooser, IcmpHandler icmp, Health health) {
     this.flows = flows;
+    this.tallies = tallies;
     this.chooser = chooser;
     this.icmp = icmp;
+    this.health = health;
   }
 
   /** Where packets without a route wait (set once, before start). */
@@ -82,6 +87,10 @@ final class FlowSetup {
       return null;
     }
     InstanceRecord chosen = chooser.choose(route, dst, v6, pv);
+    long fresh = Forwarder.clock(); // the flows' clock may be a sweep interval old; health stamps may not
+    if (chosen != null && health.failedBeforeUse(w, chosen.key(), fresh)) {
+      chosen = chooser.choose(route, dst, v6, pv); // it was just ejected
+    }
     InstanceIp chosenIp = chosen == null ? null : chosen.instanceIp(!v6);
     if (chosenIp == null) {
       icmp.unreachable(w, pv);
@@ -92,6 +101,8 @@ final class FlowSetup {
     int proto = pv.protocol();
     long t = now;
     Flow f = new Flow(true, proto, chosen.key(), dst, t);
+    f.tally = tallies.of(dst, route.target() instanceof ServiceIp sip ? sip.policy() : null);
+    f.health = health.cell(chosen.key(), route.record().instances().size(), fresh);
     if (proto == TCP && (pv.tcpFlags() & 0x12) == 0x02) {
       f.synNanos = System.nanoTime();
     }
@@ -106,7 +117,11 @@ final class FlowSetup {
       w.counts[Counter.DROP_FLOW_COLLISION.ordinal()]++;
       return null;
     }
+    if (f.synNanos != 0) {
+      Health.synSent(f.health, fresh);
+    }
     view.flowOpened(chosen.key());
+    f.tally.created.increment();
     w.counts[Counter.FLOWS_CREATED.ordinal()]++;
     return f.out;
   }

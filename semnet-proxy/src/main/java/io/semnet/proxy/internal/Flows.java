@@ -2,6 +2,8 @@ package io.semnet.proxy.internal;
 
 import io.semnet.core.policy.LocalNodeView;
 import io.semnet.proxy.Counter;
+import io.semnet.proxy.FlowInfo;
+import io.semnet.proxy.internal.packet.AddressWords;
 import io.semnet.proxy.internal.packet.PacketView;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,6 +70,9 @@ public final class Flows {
       table.forEach(h -> {
         if (h.dir == Half.EGRESS && !h.flow.removed) {
           h.flow.removed = true;
+          if (h.flow.tally != null) {
+            h.flow.tally.active.decrementAndGet();
+          }
           closed.add(h.flow);
         }
       });
@@ -97,6 +102,9 @@ public final class Flows {
       }
       flowCount++;
       byTarget.add(f);
+      if (f.tally != null) {
+        f.tally.active.incrementAndGet();
+      }
       return true;
     }
   }
@@ -184,6 +192,9 @@ public final class Flows {
       table.remove(f.in);
       byTarget.remove(f, f.out);
       flowCount--;
+      if (f.tally != null) {
+        f.tally.active.decrementAndGet();
+      }
     }
     if (f.client) {
       view.flowClosed(f.instance);
@@ -216,6 +227,32 @@ public final class Flows {
     synchronized (table) {
       return byTarget.flowsTo(hop, v6, hi, lo);
     }
+  }
+
+  /**
+   * Snapshots of up to {@code limit} flows, as of {@code now} (the flows' clock). Holds the table's
+   * monitor while it walks the buckets, so writers wait for at most {@code limit} copies.
+   */
+  public List<FlowInfo> snapshot(int limit, long now) {
+    List<FlowInfo> out = new ArrayList<>(Math.min(limit, 1024));
+    synchronized (table) {
+      for (int i = 0; i < table.bucketCount() && out.size() < limit; i++) {
+        for (Half h = table.head(i); h != null && out.size() < limit; h = h.next) {
+          if (h.dir == Half.EGRESS && !h.flow.removed) {
+            out.add(info(h, now));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private static FlowInfo info(Half h, long now) {
+    Flow f = h.flow;
+    return new FlowInfo(f.proto, f.client, AddressWords.toInetAddress(h.v6, h.sHi, h.sLo), h.sp,
+        AddressWords.toInetAddress(h.v6, h.dHi, h.dLo), h.dp, AddressWords.toInetAddress(h.v6, h.nSrcHi, h.nSrcLo),
+        AddressWords.toInetAddress(h.v6, h.nDstHi, h.nDstLo), f.instance, h.nextHop == null ? null : h.nextHop.nodeId(),
+        Math.max(0, now - f.created), Math.max(0, now - f.lastSeen), f.bytesOut, f.bytesIn);
   }
 
   /** Remote instances some client flow points at (the index's size). */

@@ -28,6 +28,7 @@ public final class Forwarder {
     Counter.DROP_UNSUPPORTED_PROTOCOL, Counter.DROP_MAPPED_ADDRESS
   };
   private static final int TCP = PacketView.PROTO_TCP;
+  private static final int UDP = PacketView.PROTO_UDP;
   private static final int ICMP = PacketView.PROTO_ICMP;
   private static final int ICMPV6 = PacketView.PROTO_ICMPV6;
   /** Outcomes of {@link #lookup}. */
@@ -41,6 +42,7 @@ public final class Forwarder {
   private final FlowSetup setup;
   private final IcmpHandler icmp;
   private final SourceCheck sources;
+  private final Health health;
   private Parking parking;
   private final boolean clampMss;
   private final ThreadScratch none = new ThreadScratch(null);
@@ -56,8 +58,9 @@ public final class Forwarder {
   private int maxInner = Integer.MAX_VALUE;
 
   Forwarder(TranslatorConfig c, FlowTable table, Flows flows, ThreadScratches scratches, FlowSetup setup,
-      IcmpHandler icmp, SourceCheck sources) {
+      IcmpHandler icmp, SourceCheck sources, Health health) {
     this.sources = sources;
+    this.health = health;
     this.table = table;
     this.flows = flows;
     this.scratches = scratches;
@@ -96,7 +99,7 @@ public final class Forwarder {
     now = t;
   }
 
-  static long clock() {
+  public static long clock() {
     return System.nanoTime() / 1_000_000L;
   }
 
@@ -424,6 +427,9 @@ public final class Forwarder {
     if (!icmp.translateError(w, pv, h, dir)) {
       return;
     }
+    if (dir == Half.INGRESS && h.flow.client) {
+      health.icmpError(w, h.flow, pv.isIpv6(), pv.icmpType(), pv.icmpCode(), now);
+    }
     h.flow.lastSeen = now;
     ByteBuffer b = pv.buffer();
     int s = pv.start();
@@ -446,6 +452,16 @@ public final class Forwarder {
   }
 
   private void touch(PacketView pv, Flow f, boolean inbound) {
+    int len = pv.length();
+    if (inbound) {
+      f.bytesIn += len;
+    } else {
+      f.bytesOut += len;
+    }
+    ServiceTallies.Tally tally = f.tally;
+    if (tally != null) {
+      tally.bytes.add(len);
+    }
     long t = now;
     if (f.lastSeen != t) {
       f.lastSeen = t;
@@ -455,6 +471,8 @@ public final class Forwarder {
       if ((fl & 0x07) != 0) {
         tcpEvent(f, fl, inbound);
       }
+    } else if (f.proto == UDP && f.health != null) {
+      health.udp(f, f.health, inbound, t);
     }
   }
 
@@ -471,6 +489,7 @@ public final class Forwarder {
       if (inbound && f.client && syn != 0) {
         f.synNanos = 0;
         view.recordSetupLatency(f.instance, System.nanoTime() - syn);
+        health.synAnswered(f.health);
       }
     }
   }

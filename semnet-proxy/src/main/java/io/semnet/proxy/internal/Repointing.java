@@ -29,10 +29,13 @@ public final class Repointing {
   private final ThreadScratches scratches;
   private final Control control;
   private final MigrationHolds holds;
+  private final Health health;
   private final RouteListener listener = new Listener();
   private Wiring wiring;
 
-  Repointing(Flows flows, FlowTable table, ThreadScratches scratches, Control control, MigrationHolds holds) {
+  Repointing(Flows flows, FlowTable table, ThreadScratches scratches, Control control, MigrationHolds holds,
+      Health health) {
+    this.health = health;
     this.flows = flows;
     this.table = table;
     this.scratches = scratches;
@@ -95,6 +98,8 @@ public final class Repointing {
     long tLo = AddressWords.lo(target);
     if (tHi == old.nDstHi && tLo == old.nDstLo && Objects.equals(hop, old.nextHop)) {
       if (mustMove) {
+        // its record still places it where the node said it is not: a failure of the instance
+        health.routeNotFound(scratches.get(), f, Forwarder.clock());
         flows.remove(f);
       }
       return;

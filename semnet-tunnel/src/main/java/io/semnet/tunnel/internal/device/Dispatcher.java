@@ -172,10 +172,12 @@ public final class Dispatcher implements SocketEvents<Link> {
   }
 
   private void deliver(Link link, int type, ByteBuffer out, int n) {
+    long now = System.nanoTime();
+    link.lastReceivedNanos = now;
     switch (type) {
       case Datagram.TYPE_DATA:
         link.rxBytes.addAndGet(n);
-        link.lastUsedNanos = System.nanoTime();
+        link.lastUsedNanos = now;
         receiver.onData(link.endpoint, out);
         break;
       case Datagram.TYPE_ROUTE_NOT_FOUND:

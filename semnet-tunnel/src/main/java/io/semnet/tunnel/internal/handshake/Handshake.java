@@ -49,7 +49,8 @@ public final class Handshake implements LinkTable.Factory {
 
   private final Settings s;
   private final byte[] publicKey;
-  private final byte[] certificateBytes;
+  /** This node's certificate as initiations carry it; replaced by {@link #certificate} on renewal. */
+  private volatile byte[] certificateBytes;
   private final IndexTable indexes;
   private final LinkTable links;
   private final SendPath<Link> out;
@@ -88,6 +89,14 @@ public final class Handshake implements LinkTable.Factory {
     this.noise = new io.semnet.tunnel.internal.noise.Handshake(s.suite(), identity, k -> true,
         new PeerFloors(publicKey, s.ownTimestamps(), 4096), perSource, indexes::reserve, System::nanoTime, s.clock(), certificates,
         perKey);
+  }
+
+  /** Presents {@code renewed} (checked by the caller) in every initiation from now on. */
+  public void certificate(NodeCertificate renewed) {
+    if (s.plaintext()) {
+      throw new IllegalStateException("a plaintext tunnel has no certificate");
+    }
+    this.certificateBytes = renewed.encode();
   }
 
   /** A link for {@code peer} with its cookie generator; null if the key is unusable. */
