@@ -9,7 +9,8 @@
 # of each metric with its min and max, ratios between medians, and every round's values. See
 # README.md beside this file for how to read the figures. Everything runs in network namespaces
 # this script creates and removes. Needs root, iperf3, sockperf, iptables, gcc and a built SemNet
-# (mvn -B -DskipTests package); --breakdown also needs perf.
+# (mvn -B -DskipTests package: the agent and controller jars), mosquitto and openssl; --breakdown
+# also needs perf. SemNet's two nodes run as two agent processes (see run_semnet).
 #
 #   semnet-bench/e2e/run.sh [--json FILE] [--rounds N] [--secs N] [--only kernel|semnet]
 #                           [--conn-threads N] [--breakdown]
@@ -36,6 +37,7 @@ done
 P=e2eb
 NS=(${P}w1 ${P}w2 ${P}s1 ${P}s2)
 SEMNET_PID=""
+NODE_PIDS=""
 WORK=$(mktemp -d /tmp/${P}.XXXXXX)
 cleanup() {
   [ -n "$SEMNET_PID" ] && kill "$SEMNET_PID" 2>/dev/null && wait "$SEMNET_PID" 2>/dev/null || true
@@ -98,7 +100,7 @@ except Exception: pass' <<<"$out")
 breakdown() {
   local cns=$1 sns=$2 dst=$3 t comm tun="" tunnel=""
   command -v perf >/dev/null || { echo "breakdown: perf is not installed" >&2; return 0; }
-  for t in /proc/"$SEMNET_PID"/task/*; do
+  for t in $(for p in ${NODE_PIDS//,/ }; do echo /proc/"$p"/task/*; done); do
     comm=$(cat "$t/comm" 2>/dev/null || true)
     case "$comm" in
       tun-*) tun+="${t##*/}," ;;
@@ -167,8 +169,11 @@ run_kernel_vxlan_dnat() {
 }
 
 # SemNet on the same shape of topology: the launcher builds the namespaces itself (worker
-# namespaces with a bridge, a TUN and one instance each, joined by a veth underlay), starts both
-# nodes in one JVM and prints "READY <client-ns> <server-ns> <service-ip>".
+# namespaces joined by a veth underlay, one instance each), starts mosquitto with TLS, a controller
+# process and the two nodes as two agent processes (the shaded jars, each node in its own JVM and
+# namespace, enrolled with join tokens; instances attached with 'agent attach') and prints
+# "READY <client-ns> <server-ns> <service-ip> <agent-pid>,<agent-pid>". Only the launch differs from
+# the in-JVM nodes of before; the measurement is the same.
 run_semnet() {
   local mode=$1
   cleanup
@@ -178,12 +183,13 @@ run_semnet() {
   SEMNET_PID=$!
   local line=""
   exec 9<"$fifo"
-  while read -r -t 60 line <&9; do
+  while read -r -t 240 line <&9; do
     case "$line" in READY*) break ;; esac
   done
   rm -f "$fifo"
   [[ "$line" == READY* ]] || { echo "SemNet launcher did not come up; see /tmp/${P}-semnet.log" >&2; exit 1; }
-  read -r _ cns sns dst <<<"$line"
+  read -r _ cns sns dst NODE_PIDS <<<"$line"
+  echo "SemNet ($mode tunnel): the two nodes run as two agent processes (pids $NODE_PIDS) beside a controller process and mosquitto with TLS" >&2
   measure "$cns" "$sns" "$dst"
   if ((BREAKDOWN)) && [ "$mode" = aead ] && [ "$round" = "$ROUNDS" ]; then
     breakdown "$cns" "$sns" "$dst"

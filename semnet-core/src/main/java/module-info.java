@@ -18,6 +18,7 @@ module io.semnet.core {
   exports io.semnet.core.record;
   exports io.semnet.core.route;
   exports io.semnet.core.service;
+  exports io.semnet.core.stats;
   exports io.semnet.core.trust;
   exports io.semnet.core.policy.internal to io.semnet.bench;
 

@@ -11,4 +11,6 @@ module io.semnet.mqtt {
   requires org.slf4j;
 
   exports io.semnet.mqtt;
+  // the ACL writer, for the controller's `certs init`
+  exports io.semnet.mqtt.internal to io.semnet.agent;
 }

@@ -17,4 +17,13 @@ public interface ClientCertificateIssuer {
    * @throws IllegalArgumentException if the key is unacceptable (the enrolment is refused, nothing changes)
    */
   byte[] issue(String nodeId, byte[] subjectPublicKeyInfo, Instant notBefore, Instant notAfter);
+
+  /**
+   * As {@link #issue(String, byte[], Instant, Instant)}, for a certificate issued together with the
+   * node certificate {@code serial}: an issuer that can (e.g. {@link X509CertificateIssuer}) uses it
+   * as the X.509 serial, so a revocation of the node certificate names the client certificate too.
+   */
+  default byte[] issue(String nodeId, byte[] subjectPublicKeyInfo, long serial, Instant notBefore, Instant notAfter) {
+    return issue(nodeId, subjectPublicKeyInfo, notBefore, notAfter);
+  }
 }

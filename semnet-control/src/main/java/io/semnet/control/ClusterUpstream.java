@@ -86,6 +86,10 @@ final class ClusterUpstream {
       sm.applyRemoval(r);
     } else if (m instanceof RulesPush) {
       sm.applyRules(((RulesPush) m).rules());
+    } else if (m instanceof io.semnet.resolver.protocol.RevocationsPush) {
+      sm.applyRevocations(((io.semnet.resolver.protocol.RevocationsPush) m).revocations());
+    } else if (m instanceof io.semnet.resolver.protocol.AvailabilityPush) {
+      return; // a cluster watches liveness on its own transport and hints its workers itself
     } else if (m instanceof io.semnet.resolver.protocol.HeartbeatPush) {
       sm.heartbeats.take(((io.semnet.resolver.protocol.HeartbeatPush) m).heartbeat());
     } else {

@@ -33,25 +33,38 @@ import org.slf4j.LoggerFactory;
  * unknown, expired, already used (one-time), pinned to another root, or its proof does not match
  * the request (wrong secret, keys or endpoint altered by a party in the middle); also when the
  * registration itself is refused (e.g. the node id is registered with other keys). A one-time token
- * is consumed only by a successful enrolment. A renewal is accepted only from the authenticated
+ * is consumed only by a successful enrolment. An identical repeat of a successful enrolment (same
+ * token, node, keys, endpoint, location and proof: a retry after a lost reply) within the retry
+ * window (default {@link #DEFAULT_RETRY_WINDOW}) is answered with the same reply and changes
+ * nothing; after the window, or with anything altered, the used token is refused. A renewal is accepted only from the authenticated
  * client id of the node itself while its certificate is valid. Counters by outcome:
  * {@link #stats()}. Thread-safe (requests are serialised).
  */
 public final class EnrolmentService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EnrolmentService.class);
+  /** How long an identical repeated enrolment is answered with the first answer. */
+  public static final java.time.Duration DEFAULT_RETRY_WINDOW = java.time.Duration.ofSeconds(60);
+  private static final int MAX_ANSWERED = 10_000;
 
   private final RootOrchestration orchestration;
   private final ClientCertificateIssuer issuer;
   private final ServerBinding binding;
   private final SecureRandom random = new SecureRandom();
   private final Map<String, AtomicLong> stats = new ConcurrentHashMap<>();
+  /** Successful enrolments by token id, kept for the retry window (guarded by this). */
+  private final Map<String, Answered> answered = new java.util.LinkedHashMap<>();
+  private final java.time.Duration retryWindow;
 
-  private EnrolmentService(ServiceManager root, ControlTransport transport, String id, ClientCertificateIssuer issuer) {
+  private record Answered(EnrolRequest request, ControlMessage reply, Instant until) {}
+
+  private EnrolmentService(ServiceManager root, ControlTransport transport, String id, ClientCertificateIssuer issuer,
+      java.time.Duration retryWindow) {
     if (root.orchestration == null) {
       throw new IllegalArgumentException("enrolment is served by the root manager only");
     }
     this.orchestration = root.orchestration;
     this.issuer = issuer;
+    this.retryWindow = retryWindow;
     this.binding = transport.bind(id, this::onRequest);
   }
 
@@ -66,13 +79,25 @@ public final class EnrolmentService implements AutoCloseable {
    * @param issuer issues MQTT client certificates, or null for none
    */
   public static EnrolmentService bind(ServiceManager root, ControlTransport transport, String id, ClientCertificateIssuer issuer) {
+    return bind(root, transport, id, issuer, DEFAULT_RETRY_WINDOW);
+  }
+
+  /**
+   * As {@link #bind(ServiceManager, ControlTransport, String, ClientCertificateIssuer)}, answering an
+   * identical repeated enrolment with the first answer for {@code retryWindow} (zero: never).
+   */
+  public static EnrolmentService bind(ServiceManager root, ControlTransport transport, String id, ClientCertificateIssuer issuer,
+      java.time.Duration retryWindow) {
     Objects.requireNonNull(root, "root");
     Objects.requireNonNull(transport, "transport");
     Objects.requireNonNull(id, "id");
-    return new EnrolmentService(root, transport, id, issuer);
+    if (retryWindow == null || retryWindow.isNegative()) {
+      throw new IllegalArgumentException("retry window must be zero or positive: " + retryWindow);
+    }
+    return new EnrolmentService(root, transport, id, issuer, retryWindow);
   }
 
-  /** Outcome counters: {@code enrolled}, {@code renewed}, {@code refused}, {@code malformed}. */
+  /** Outcome counters: {@code enrolled}, {@code repeated}, {@code renewed}, {@code refused}, {@code malformed}. */
   public Map<String, Long> stats() {
     Map<String, Long> m = new java.util.TreeMap<>();
     stats.forEach((k, v) -> m.put(k, v.get()));
@@ -86,6 +111,11 @@ public final class EnrolmentService implements AutoCloseable {
   private synchronized CompletionStage<ControlMessage> onRequest(String clientId, ControlMessage request) {
     try {
       if (request instanceof EnrolRequest) {
+        ControlMessage repeat = repeated((EnrolRequest) request);
+        if (repeat != null) {
+          count("repeated");
+          return CompletableFuture.completedFuture(repeat);
+        }
         ControlMessage r = enrol((EnrolRequest) request);
         count("enrolled");
         return CompletableFuture.completedFuture(r);
@@ -118,8 +148,34 @@ public final class EnrolmentService implements AutoCloseable {
       throw new OrchestrationException("cannot issue the registration of '" + reg.nodeId() + "': " + e.getMessage(), e);
     }
     orchestration.joinTokens.consume(token);
+    remember(request, reply);
     log.info("node '{}' enrolled in cluster '{}' with join token '{}'", reg.nodeId(), reg.clusterId(), token.id());
     return reply;
+  }
+
+  /** The first answer to an identical earlier enrolment still in the retry window, or null. */
+  private ControlMessage repeated(EnrolRequest r) {
+    Instant now = orchestration.clock.instant();
+    answered.values().removeIf(a -> !now.isBefore(a.until()));
+    Answered a = answered.get(r.tokenId());
+    if (a == null) {
+      return null;
+    }
+    EnrolRequest first = a.request();
+    boolean same = first.endpoint().equals(r.endpoint()) && Objects.equals(first.location(), r.location())
+        && java.util.Arrays.equals(first.mqttPublicKey(), r.mqttPublicKey()) && first.rootKeyHash().equals(r.rootKeyHash())
+        && java.security.MessageDigest.isEqual(first.proof(), r.proof());
+    return same ? a.reply() : null;
+  }
+
+  private void remember(EnrolRequest request, ControlMessage reply) {
+    if (retryWindow.isZero()) {
+      return;
+    }
+    if (answered.size() >= MAX_ANSWERED) {
+      answered.remove(answered.keySet().iterator().next());
+    }
+    answered.put(request.tokenId(), new Answered(request, reply, orchestration.clock.instant().plus(retryWindow)));
   }
 
   private ControlMessage renew(String clientId, RenewRegistration request) {
@@ -140,7 +196,8 @@ public final class EnrolmentService implements AutoCloseable {
       serial = random.nextLong() & Long.MAX_VALUE;
     } while (serial == 0);
     SignedRegistration signed = SignedRegistration.sign(orchestration.authority, serial, notBefore, notAfter, reg, orchestration.plan);
-    byte[] cert = issuer == null || mqttKey == null ? null : issuer.issue(reg.nodeId(), mqttKey, notBefore, notAfter);
+    byte[] cert = issuer == null || mqttKey == null ? null
+        : issuer.issue(reg.nodeId(), mqttKey, reg.certificate().serial(), notBefore, notAfter);
     return new EnrolReply(signed, cert);
   }
 

@@ -7,9 +7,11 @@ import io.semnet.core.service.ServiceId;
 import io.semnet.resolver.protocol.RecordPush;
 import io.semnet.resolver.protocol.RemovalPush;
 import io.semnet.resolver.protocol.Role;
+import io.semnet.resolver.protocol.RevocationsPush;
 import io.semnet.resolver.protocol.RulesPush;
 import io.semnet.resolver.protocol.SignedRecord;
 import io.semnet.resolver.protocol.SignedRemoval;
+import io.semnet.resolver.protocol.SignedRevocations;
 import io.semnet.resolver.protocol.SignedRules;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -181,6 +183,27 @@ final class ManagerPublishing implements RecordPublisher {
     for (Map.Entry<String, ServiceId> w : withdrawn) {
       SignedRecord sr = sm.records.get(w.getValue());
       sm.binding.push(w.getKey(), new RemovalPush(SignedRemoval.withdrawn(w.getValue(), sr == null ? 0 : sr.record().version())));
+    }
+  }
+
+  /**
+   * Takes a newer root-signed revocation list (a cluster manager checks the signature) and pushes it
+   * to every client; older or equal versions are ignored.
+   */
+  @Override
+  public void applyRevocations(SignedRevocations r) {
+    if (sm.authority == null && !r.verify(sm.verifier.trust())) {
+      log.warn("manager {}: ignoring a revocation list without a valid root signature", sm.id);
+      return;
+    }
+    synchronized (sm.lock) {
+      if (r.version() <= sm.revocations.version()) {
+        return;
+      }
+      sm.revocations = r;
+    }
+    for (String c : sm.clients.keySet()) {
+      sm.binding.push(c, new RevocationsPush(r));
     }
   }
 

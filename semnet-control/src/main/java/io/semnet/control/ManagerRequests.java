@@ -70,6 +70,9 @@ final class ManagerRequests {
           sm.resyncDeployment();
         }
         HelloReply reply = new HelloReply(sm.rules, sm.heartbeats.current());
+        if (sm.revocations.version() > 0) {
+          sm.binding.push(clientId, new io.semnet.resolver.protocol.RevocationsPush(sm.revocations));
+        }
         if (h.role() == Role.CLUSTER && sm.orchestration != null) {
           // Deployment interest: a (re)connecting cluster gets every service deployed in it.
           Set<String> nodes = sm.orchestration.nodesOfCluster(clientId);

@@ -60,6 +60,7 @@ public final class OrchestrationService implements AutoCloseable {
   private final Map<String, String> nonces = new HashMap<>();
   private final Map<String, Long> counters = new TreeMap<>();
   private final ServerBinding binding;
+  private final EventSubscriptions events;
 
   private record Done(ControlMessage reply, long expires) {}
 
@@ -79,6 +80,7 @@ public final class OrchestrationService implements AutoCloseable {
       throw new IllegalArgumentException("trust at least one orchestrator key");
     }
     this.binding = Objects.requireNonNull(b.transport, "transport").bind(b.id, this::onRequest);
+    this.events = b.nodeEvents == null ? null : new EventSubscriptions(b.nodeEvents, binding, clock);
   }
 
   public static Builder builder() {
@@ -146,7 +148,9 @@ public final class OrchestrationService implements AutoCloseable {
     }
     ControlMessage reply;
     try {
-      reply = new OrchestrationResult(execute(Json.text(n, "op"), Json.need(n, "args")).toString());
+      String op = Json.text(n, "op");
+      JsonNode args = Json.need(n, "args");
+      reply = new OrchestrationResult((op.equals("events") ? events(clientId, args) : execute(op, args)).toString());
       count("executed");
     } catch (OrchestrationException e) {
       reply = new ErrorReply(e.getMessage());
@@ -237,6 +241,13 @@ public final class OrchestrationService implements AutoCloseable {
     }
   }
 
+  private JsonNode events(String clientId, JsonNode args) {
+    if (events == null) {
+      throw new OrchestrationException("this orchestration service has no node events");
+    }
+    return events.subscribe(clientId, args);
+  }
+
   private static ServiceId service(JsonNode a) {
     return ServiceId.parse(Json.text(a, "service"));
   }
@@ -251,6 +262,9 @@ public final class OrchestrationService implements AutoCloseable {
 
   @Override
   public void close() {
+    if (events != null) {
+      events.close();
+    }
     binding.close();
   }
 
@@ -263,8 +277,19 @@ public final class OrchestrationService implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Duration maxValidity = Duration.ofMinutes(2);
     private int capacity = 10_000;
+    private NodeEventLog nodeEvents;
 
     private Builder() {}
+
+    /**
+     * The root's liveness events ({@code root.nodeEvents()}): orchestrators subscribe with the
+     * signed {@code events} call ({@link RemoteOrchestration#subscribeNodeEvents}). Without it that
+     * call is refused.
+     */
+    public Builder nodeEvents(NodeEventLog log) {
+      this.nodeEvents = log;
+      return this;
+    }
 
     /** The root's orchestration ({@code root.orchestration()}). Required. */
     public Builder orchestration(Orchestration orchestration) {

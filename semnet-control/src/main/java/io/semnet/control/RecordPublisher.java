@@ -23,4 +23,7 @@ interface RecordPublisher {
 
   /** Publishes new isolation rules. */
   void applyRules(SignedRules rules);
+
+  /** Publishes a new certificate revocation list. */
+  void applyRevocations(io.semnet.resolver.protocol.SignedRevocations revocations);
 }

@@ -63,6 +63,8 @@ public final class RemoteOrchestration implements Orchestration, AutoCloseable {
   private final Duration validity;
   private final int attempts;
   private final SecureRandom random = new SecureRandom();
+  private final Duration eventRenewal;
+  private volatile EventFeed feed;
 
   private RemoteOrchestration(Builder b) {
     this.key = Objects.requireNonNull(b.key, "key");
@@ -70,8 +72,47 @@ public final class RemoteOrchestration implements Orchestration, AutoCloseable {
     this.timeout = b.timeout;
     this.validity = b.validity;
     this.attempts = b.attempts;
+    this.eventRenewal = b.eventRenewal;
     this.channel = Objects.requireNonNull(b.transport, "transport").connect(b.serviceId, Objects.requireNonNull(b.clientId, "clientId"),
-        push -> {});
+        this::onPush);
+  }
+
+  /**
+   * Subscribes to the root's liveness events ({@link NodeEvent}: node down, node up, instance
+   * unreachable) numbered after {@code after} (0: all the root still keeps). The listener gets each
+   * event once, in number order: pushed at once, and caught up by a signed call every
+   * {@link Builder#eventRenewal} (default 5 s), which also keeps the subscription alive at the root,
+   * so nothing is missed across a reconnect or a root failover while the root still keeps it (else
+   * {@link NodeEventListener#onGap}). One subscription per client: a new one replaces the previous.
+   *
+   * @return closing it ends the subscription (the root forgets it after 30 s)
+   */
+  public AutoCloseable subscribeNodeEvents(long after, NodeEventListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    EventFeed f = new EventFeed(a -> call("events", args().put("after", a)), after, listener, eventRenewal);
+    EventFeed old = feed;
+    feed = f;
+    if (old != null) {
+      old.close();
+    }
+    return () -> {
+      f.close();
+      if (feed == f) {
+        feed = null;
+      }
+    };
+  }
+
+  private void onPush(ControlMessage push) {
+    EventFeed f = feed;
+    if (f == null || !(push instanceof OrchestrationResult)) {
+      return;
+    }
+    try {
+      f.onPush(Json.MAPPER.readTree(((OrchestrationResult) push).body()));
+    } catch (IOException | RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(RemoteOrchestration.class).warn("malformed node event push: {}", e.getMessage());
+    }
   }
 
   public static Builder builder() {
@@ -254,6 +295,10 @@ public final class RemoteOrchestration implements Orchestration, AutoCloseable {
 
   @Override
   public void close() {
+    EventFeed f = feed;
+    if (f != null) {
+      f.close();
+    }
     channel.close();
   }
 
@@ -267,8 +312,18 @@ public final class RemoteOrchestration implements Orchestration, AutoCloseable {
     private Duration timeout = Duration.ofSeconds(10);
     private Duration validity = Duration.ofMinutes(1);
     private int attempts = 3;
+    private Duration eventRenewal = Duration.ofSeconds(5);
 
     private Builder() {}
+
+    /** How often a node-event subscription catches up and renews itself at the root (default 5 s). */
+    public Builder eventRenewal(Duration renewal) {
+      if (renewal.isNegative() || renewal.isZero()) {
+        throw new IllegalArgumentException("eventRenewal must be > 0");
+      }
+      this.eventRenewal = renewal;
+      return this;
+    }
 
     /** The transport to the root. Required. */
     public Builder transport(ControlTransport transport) {

@@ -59,7 +59,7 @@ final class RootOrchestration implements Orchestration {
   private final Duration certificateValidity;
   final JoinTokens joinTokens;
 
-  private final RecordPublisher manager;
+  final RecordPublisher manager;
   final RootAuthority authority;
   final AddressPlan plan;
   private final Set<String> platformPolicies;
@@ -75,8 +75,11 @@ final class RootOrchestration implements Orchestration {
   final Map<ServiceId, InstanceAddressRule> addressRules = new HashMap<>();
   final Map<String, Map<InetAddress, InstanceKey>> namespaceIps = new HashMap<>();
   long version;
+  /** The highest liveness event number in the store at start ({@link NodeEventLog} continues after it). */
+  long eventSequence;
   SignedRules rules;
   final AddressBook book = new AddressBook(this);
+  final RootRevocations revocations = new RootRevocations(this);
 
   RootOrchestration(RecordPublisher manager, RootAuthority authority, AddressPlan plan, Set<String> policies,
       RoutingPolicyRegistry registry, RootStore store, Clock clock, Duration certificateValidity) {
@@ -148,8 +151,11 @@ final class RootOrchestration implements Orchestration {
       IpPrefix v4 = plan.ipv4() == null ? null : nodeSubnet(clusterId, true, events, undo);
       IpPrefix v6 = plan.ipv6() == null ? null : nodeSubnet(clusterId, false, events, undo);
       byte[] key = endpoint.publicKey();
-      NodeCertificate cert = key.length == 0 ? null
-          : authority.certify(endpoint.nodeId(), key, clock.instant().plus(certificateValidity));
+      if (key.length != 0 && revocations.isRevokedKey(endpoint.nodeId(), key)) {
+        throw new OrchestrationException("the tunnel key of node '" + endpoint.nodeId() + "' was revoked when it was deregistered;"
+            + " register it with a new key");
+      }
+      NodeCertificate cert = key.length == 0 ? null : certify(endpoint.nodeId(), key);
       NodeRegistration reg = new NodeRegistration(endpoint.nodeId(), clusterId, endpoint, location, v4, v6, cert);
       events.add(new RootEvent.NodePut(reg));
       for (RootEvent e : events) {
@@ -204,6 +210,9 @@ final class RootOrchestration implements Orchestration {
           + "; migrate or remove them first");
     }
     store.append(new RootEvent.NodeRemoved(nodeId));
+    if (n.certificate() != null) {
+      revocations.revoke(n.certificate());
+    }
     Instant until = clock.instant().plus(plan.quarantine());
     for (IpPrefix sub : new IpPrefix[] {n.subnetV4(), n.subnetV6()}) {
       if (sub == null) {
@@ -231,6 +240,12 @@ final class RootOrchestration implements Orchestration {
     return List.copyOf(nodes.values());
   }
 
+  /** A certificate valid from now for {@link #certificateValidity()}, its serial the next version (durable with the root state). */
+  private NodeCertificate certify(String nodeId, byte[] key) {
+    Instant now = clock.instant();
+    return authority.certify(nodeId, key, ++version, now, now.plus(certificateValidity));
+  }
+
   /** How long a node certificate issued now is valid. */
   Duration certificateValidity() {
     return certificateValidity;
@@ -256,7 +271,7 @@ final class RootOrchestration implements Orchestration {
       throw new OrchestrationException("certificate of node '" + nodeId + "' expired at " + n.certificate().notAfter()
           + "; enrol again with a join token");
     }
-    NodeCertificate cert = authority.certify(nodeId, n.endpoint().publicKey(), now.plus(certificateValidity));
+    NodeCertificate cert = certify(nodeId, n.endpoint().publicKey());
     NodeRegistration renewed = new NodeRegistration(n.nodeId(), n.clusterId(), n.endpoint(), n.location(), n.subnetV4(), n.subnetV6(), cert);
     store.append(new RootEvent.NodePut(renewed));
     nodes.put(nodeId, renewed);

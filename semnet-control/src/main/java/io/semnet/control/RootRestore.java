@@ -36,7 +36,9 @@ final class RootRestore {
   void restore(RootState s) {
     Instant now = o.clock.instant();
     o.version = s.maxVersion();
+    o.eventSequence = s.eventSequence();
     o.rules = SignedRules.sign(s.rules().version(), IsolationRules.of(s.rules().grants()), o.authority);
+    o.revocations.restore(s.revocations());
     List<IpPrefix> virtual4 = new ArrayList<>();
     List<IpPrefix> virtual6 = new ArrayList<>();
     s.services().forEach((sid, put) -> {

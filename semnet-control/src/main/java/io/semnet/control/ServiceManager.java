@@ -77,6 +77,7 @@ public final class ServiceManager implements AutoCloseable {
   final InterestTable interests = new InterestTable();
   final Map<String, ClientInfo> clients = new ConcurrentHashMap<>();
   volatile SignedRules rules;
+  volatile io.semnet.resolver.protocol.SignedRevocations revocations = io.semnet.resolver.protocol.SignedRevocations.NONE;
   final ServerBinding binding;
   final UpstreamLink upstream;
   final Set<ServiceId> upstreamInterests = ConcurrentHashMap.newKeySet();
@@ -84,6 +85,8 @@ public final class ServiceManager implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final ClusterUpstream cluster = new ClusterUpstream(this);
   final Heartbeats heartbeats;
+  private final NodeEventLog nodeEvents;
+  private final NodeLiveness liveness;
   final ManagerLimits limits;
   final ClientLimiter limiter;
 
@@ -105,6 +108,7 @@ public final class ServiceManager implements AutoCloseable {
       this.orchestration = new RootOrchestration(publishing, authority, b.plan, b.platformPolicies, registry,
           b.store != null ? b.store : RootStore.inMemory(), clock, b.certificateValidity);
       this.rules = orchestration.currentRules();
+      this.revocations = orchestration.revocations.current();
       this.orchestration.republishAll();
     } else {
       this.authority = null;
@@ -121,6 +125,8 @@ public final class ServiceManager implements AutoCloseable {
           });
     }
     this.binding = b.transport.bind(id, new ManagerRequests(this)::onRequest);
+    this.nodeEvents = root ? new NodeEventLog(orchestration.store, orchestration.eventSequence, clock, NodeEventLog.DEFAULT_CAPACITY) : null;
+    this.liveness = new NodeLiveness(this, b.transport, nodeEvents);
     if (b.maintenanceInterval.isZero()) {
       this.scheduler = null;
     } else {
@@ -175,6 +181,14 @@ public final class ServiceManager implements AutoCloseable {
   }
 
   /** For a cluster: whether the upstream answered the last request. The root is always online. */
+  /** Root only: node-down, node-up and instance-unreachable events for orchestrators, numbered. */
+  public NodeEventLog nodeEvents() {
+    if (nodeEvents == null) {
+      throw new IllegalStateException("only the root keeps node events");
+    }
+    return nodeEvents;
+  }
+
   public boolean isUpstreamOnline() {
     return upstream == null || upstream.isOnline();
   }
@@ -250,6 +264,23 @@ public final class ServiceManager implements AutoCloseable {
     publishing.applyRules(r);
   }
 
+  /**
+   * Root only: tells {@code listener} the root's certificate revocation list now and each new one
+   * (e.g. {@link BrokerCrl}), on the thread that changed it.
+   *
+   * @throws IllegalStateException on a cluster manager
+   */
+  public void onRevocations(java.util.function.Consumer<io.semnet.resolver.protocol.SignedRevocations> listener) {
+    if (orchestration == null) {
+      throw new IllegalStateException("manager " + id + " is not the root: it holds no revocation list of its own");
+    }
+    orchestration.revocations.listen(listener);
+  }
+
+  void applyRevocations(io.semnet.resolver.protocol.SignedRevocations r) {
+    publishing.applyRevocations(r);
+  }
+
   // ---------------------------------------------------------------- maintenance
 
   /**
@@ -297,6 +328,7 @@ public final class ServiceManager implements AutoCloseable {
 
   @Override
   public void close() {
+    liveness.close();
     if (scheduler != null) {
       scheduler.shutdownNow();
     }

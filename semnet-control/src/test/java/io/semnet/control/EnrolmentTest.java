@@ -14,6 +14,7 @@ import io.semnet.resolver.enrol.Enrolment;
 import io.semnet.resolver.enrol.EnrolmentException;
 import io.semnet.resolver.enrol.JoinToken;
 import io.semnet.resolver.protocol.ControlMessage;
+import io.semnet.resolver.protocol.EnrolReply;
 import io.semnet.resolver.protocol.EnrolRequest;
 import io.semnet.resolver.protocol.ErrorReply;
 import io.semnet.resolver.protocol.WireCodec;
@@ -147,6 +148,36 @@ class EnrolmentTest {
     assertNull(root.orchestration().node("n1"));
     // the honest node still enrols with its token (it was not consumed)
     assertEquals(honest, Enrolment.enrol(transport, t.token(), t.rootKeyHash(), honest, null, null).registration().endpoint());
+  }
+
+  @Test
+  void anIdenticalRetryGetsTheSameAnswerWithinTheWindowAndNothingElseDoes() throws Exception {
+    JoinToken t = root.orchestration().issueJoinToken("c1", Duration.ofMinutes(10), true);
+    WorkerEndpoint ep = endpoint("n1");
+    // the node's request as it travelled (captured on the wire), then answered
+    Enrolled first = Enrolment.enrol(transport, t.token(), t.rootKeyHash(), ep, null, new byte[] {1});
+    EnrolRequest sent = wire.stream().filter(m -> m instanceof EnrolRequest).map(m -> (EnrolRequest) m).findFirst().orElseThrow();
+    // the reply was lost: the node sends the very same request again and gets the same answer
+    ControlMessage again = request(sent);
+    assertTrue(again instanceof EnrolReply, again.toString());
+    assertEquals(first.signedRegistration().serial(), ((EnrolReply) again).registration().serial());
+    assertEquals(1L, enrolment.stats().get("repeated"));
+    assertEquals(1, root.orchestration().nodes().size());
+    // anything altered (another location) with the used token is refused
+    ControlMessage altered = request(new EnrolRequest(sent.tokenId(), sent.endpoint(), GeoPoint.of(1, 1), sent.mqttPublicKey(),
+        sent.rootKeyHash(), sent.proof()));
+    assertTrue(altered instanceof ErrorReply && ((ErrorReply) altered).reason().contains("already used"), altered.toString());
+    // after the retry window even the identical request is refused
+    time.advance(EnrolmentService.DEFAULT_RETRY_WINDOW.plusSeconds(1));
+    ControlMessage late = request(sent);
+    assertTrue(late instanceof ErrorReply && ((ErrorReply) late).reason().contains("already used"), late.toString());
+    assertEquals(first.registration(), root.orchestration().node("n1"));
+  }
+
+  private ControlMessage request(EnrolRequest r) throws Exception {
+    try (ClientChannel c = transport.connect(Enrolment.DEFAULT_SERVICE_ID, r.endpoint().nodeId(), p -> {})) {
+      return c.request(r, Duration.ofSeconds(5)).toCompletableFuture().get(5, TimeUnit.SECONDS);
+    }
   }
 
   private byte[] captureProof(JoinToken t, WorkerEndpoint ep) {

@@ -207,6 +207,28 @@ class OrchestrationTest {
   }
 
   @Test
+  void deregistrationRevokesTheCertificateAndARestartKeepsTheListAndTheSerials() throws Exception {
+    Path journal = dir.resolve("root.journal");
+    root = root(RootStore.journal(journal));
+    Orchestration o = root.orchestration();
+    NodeRegistration n1 = o.registerNode("c1", ControlPlaneBehaviourTest.endpoint("n1"), null);
+    NodeRegistration n2 = o.registerNode("c1", ControlPlaneBehaviourTest.endpoint("n2"), null);
+    assertTrue(n2.certificate().serial() > n1.certificate().serial(), "serials are allocated in order");
+    assertEquals(time.instant().getEpochSecond(), n2.certificate().notBefore().getEpochSecond());
+    o.deregisterNode("n1");
+    io.semnet.resolver.protocol.SignedRevocations list = root.revocations;
+    assertEquals(List.of(io.semnet.core.trust.RevokedCertificate.of(n1.certificate())), list.revoked());
+    assertTrue(list.verify(authority.trust()), "signed by the root");
+    root.close();
+
+    root = root(RootStore.journal(journal));
+    assertEquals(list, root.revocations, "the same list, same version, after a restart");
+    assertError("was revoked", () -> root.orchestration().registerNode("c1", ControlPlaneBehaviourTest.endpoint("n1"), null));
+    NodeRegistration n3 = root.orchestration().registerNode("c1", ControlPlaneBehaviourTest.endpoint("n3"), null);
+    assertTrue(n3.certificate().serial() > list.version(), "serials never repeat across restarts");
+  }
+
+  @Test
   void rootRestartKeepsEveryAllocationAndTheVersionCounter() throws Exception {
     Path journal = dir.resolve("root.journal");
     root = root(RootStore.journal(journal));
@@ -316,8 +338,13 @@ class OrchestrationTest {
     o.unplaceInstance(sid("api"), 1);
     o.deregisterNode("n1");
     assertNull(o.node("n1"));
-    NodeRegistration again = o.registerNode("c1", ControlPlaneBehaviourTest.endpoint("n1"), null);
+    // deregistering revoked the node's certificate: its key is not certified again
+    assertError("was revoked", () -> o.registerNode("c1", ControlPlaneBehaviourTest.endpoint("n1"), null));
+    WorkerEndpoint newKey = WorkerEndpoint.of("n1", ControlPlaneBehaviourTest.endpoint("n1").address(),
+        java.util.Arrays.copyOf("another key".getBytes(java.nio.charset.StandardCharsets.UTF_8), 32));
+    NodeRegistration again = o.registerNode("c1", newKey, null);
     assertNotEquals(n1.subnetV4(), again.subnetV4(), "the old subnet is in quarantine");
+    assertTrue(again.certificate().serial() > n1.certificate().serial(), "serials only grow");
     assertError("not placed", () -> o.unplaceInstance(sid("api"), 0));
   }
 

@@ -231,6 +231,39 @@ class RollbackTest {
     assertEquals("new", get(again.resolve(SIP)).route().record().instance(0).locator().worker().nodeId());
   }
 
+  /**
+   * The revocation list: a replay of the list before a node was revoked is refused and counted
+   * (also after a restart, from the persisted floor), and so is a list not signed by the root; the
+   * listener (the node's tunnel) only ever sees the newest verified list.
+   */
+  @Test
+  void revocationListsOlderThanTheAppliedOneOrForgedAreRefused() throws Exception {
+    io.semnet.core.trust.RevokedCertificate a = io.semnet.core.trust.RevokedCertificate.of(7, "a", new byte[32],
+        java.time.Instant.now().plusSeconds(3600));
+    io.semnet.resolver.protocol.SignedRevocations before = io.semnet.resolver.protocol.SignedRevocations.sign(3, List.of(), root);
+    io.semnet.resolver.protocol.SignedRevocations after = io.semnet.resolver.protocol.SignedRevocations.sign(4, List.of(a), root);
+    Path state = dir.resolve("node-w1");
+    WorkerResolver w = worker("w1", state);
+    List<List<io.semnet.core.trust.RevokedCertificate>> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+    w.onRevocations(told::add);
+    fake.push("w1", new io.semnet.resolver.protocol.RevocationsPush(after));
+    await(() -> w.revokedCertificates().equals(List.of(a)), "list v4 applied");
+    fake.push("w1", new io.semnet.resolver.protocol.RevocationsPush(before)); // replay: would lift the revocation
+    await(() -> w.stats().rollbacksRefused() == 1, "the replay refused and counted");
+    fake.push("w1", new io.semnet.resolver.protocol.RevocationsPush(io.semnet.resolver.protocol.SignedRevocations.sign(9, List.of(), mallory)));
+    await(() -> w.stats().rejected() == 1, "a list not signed by the root rejected");
+    assertEquals(List.of(a), w.revokedCertificates());
+    assertEquals(List.of(List.of(), List.of(a)), told, "the listener saw the empty start and v4, nothing else");
+
+    w.close();
+    closeables.remove(w);
+    WorkerResolver again = worker("w1", state);
+    fake.push("w1", new io.semnet.resolver.protocol.RevocationsPush(before));
+    await(() -> again.stats().rollbacksRefused() == 1, "the replay refused after a restart (persisted floor)");
+    fake.push("w1", new io.semnet.resolver.protocol.RevocationsPush(after));
+    await(() -> again.revokedCertificates().equals(List.of(a)), "the current list (as the manager sends after a hello) applies");
+  }
+
   @Test
   void isolationRulesOlderThanTheAppliedOnesAreRefused() throws Exception {
     Grant g = Grant.of(ServiceSelector.appNamespace("a"), ServiceSelector.appNamespace("b"));

@@ -20,6 +20,60 @@ public final class Fixtures {
     return WorkerEndpoint.of(nodeId, new InetSocketAddress(Addresses.parseLiteral("192.0.2." + hostByte), 50000), new byte[32]);
   }
 
+  /**
+   * A node context holding only an id, a view and a resolver (e.g. to start a worker resolver
+   * outside a node, so availability hints reach {@code view}).
+   */
+  public static io.semnet.core.node.NodeContext context(String nodeId, io.semnet.core.policy.LocalNodeView view,
+      io.semnet.core.node.RouteResolver resolver) {
+    return new io.semnet.core.node.NodeContext() {
+      @Override
+      public String nodeId() {
+        return nodeId;
+      }
+
+      @Override
+      public io.semnet.core.policy.LocalNodeView view() {
+        return view;
+      }
+
+      @Override
+      public io.semnet.core.policy.RoutingPolicyRegistry policies() {
+        return io.semnet.core.policy.RoutingPolicyRegistry.getDefaultRegistry();
+      }
+
+      @Override
+      public io.semnet.core.node.LocalInstances localInstances() {
+        return new io.semnet.core.node.LocalInstances();
+      }
+
+      @Override
+      public io.semnet.core.node.PacketIo packetIo() {
+        return null;
+      }
+
+      @Override
+      public io.semnet.core.node.PacketHandler packetHandler() {
+        return null;
+      }
+
+      @Override
+      public io.semnet.core.node.Tunnel tunnel() {
+        return null;
+      }
+
+      @Override
+      public io.semnet.core.node.TunnelReceiver tunnelReceiver() {
+        return null;
+      }
+
+      @Override
+      public io.semnet.core.node.RouteResolver resolver() {
+        return resolver;
+      }
+    };
+  }
+
   /** Instance {@code ordinal} of {@link #SERVICE} on node {@code nodeId}, dual-stack, with metadata. */
   public static InstanceRecord instance(int ordinal, String nodeId, double capacity, GeoPoint location) {
     Locator loc = Locator.of(

@@ -1,5 +1,8 @@
 package io.semnet.mdns;
 
+import io.semnet.core.stats.Stat;
+import io.semnet.core.stats.StatsSource;
+import io.semnet.core.stats.StatsVisitor;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -8,8 +11,12 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * Live counters of a {@link SemanticNameResponder}: what it received, how it answered and what it
  * dropped. Written by the responder's event loop, readable from any thread at any time; values only
  * grow. Every dropped or refused packet is counted under exactly one reason.
+ *
+ * <p>As a {@link StatsSource} it reports {@code semnet.dns.responses{rcode}} (unicast answers by
+ * response code: NOERROR counts answers with records and NODATA), {@code semnet.dns.queries{transport}}
+ * and every counter as {@code semnet.dns.events{event}}.
  */
-public final class ResponderCounters {
+public final class ResponderCounters implements StatsSource {
   /** What is counted. */
   public enum Counter {
     /** Unicast DNS queries received over UDP (port 53). */
@@ -109,6 +116,17 @@ public final class ResponderCounters {
   }
 
   private static final Counter[] ALL = Counter.values();
+  private static final String[] LABELS = new String[ALL.length];
+  private static final Stat RESPONSES = Stat.counter("semnet.dns.responses", "Unicast DNS answers by response code", "rcode");
+  private static final Stat QUERIES = Stat.counter("semnet.dns.queries", "DNS queries received, by transport (udp, tcp; mdns packets)",
+      "transport");
+  private static final Stat EVENTS = Stat.counter("semnet.dns.events", "Everything the name responder counts, by event", "event");
+
+  static {
+    for (Counter c : ALL) {
+      LABELS[c.ordinal()] = c.name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
   private final AtomicLongArray values = new AtomicLongArray(ALL.length);
 
   /** Adds one. Not part of the public contract; the responder's internals call it. */
@@ -127,6 +145,22 @@ public final class ResponderCounters {
       m.put(c, values.get(c.ordinal()));
     }
     return m;
+  }
+
+  @Override
+  public void reportTo(StatsVisitor v) {
+    v.value(RESPONSES, "NOERROR", get(Counter.ANSWERED) + get(Counter.NODATA));
+    v.value(RESPONSES, "NXDOMAIN", get(Counter.NXDOMAIN));
+    v.value(RESPONSES, "FORMERR", get(Counter.FORMERR));
+    v.value(RESPONSES, "REFUSED", get(Counter.REFUSED));
+    v.value(RESPONSES, "NOTIMP", get(Counter.NOTIMP));
+    v.value(RESPONSES, "SERVFAIL", get(Counter.SERVFAIL));
+    v.value(QUERIES, "udp", get(Counter.UNICAST_UDP_QUERIES));
+    v.value(QUERIES, "tcp", get(Counter.UNICAST_TCP_QUERIES));
+    v.value(QUERIES, "mdns", get(Counter.MDNS_PACKETS));
+    for (Counter c : ALL) {
+      v.value(EVENTS, LABELS[c.ordinal()], values.get(c.ordinal()));
+    }
   }
 
   @Override

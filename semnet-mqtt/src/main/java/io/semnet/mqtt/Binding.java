@@ -111,7 +111,7 @@ final class Binding implements ServerBinding {
     if (!open || t.closed || !t.connected || !Topics.isValidId(clientId)) {
       return false;
     }
-    if (!Envelope.PUSH.equals(Envelope.kindOf(message))) {
+    if (!Envelope.mayPush(message)) {
       throw new IllegalArgumentException(message.type() + " is not a push");
     }
     int v = clientVersions.getOrDefault(clientId, t.writeVersion);

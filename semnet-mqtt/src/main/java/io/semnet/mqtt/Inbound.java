@@ -123,6 +123,7 @@ final class Inbound implements MqttCallback {
   @Override
   public void messageArrived(String topic, MqttMessage message) {
     // Never let anything escape into Paho: an exception here tears the connection down.
+    t.received.incrementAndGet();
     try {
       route(topic, message.getPayload());
     } catch (RuntimeException e) {

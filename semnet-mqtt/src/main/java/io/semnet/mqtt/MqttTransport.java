@@ -1,5 +1,7 @@
 package io.semnet.mqtt;
 
+import io.semnet.core.stats.StatsSource;
+import io.semnet.core.stats.StatsVisitor;
 import io.semnet.mqtt.internal.Envelope;
 import io.semnet.mqtt.internal.NoDelaySockets;
 import io.semnet.mqtt.internal.RejectLog;
@@ -7,6 +9,7 @@ import io.semnet.mqtt.internal.Topics;
 import io.semnet.resolver.protocol.ControlMessage;
 import io.semnet.resolver.protocol.ErrorReply;
 import io.semnet.resolver.transport.ClientChannel;
+import io.semnet.resolver.transport.LivenessListener;
 import io.semnet.resolver.transport.ControlTransport;
 import io.semnet.resolver.transport.PushHandler;
 import io.semnet.resolver.transport.RequestHandler;
@@ -15,9 +18,11 @@ import io.semnet.resolver.transport.TransportException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -61,7 +66,7 @@ import org.slf4j.LoggerFactory;
  *       push sent as a request) is answered with an {@link ErrorReply} giving the reason.
  * </ul>
  */
-public final class MqttTransport implements ControlTransport {
+public final class MqttTransport implements ControlTransport, StatsSource {
   static final Logger log = LoggerFactory.getLogger(MqttTransport.class);
   static final int QOS = 1;
 
@@ -88,10 +93,14 @@ public final class MqttTransport implements ControlTransport {
   final Map<String, Presence.ManagerWatch> managers = new ConcurrentHashMap<>();
   final Map<String, Boolean> hostAlive = new ConcurrentHashMap<>();
   final Map<String, Integer> hostRefs = new ConcurrentHashMap<>();
+  /** Liveness watchers ({@link #watchLiveness}) and the last state told to them per node. */
+  final List<LivenessListener> liveness = new CopyOnWriteArrayList<>();
+  final Map<String, Boolean> livenessTold = new ConcurrentHashMap<>();
   final Map<Long, PendingRequests.Pending> pending = new ConcurrentHashMap<>();
   final Map<String, Connection.SubState> subscriptions = new ConcurrentHashMap<>();
   final AtomicLong nextId = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 40));
   final AtomicLong reconnects = new AtomicLong();
+  final AtomicLong received = new AtomicLong();
   final Object connectLock = new Object();
   volatile boolean connected;
   volatile boolean closed;
@@ -218,6 +227,20 @@ public final class MqttTransport implements ControlTransport {
   }
 
   /**
+   * Reports {@code semnet.control.messages{direction}} (received; sent and acknowledged by the
+   * broker), {@code semnet.control.drops{reason}} (rejected inbound, dropped outbound, overloaded
+   * requests), reconnects and whether the broker connection is up.
+   */
+  @Override
+  public void reportTo(StatsVisitor visitor) {
+    TransportStats.report(this, visitor);
+  }
+
+  long sentMessages() {
+    return sender.sent.get();
+  }
+
+  /**
    * Test hook: drops the broker connection without a DISCONNECT packet, as a crashed process or a
    * pulled cable would (the broker then publishes this node's Will), and releases the transport.
    */
@@ -298,6 +321,25 @@ public final class MqttTransport implements ControlTransport {
       }
     });
     return b;
+  }
+
+  /**
+   * Subscribes to every node's retained {@code alive} topic (backed by its last will): the listener
+   * is told each node's state once at subscription (what the broker retained) and on every change,
+   * a node dying without a goodbye as soon as the broker notices its connection gone (at once on a
+   * reset socket, else after 1.5 × the node's MQTT keep-alive). The ACL lets everybody read them.
+   */
+  @Override
+  public AutoCloseable watchLiveness(LivenessListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    checkOpen();
+    liveness.add(listener);
+    connection.subscribe(topics.alive("+"));
+    return () -> {
+      if (liveness.remove(listener)) {
+        connection.unsubscribe(topics.alive("+"));
+      }
+    };
   }
 
   @Override

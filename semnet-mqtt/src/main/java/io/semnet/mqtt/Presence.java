@@ -106,7 +106,18 @@ final class Presence {
   }
 
   void onAlive(String host, Envelope.Inbound in) {
-    t.hostAlive.put(host, in.up());
+    if (!t.liveness.isEmpty() && !Boolean.valueOf(in.up()).equals(t.livenessTold.put(host, in.up()))) {
+      for (io.semnet.resolver.transport.LivenessListener l : t.liveness) {
+        try {
+          l.onLiveness(host, in.up());
+        } catch (RuntimeException e) {
+          org.slf4j.LoggerFactory.getLogger(MqttTransport.class).warn("liveness listener failed", e);
+        }
+      }
+    }
+    if (t.hostRefs.containsKey(host)) { // a host of a manager we talk to (the liveness watch sees every node)
+      t.hostAlive.put(host, in.up());
+    }
     if (!in.up()) {
       for (ManagerWatch w : t.managers.values()) {
         boolean hosted;

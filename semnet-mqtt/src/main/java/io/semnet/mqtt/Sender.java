@@ -26,6 +26,8 @@ final class Sender implements Runnable {
   final LinkedBlockingQueue<Out> queue;
   final Thread thread;
   final AtomicLong dropped = new AtomicLong();
+  /** Messages the broker acknowledged. */
+  final AtomicLong sent = new AtomicLong();
   final AtomicInteger busy = new AtomicInteger();
   volatile boolean running = true;
 
@@ -95,6 +97,8 @@ final class Sender implements Runnable {
                 // The broker took the packet but refused the message (0x87: not authorised by the ACL).
                 dropped.incrementAndGet();
                 t.refusals.reject("broker refused publish (reason code 0x" + Integer.toHexString(codes[0]) + ")", o.topic(), "check the ACL");
+              } else {
+                sent.incrementAndGet();
               }
             }
 

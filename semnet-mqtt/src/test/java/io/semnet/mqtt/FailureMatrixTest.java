@@ -1,5 +1,6 @@
 package io.semnet.mqtt;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +9,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.semnet.control.ProcessLines;
 import io.semnet.control.RootKeyFile;
 import io.semnet.control.store.PostgresCluster;
+import io.semnet.core.policy.CandidateSet;
+import io.semnet.core.policy.InstanceSelector;
+import io.semnet.core.policy.LocalNodeView;
+import io.semnet.core.policy.RoutingPolicyRegistry;
+import io.semnet.core.record.InstanceRecord;
+import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.route.Resolution;
 import io.semnet.core.service.SemanticName;
 import io.semnet.core.service.ServiceId;
@@ -28,13 +35,14 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 15 item 5, the thesis's failure matrix (§4, table 4.1) at the control plane, with real
  * processes: the root ({@link RootProcess}: on a journal, or two on PostgreSQL for the HA root) and
  * the cluster managers c1, c2 ({@link ClusterProcess}) are separate JVMs on a real mosquitto; the
- * workers w1 (in c1) and w3 (in c2) run here. Services {@code a/on-w2-K} run on w2 (c1) and
- * {@code a/on-w3-K} on w3 (c2). A failure is a SIGKILL. Each cell is asserted as the design says
- * and what was observed is printed as a table row.
+ * workers w1, w2 (in c1) and w3 (in c2) run here, w4 (c2) is a separate JVM ({@link WorkerProcess}).
+ * Services {@code a/on-w2-K} run on w2 and {@code a/on-w3-K} on w3; {@code a/spread} has #0 on w4
+ * and #1 on w2. A failure is a SIGKILL. Each cell is asserted as the design says and what was
+ * observed is printed as a table row.
  *
- * <p>Not here: "a node down" (its instances unreachable, clients pick other instances): that is
- * the data path's peer liveness (tunnel keepalives, {@code NodeView.isUp}) and the policies, not
- * the control plane; the control plane keeps the record unchanged (availability hints are not records).
+ * <p>A node down: w4's MQTT last will makes both clusters push an availability hint, so w1 and w3
+ * take w4's instances out of selection (the data path's own signals, passive health and tunnel
+ * probes, are PeerKillTest's); the record stays as it was (hints are not records).
  */
 @Privileged
 class FailureMatrixTest {
@@ -78,13 +86,20 @@ class FailureMatrixTest {
       // Every node runs its worker resolver (a cluster keeps the records deployed on its connected nodes).
       List<MqttTransport> ts = new ArrayList<>();
       List<WorkerResolver> ws = new ArrayList<>();
-      for (String n : List.of("w1", "w2", "w3", "w4")) {
+      List<LocalNodeView> views = new ArrayList<>();
+      for (String n : List.of("w1", "w2", "w3")) {
         MqttTransport t = mqtt(broker, n);
         ts.add(t);
-        ws.add(worker(t, n, n.equals("w1") || n.equals("w2") ? "c1" : "c2", key));
+        LocalNodeView v = new LocalNodeView(n, null);
+        views.add(v);
+        ws.add(worker(t, n, n.equals("w3") ? "c2" : "c1", key, v));
       }
+      ProcessLines w4Lines = ProcessLines.of(launch(WorkerProcess.class, broker.tcpUri(), key.trust().toBase64(), "w4", "c2"));
+      Process w4 = procs.get(procs.size() - 1);
       WorkerResolver w1 = ws.get(0);
       WorkerResolver w3 = ws.get(2);
+      LocalNodeView v1 = views.get(0);
+      LocalNodeView v3 = views.get(2);
       assertNotNull(c1Lines.awaitMatch("READY;"::equals, 60_000), "c1 up");
       assertNotNull(c2Lines.awaitMatch("READY;"::equals, 60_000), "c2 up");
       if (rootB != null) {
@@ -94,7 +109,41 @@ class FailureMatrixTest {
         awaitFound(w1, "on-w2-0", 30);
         awaitFound(w1, "on-w3-0", 30);
         awaitFound(w3, "on-w2-0", 30);
+        assertNotNull(w4Lines.awaitMatch("READY;"::equals, 60_000), "w4 up: " + w4Lines.all());
         String variant = ha ? "HA root" : "single root";
+
+        // A node down: w4 killed; its instances leave selection at w1 (c1) and w3 (c2), the record stays.
+        ServiceRecord spread = resolve(w1, "spread").route().record();
+        awaitFound(w3, "spread", 10);
+        long killedNode = System.nanoTime();
+        w4.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        awaitDown(v1, "w4");
+        long atW1 = ms(killedNode);
+        awaitDown(v3, "w4");
+        long atW3 = ms(killedNode);
+        ServiceRecord after = resolve(w1, "spread").route().record();
+        assertEquals(spread, after, "an availability hint changes no record");
+        StringBuilder chosen = new StringBuilder();
+        for (LocalNodeView v : List.of(v1, v3)) {
+          assertFalse(v.isAvailable(after.instance(0)), "spread#0 on w4 unavailable at " + v.localNodeId());
+          assertTrue(v.isAvailable(after.instance(1)), "spread#1 on w2 available at " + v.localNodeId());
+          InstanceSelector rr = RoutingPolicyRegistry.getDefaultRegistry().policy("rr").newSelector();
+          for (int i = 0; i < 4; i++) {
+            int c = rr.select(candidates(after), i, v);
+            assertEquals(1, c, "rr at " + v.localNodeId() + " chooses the instance on the live node");
+            chosen.append(c);
+          }
+        }
+        // w4 comes back: available again at both
+        long restarted = System.nanoTime();
+        ProcessLines w4Again = ProcessLines.of(launch(WorkerProcess.class, broker.tcpUri(), key.trust().toBase64(), "w4", "c2"));
+        assertNotNull(w4Again.awaitMatch("READY;"::equals, 60_000), "w4 up again: " + w4Again.all());
+        awaitUp(v1, "w4");
+        awaitUp(v3, "w4");
+        rows.add(row(variant, "a node down (w4)", "its instances unreachable; clients reach other instances of the same service",
+            "w4's last will: w1 (c1) marked w4 unavailable " + atW1 + " ms after SIGKILL, w3 (c2) " + atW3
+                + " ms; spread#0 (w4) skipped, rr chose #1 (w2) 8 of 8; record unchanged (version " + after.version()
+                + "); w4 restarted: available again at w1 and w3 " + ms(restarted) + " ms after its JVM was launched"));
 
         // Cluster manager c2 down: its workers are offline.
         c2.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -169,10 +218,49 @@ class FailureMatrixTest {
     return MqttTransport.builder().brokerUri(broker.tcpUri()).clientId(id).reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500)).build();
   }
 
-  private static WorkerResolver worker(MqttTransport t, String id, String cluster, RootAuthority key) {
-    return WorkerResolver.builder().nodeId(id).manager(cluster).transport(t).rootTrust(key.trust())
+  private static WorkerResolver worker(MqttTransport t, String id, String cluster, RootAuthority key, LocalNodeView view) {
+    WorkerResolver w = WorkerResolver.builder().nodeId(id).manager(cluster).transport(t).rootTrust(key.trust())
         .requestTimeout(Duration.ofSeconds(2)).maintenanceInterval(Duration.ofMillis(500)).renewInterval(Duration.ofSeconds(1))
-        .negativeTtl(Duration.ofMillis(100)).build().start();
+        .negativeTtl(Duration.ofMillis(100)).build();
+    w.start(io.semnet.testing.Fixtures.context(id, view, w));
+    return w;
+  }
+
+  private static void awaitDown(LocalNodeView v, String peer) throws InterruptedException {
+    awaitPeer(v, peer, false);
+  }
+
+  private static void awaitUp(LocalNodeView v, String peer) throws InterruptedException {
+    awaitPeer(v, peer, true);
+  }
+
+  private static void awaitPeer(LocalNodeView v, String peer, boolean up) throws InterruptedException {
+    long end = System.currentTimeMillis() + 30_000;
+    while (v.isPeerUp(peer) != up) {
+      if (System.currentTimeMillis() > end) {
+        fail(v.localNodeId() + " never learned that " + peer + " is " + (up ? "up" : "down"));
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  private static CandidateSet candidates(ServiceRecord r) {
+    return new CandidateSet() {
+      @Override
+      public int size() {
+        return r.instances().size();
+      }
+
+      @Override
+      public InstanceRecord get(int index) {
+        return r.instances().get(index);
+      }
+
+      @Override
+      public long generation() {
+        return r.version();
+      }
+    };
   }
 
   private static SemanticName name(String service) {

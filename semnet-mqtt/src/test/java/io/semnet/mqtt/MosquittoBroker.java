@@ -121,6 +121,21 @@ final class MosquittoBroker implements AutoCloseable {
     launch();
   }
 
+  /** Makes mosquitto re-read its configuration (SIGHUP), e.g. a regenerated {@code crlfile}, without dropping clients. */
+  void reload() {
+    try {
+      Process p = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).redirectErrorStream(true).start();
+      if (!p.waitFor(5, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException("kill -HUP mosquitto failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted");
+    }
+  }
+
   void restart() throws IOException {
     stop();
     launch();

@@ -115,6 +115,13 @@ public final class RootProcess {
         }
       }
     }
+    // "spread": #0 on w4, #1 on w2 (the node-down cell kills w4)
+    ServiceId spread = ServiceId.of("app", "a", "spread", "prod");
+    o.deploy(ServiceDescriptor.builder(spread).instances(2).build());
+    NodeRegistration w2 = o.node("w2");
+    NodeRegistration w4 = o.node("w4");
+    o.placeInstance(spread, 0, Locator.of(w4.subnetV4().addressAt(20), null, w4.endpoint(), 0));
+    o.placeInstance(spread, 1, Locator.of(w2.subnetV4().addressAt(20), null, w2.endpoint(), 0));
   }
 
   private static ServiceRecord deployOn(Orchestration o, ServiceId s, NodeRegistration node, int offset) {

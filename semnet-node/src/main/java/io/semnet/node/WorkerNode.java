@@ -7,6 +7,9 @@ import io.semnet.core.plan.AddressPlan;
 import io.semnet.core.policy.LocalNodeView;
 import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.record.Locator;
+import io.semnet.core.stats.Stat;
+import io.semnet.core.stats.StatsSource;
+import io.semnet.core.stats.StatsVisitor;
 import io.semnet.mdns.SemanticNameResponder;
 import io.semnet.node.internal.NodeNetwork;
 import io.semnet.proxy.SemnetTranslator;
@@ -40,8 +43,12 @@ import org.slf4j.LoggerFactory;
  * (keeping the instance's namespace addresses) and {@link #publish}. Instance operations are
  * thread-safe and serialised; a failed one undoes its wiring.
  */
-public final class WorkerNode implements AutoCloseable {
+public final class WorkerNode implements AutoCloseable, StatsSource {
   private static final Logger log = LoggerFactory.getLogger(WorkerNode.class);
+  private static final Stat DROPS = Stat.counter("semnet.node.drops",
+      "Packets the node's anti-spoofing tables dropped before the translator: spoofed (a MAC or source address the "
+          + "instance does not own) and bypass (to another instance's namespace address through the node's routing)", "reason");
+  private static final Stat INSTANCES = Stat.gauge("semnet.node.instances", "Instances this node serves");
 
   private enum State { NEW, RUNNING, CLOSED }
 
@@ -60,7 +67,7 @@ public final class WorkerNode implements AutoCloseable {
   private final LocalInstances localInstances = new LocalInstances();
   private final LocalNodeView view;
   private SemnetNode node;
-  private TunDevice tun;
+  private volatile TunDevice tun;
   private State state = State.NEW;
   private boolean cleanedUp;
 
@@ -100,6 +107,8 @@ public final class WorkerNode implements AutoCloseable {
       b.resolverOptions.forEach(o -> o.accept(rb));
       this.resolver = rb.build();
     }
+    // The root's revocation list reaches the node through its resolver: revoked peers lose their links.
+    resolver.onRevocations(tunnel::revokeCertificates);
 
     this.network = new NodeNetwork(namespace, registration.nodeId(), registration.subnetV4(), registration.subnetV6(), plan,
         bridgeName, tunName, tunMtu, b.antiSpoofing);
@@ -429,6 +438,29 @@ public final class WorkerNode implements AutoCloseable {
   /** The instances this node serves. */
   public LocalInstances localInstances() {
     return localInstances;
+  }
+
+  /**
+   * Reports the statistics of every part of the node: translator ({@code semnet.translator.*}),
+   * tunnel ({@code semnet.tunnel.*}, per peer {@code semnet.peer.*}), resolver
+   * ({@code semnet.resolver.*}), name responder ({@code semnet.dns.*}, when on), TUN device
+   * ({@code semnet.tun.*}, while running) and the node's own drops and instance count. Thread-safe.
+   */
+  @Override
+  public void reportTo(StatsVisitor visitor) {
+    translator.reportTo(visitor);
+    tunnel.reportTo(visitor);
+    resolver.reportTo(visitor);
+    if (nameResponderOn) {
+      responder.counters().reportTo(visitor);
+    }
+    TunDevice t = tun;
+    if (t != null) {
+      t.reportTo(visitor);
+    }
+    visitor.value(DROPS, "spoofed", spoofedDrops());
+    visitor.value(DROPS, "bypass", bypassDrops());
+    visitor.value(INSTANCES, localInstances.all().size());
   }
 
   @Override

@@ -25,6 +25,18 @@ public enum Counter {
   /** Flows re-pointed after a route-not-found notice or a pushed record change. */
   FLOWS_REPOINTED,
   /**
+   * Failures the passive health checks saw for an instance chosen by this node: a SYN without
+   * SYN-ACK within the bound, an ICMP unreachable about a flow to it, a route-not-found although
+   * its record still places it there, a UDP flow that had replies gone silent.
+   */
+  HEALTH_FAILURES,
+  /** Instances ejected from new-flow selection after failures (each ejection once). */
+  INSTANCES_EJECTED,
+  /** Ejections not made because the service already had its capped share of instances ejected. */
+  EJECTIONS_CAPPED,
+  /** Ejected instances back in new-flow selection after their back-off. */
+  INSTANCES_RETURNED,
+  /**
    * Learned flows whose way back moved to another peer because the flow's packets now arrive from
    * it (a sender re-pointed to this node after a migration, or the old node forwarding for it).
    */

@@ -9,12 +9,16 @@ import io.semnet.core.node.Tunnel;
 import io.semnet.core.record.InstanceKey;
 import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.record.Locator;
+import io.semnet.core.stats.StatsSource;
+import io.semnet.core.stats.StatsVisitor;
 import io.semnet.proxy.internal.Forwarder;
 import io.semnet.proxy.internal.TranslatorConfig;
 import io.semnet.proxy.internal.TranslatorParts;
+import io.semnet.proxy.internal.TranslatorStats;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -41,7 +45,7 @@ import java.util.Map;
  * SemnetTranslator translator = SemnetTranslator.builder().maxFlows(100_000).underlayMtu(1500).build();
  * }</pre>
  */
-public final class SemnetTranslator implements PacketTranslator {
+public final class SemnetTranslator implements PacketTranslator, StatsSource {
   private static final Counter[] COUNTERS = Counter.values();
 
   private final TranslatorParts parts;
@@ -106,9 +110,31 @@ public final class SemnetTranslator implements PacketTranslator {
     return n;
   }
 
+  /**
+   * Reports drops by reason, events, table size, parked packets and per-ServiceIP flows and bytes
+   * (the first 64 ServiceIPs seen get their own series, later ones share {@code service_ip="other"}).
+   */
+  @Override
+  public void reportTo(StatsVisitor visitor) {
+    TranslatorStats.report(parts, visitor);
+  }
+
+  /** Snapshots of up to {@code limit} flows in the table (for inspection; walks the table under its lock). */
+  public List<FlowInfo> flows(int limit) {
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit < 0: " + limit);
+    }
+    return parts.flows().snapshot(limit, Forwarder.clock());
+  }
+
   /** Flows in the conversion table. */
   public int flowCount() {
     return parts.flows().count();
+  }
+
+  /** Flow objects handed out again from the recycling pool so far (for tests). */
+  long recycledFlows() {
+    return parts.flows().recycledCount();
   }
 
   /** Packets parked waiting for routes. */

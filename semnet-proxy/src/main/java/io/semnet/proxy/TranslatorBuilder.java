@@ -1,6 +1,7 @@
 package io.semnet.proxy;
 
 import io.semnet.core.node.Tunnel;
+import io.semnet.proxy.internal.HealthConfig;
 import io.semnet.proxy.internal.TranslatorConfig;
 import java.time.Duration;
 import java.util.Objects;
@@ -35,6 +36,12 @@ public final class TranslatorBuilder {
   private int maxFragments = 4096;
   private int fragmentsPerFlow = 64;
   private int icmpErrorsPerSecond = 1000;
+  private Duration synTimeout = Duration.ofSeconds(1);
+  private Duration udpSilence = Duration.ofSeconds(5);
+  private int failuresToEject = 1;
+  private Duration baseEjection = Duration.ofSeconds(1);
+  private Duration maxEjection = Duration.ofSeconds(30);
+  private int maxEjectedPercent = 50;
 
   TranslatorBuilder() {}
 
@@ -180,13 +187,54 @@ public final class TranslatorBuilder {
     return this;
   }
 
+  /**
+   * Passive health checks (see {@link Counter#HEALTH_FAILURES}): a TCP SYN of a new flow without
+   * SYN-ACK for {@code synTimeout} (default 1 s) is a failure of the chosen instance, and so is a
+   * UDP flow that had replies and kept sending for {@code udpSilence} (default 5 s) without one;
+   * ICMP destination unreachable and route-not-found count too. UDP flows that never had a reply
+   * never count.
+   */
+  public TranslatorBuilder passiveHealth(Duration synTimeout, Duration udpSilence) {
+    this.synTimeout = positive(synTimeout, "synTimeout");
+    this.udpSilence = positive(udpSilence, "udpSilence");
+    return this;
+  }
+
+  /**
+   * Ejection from new-flow selection after {@code failures} failures in a row (default 1), for
+   * {@code base} (default 1 s) doubled per ejection in a row up to {@code max} (default 30 s), while
+   * at most {@code maxEjectedPercent} of a service's instances (default 50, rounded down; 0 turns
+   * ejection off) are ejected at once. Established flows are never moved.
+   */
+  public TranslatorBuilder ejection(int failures, Duration base, Duration max, int maxEjectedPercent) {
+    if (maxEjectedPercent < 0 || maxEjectedPercent > 100) {
+      throw new IllegalArgumentException("maxEjectedPercent must be in 0..100, got " + maxEjectedPercent);
+    }
+    this.failuresToEject = positive(failures, "failures");
+    this.baseEjection = positive(base, "base");
+    this.maxEjection = positive(max, "max");
+    if (maxEjection.compareTo(baseEjection) < 0) {
+      throw new IllegalArgumentException("max ejection " + max + " is shorter than the base " + base);
+    }
+    this.maxEjectedPercent = maxEjectedPercent;
+    return this;
+  }
+
   /** A translator with these settings (not started: the node starts it). */
   public SemnetTranslator build() {
     return new SemnetTranslator(new TranslatorConfig(maxFlows, parkedPerFlow, maxParked, parkTimeout.toMillis(),
         tcpEstablished.toMillis(), tcpTransitory.toMillis(), tcpClosing.toMillis(), udp.toMillis(), icmp.toMillis(),
         fragment.toMillis(), sweepInterval.toMillis(), underlayMtu, tunnelOverhead, ipv6Underlay, clampMss,
         holdPackets, holdBytes, holdBuffering, holdLinger.toNanos(), maxFragments, fragmentsPerFlow,
-        icmpErrorsPerSecond));
+        icmpErrorsPerSecond, new HealthConfig(synTimeout.toMillis(), udpSilence.toMillis(), failuresToEject,
+            baseEjection.toMillis(), maxEjection.toMillis(), maxEjectedPercent)));
+  }
+
+  private static Duration positive(Duration d, String what) {
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(what + " must be > 0, got " + d);
+    }
+    return d;
   }
 
   private static int positive(int n, String what) {

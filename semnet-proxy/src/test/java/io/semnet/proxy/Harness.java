@@ -117,7 +117,7 @@ public final class Harness implements AutoCloseable {
 
           @Override
           public InstanceSelector newSelector() {
-            return (CandidateSet c, long key, NodeView v) -> c.size() == 0 ? InstanceSelector.NONE : Math.min(pick, c.size() - 1);
+            return Harness.this::first;
           }
         };
       }
@@ -126,6 +126,22 @@ public final class Harness implements AutoCloseable {
     node = SemnetNode.builder("n1").view(view).localInstances(locals).policies(policies)
         .resolver(resolver).tunnel(tunnel).translator(translator).packetIo(io).build();
     node.start();
+  }
+
+  /** The "first" policy: candidate {@code pick} (or the last), else the next available one after it. */
+  private int first(CandidateSet c, long key, NodeView v) {
+    int n = c.size();
+    if (n == 0) {
+      return InstanceSelector.NONE;
+    }
+    int start = Math.min(pick, n - 1);
+    for (int i = 0; i < n; i++) {
+      int idx = (start + i) % n;
+      if (v.isAvailable(c.get(idx))) {
+        return idx;
+      }
+    }
+    return InstanceSelector.NONE;
   }
 
   /** Publishes a server record: cached routes for both ServiceIPs and all InstanceIPs. */

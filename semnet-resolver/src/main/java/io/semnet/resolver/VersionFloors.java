@@ -19,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A node's anti-rollback state: per service the lowest record version it may still accept, the
- * lowest isolation-rules version, and the (epoch, issue time) of the newest root heartbeat it
+ * lowest isolation-rules version, the lowest revocation-list version, and the (epoch, issue time) of the newest root heartbeat it
  * accepted. Floors only rise: applying a record, a root-signed removal, a rule set or a heartbeat
  * raises them; nothing (no withdrawal, no forgotten route, no restart) lowers them.
  *
@@ -36,6 +36,7 @@ final class VersionFloors {
   private final Path file;
   private final Map<ServiceId, Long> floors = new ConcurrentHashMap<>();
   private volatile long rulesFloor;
+  private volatile long revocationsFloor;
   private volatile long epoch = -1;
   private volatile long heartbeatIssuedAt = Long.MIN_VALUE;
   private volatile boolean dirty;
@@ -70,6 +71,9 @@ final class VersionFloors {
               break;
             case "rules":
               f.rulesFloor = Long.parseLong(p[1]);
+              break;
+            case "revocations":
+              f.revocationsFloor = Long.parseLong(p[1]);
               break;
             case "s":
               f.floors.put(ServiceId.parse(p[1]), Long.parseLong(p[2]));
@@ -119,6 +123,18 @@ final class VersionFloors {
     }
   }
 
+  /** The lowest revocation-list version the node may still accept. */
+  long revocationsFloor() {
+    return revocationsFloor;
+  }
+
+  synchronized void raiseRevocations(long version) {
+    if (version > revocationsFloor) {
+      revocationsFloor = version;
+      dirty = true;
+    }
+  }
+
   long epoch() {
     return epoch;
   }
@@ -159,6 +175,7 @@ final class VersionFloors {
         out.write(HEADER + "\n");
         out.write("epoch " + epoch + " " + heartbeatIssuedAt + "\n");
         out.write("rules " + rulesFloor + "\n");
+        out.write("revocations " + revocationsFloor + "\n");
         for (Map.Entry<ServiceId, Long> e : floors.entrySet()) {
           out.write("s " + e.getKey() + " " + e.getValue() + "\n");
         }

@@ -5,6 +5,8 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.semnet.core.isolation.IsolationRules;
+import io.semnet.core.trust.RevokedCertificate;
+import java.util.function.Consumer;
 import io.semnet.core.node.NodeContext;
 import io.semnet.core.node.RouteResolver;
 import io.semnet.core.record.GeoPoint;
@@ -14,6 +16,8 @@ import io.semnet.core.route.Route;
 import io.semnet.core.route.RouteListener;
 import io.semnet.core.service.SemanticName;
 import io.semnet.core.service.ServiceId;
+import io.semnet.core.stats.StatsSource;
+import io.semnet.core.stats.StatsVisitor;
 import io.semnet.core.trust.RootTrust;
 import io.semnet.resolver.internal.UpstreamLink;
 import io.semnet.resolver.protocol.QueryKey;
@@ -60,7 +64,10 @@ import org.slf4j.LoggerFactory;
  *       probes the manager and, once it answers, re-registers every interest and catches up.
  *   <li>Every record and rule set is verified against the root's public key; forged or unsigned
  *       ones are dropped and logged.
- *   <li>No rollback: the node keeps a version floor per service and for the isolation rules
+ *   <li>The root's certificate revocation list arrives signed like the rules (pushed after every
+ *       hello and on every change, with its own version floor) and is handed to
+ *       {@link #onRevocations} listeners.
+ *   <li>No rollback: the node keeps a version floor per service, for the isolation rules and the revocation list
  *       ({@link VersionFloors}); applying a record, a root-signed removal, a rule set or a root
  *       heartbeat ({@link SignedHeartbeat}) raises it, nothing lowers it (not a withdrawal, not a
  *       forgotten route, not a restart when a {@link Builder#stateFile state file} is configured).
@@ -71,7 +78,7 @@ import org.slf4j.LoggerFactory;
  * <p>Completions and listener calls happen on resolver or transport threads, never the caller's.
  * Thread-safe.
  */
-public final class WorkerResolver implements RouteResolver {
+public final class WorkerResolver implements RouteResolver, StatsSource {
   private static final Logger log = LoggerFactory.getLogger(WorkerResolver.class);
 
   final String nodeId;
@@ -93,6 +100,8 @@ public final class WorkerResolver implements RouteResolver {
   final List<RouteListener> listeners = new CopyOnWriteArrayList<>();
   final Set<ServiceId> toDrop = ConcurrentHashMap.newKeySet();
   volatile SignedRules rules = SignedRules.of(0, IsolationRules.DEFAULT, null);
+  volatile io.semnet.resolver.protocol.SignedRevocations revocations = io.semnet.resolver.protocol.SignedRevocations.NONE;
+  final List<Consumer<List<RevokedCertificate>>> revocationListeners = new CopyOnWriteArrayList<>();
   final VersionFloors floors;
   final java.time.Clock clock;
   volatile UpstreamLink link;
@@ -112,6 +121,8 @@ public final class WorkerResolver implements RouteResolver {
   final java.util.concurrent.atomic.LongAdder rollbacks = new java.util.concurrent.atomic.LongAdder();
   final java.util.concurrent.atomic.LongAdder withdrawalsRefused = new java.util.concurrent.atomic.LongAdder();
   final java.util.concurrent.atomic.LongAdder staleHeartbeats = new java.util.concurrent.atomic.LongAdder();
+  final java.util.concurrent.atomic.LongAdder cacheHits = new java.util.concurrent.atomic.LongAdder();
+  final java.util.concurrent.atomic.LongAdder cacheMisses = new java.util.concurrent.atomic.LongAdder();
 
   private WorkerResolver(Builder b) {
     this.nodeId = Objects.requireNonNull(b.nodeId, "nodeId");
@@ -159,12 +170,18 @@ public final class WorkerResolver implements RouteResolver {
     return nodeId;
   }
 
+  /** Where availability hints go (the node's view; null outside a node: hints are ignored). */
+  volatile io.semnet.core.policy.LocalNodeView view;
+
   // ---------------------------------------------------------------- lifecycle
 
   @Override
   public void start(NodeContext context) {
     if (context != null && !context.nodeId().equals(nodeId)) {
       throw new IllegalArgumentException("resolver built for node '" + nodeId + "' started in node '" + context.nodeId() + "'");
+    }
+    if (context != null) {
+      this.view = context.view();
     }
     start();
   }
@@ -211,7 +228,10 @@ public final class WorkerResolver implements RouteResolver {
   public Route cached(InetAddress virtualIp) {
     Route r = routes.getIfPresent(virtualIp);
     if (r != null) {
+      cacheHits.increment();
       markUsed(r.target().service());
+    } else {
+      cacheMisses.increment();
     }
     return r;
   }
@@ -220,7 +240,10 @@ public final class WorkerResolver implements RouteResolver {
   public Route cached(SemanticName name) {
     Route r = routes.getIfPresent(name);
     if (r != null) {
+      cacheHits.increment();
       markUsed(r.target().service());
+    } else {
+      cacheMisses.increment();
     }
     return r;
   }
@@ -250,6 +273,22 @@ public final class WorkerResolver implements RouteResolver {
     return rules.rules();
   }
 
+  /** The certificates on the newest root-signed revocation list this node accepted (empty before the first). */
+  public List<RevokedCertificate> revokedCertificates() {
+    return revocations.revoked();
+  }
+
+  /**
+   * Tells {@code listener} the revoked certificates now and again on every newer verified list, in
+   * version order (on a resolver or transport thread). The node hands them to its tunnel.
+   */
+  public void onRevocations(Consumer<List<RevokedCertificate>> listener) {
+    synchronized (revocationListeners) {
+      revocationListeners.add(listener);
+      listener.accept(revocations.revoked());
+    }
+  }
+
   @Override
   public boolean isOnline() {
     UpstreamLink l = link;
@@ -262,15 +301,28 @@ public final class WorkerResolver implements RouteResolver {
    * rejected for a bad or missing root signature, record versions applied, and pushed versions
    * ignored because a newer one was already held; and the rollbacks refused: records, removals and
    * rule sets older than the node's version floor, unsigned withdrawals, and heartbeats that were
-   * expired or older than the one held.
+   * expired or older than the one held; and route-cache look-ups of the data path that hit and missed.
+   * As a {@link StatsSource} it reports them as {@code semnet.resolver.*} stats.
    */
   public record Stats(boolean online, int services, long queries, long negativeHits, long unavailable,
       long rejected, long applied, long staleIgnored, long rollbacksRefused, long withdrawalsRefused,
-      long staleHeartbeats) {}
+      long staleHeartbeats, long cacheHits, long cacheMisses) implements StatsSource {
+    @Override
+    public void reportTo(StatsVisitor visitor) {
+      ResolverStatsReport.report(this, visitor);
+    }
+  }
+
+  /** Reports {@link #stats()} ({@code semnet.resolver.*}). */
+  @Override
+  public void reportTo(StatsVisitor visitor) {
+    stats().reportTo(visitor);
+  }
 
   public Stats stats() {
     return new Stats(isOnline(), services.size(), queries.sum(), negativeHits.sum(), unavailable.sum(), rejected.sum(),
-        applied.sum(), stale.sum(), rollbacks.sum(), withdrawalsRefused.sum(), staleHeartbeats.sum());
+        applied.sum(), stale.sum(), rollbacks.sum(), withdrawalsRefused.sum(), staleHeartbeats.sum(), cacheHits.sum(),
+        cacheMisses.sum());
   }
 
   /** The lowest record version of {@code service} this node still accepts (0: none known). */

@@ -5,15 +5,18 @@ import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.route.Route;
 import io.semnet.core.route.RouteListener;
 import io.semnet.core.service.ServiceId;
+import io.semnet.resolver.protocol.AvailabilityPush;
 import io.semnet.resolver.protocol.ControlMessage;
 import io.semnet.resolver.protocol.HeartbeatPush;
 import io.semnet.resolver.protocol.HelloReply;
 import io.semnet.resolver.protocol.RecordPush;
 import io.semnet.resolver.protocol.RemovalPush;
+import io.semnet.resolver.protocol.RevocationsPush;
 import io.semnet.resolver.protocol.RulesPush;
 import io.semnet.resolver.protocol.SignedHeartbeat;
 import io.semnet.resolver.protocol.SignedRecord;
 import io.semnet.resolver.protocol.SignedRemoval;
+import io.semnet.resolver.protocol.SignedRevocations;
 import io.semnet.resolver.protocol.SignedRules;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A {@link WorkerResolver}'s updates: pushed and answered records, root-signed removals, isolation
- * rules and root heartbeats, each verified, checked against the node's version floors (refusals
+ * rules, revocation lists and root heartbeats, each verified, checked against the node's version floors (refusals
  * counted) and applied in version order, with every applied change told to the route listeners.
  * Works on the resolver's state; holds none itself.
  */
@@ -185,6 +188,43 @@ final class WorkerUpdates {
   }
 
   /**
+   * Takes a root-signed revocation list: refused (and counted) if older than the one held or the
+   * persisted floor, or not signed by the root; otherwise held, the floor raised, and the
+   * revocation listeners told (the node's tunnel closes the revoked peers' links).
+   */
+  void applyRevocations(SignedRevocations r) {
+    if (r.version() == w.revocations.version()) {
+      return; // the list held (every hello is followed by it again)
+    }
+    if (r.version() < w.revocations.version() || r.version() < w.floors.revocationsFloor()) {
+      w.rollbacks.increment();
+      log.warn("resolver {}: refused revocation list v{}: older than the known version {}", w.nodeId, r.version(),
+          Math.max(w.revocations.version(), w.floors.revocationsFloor()));
+      return;
+    }
+    if (!r.verify(w.verifier.trust())) {
+      w.rejected.increment();
+      log.warn("resolver {}: rejected revocation list v{}: bad or missing root signature", w.nodeId, r.version());
+      return;
+    }
+    synchronized (w.revocationListeners) {
+      if (r.version() <= w.revocations.version()) {
+        return;
+      }
+      w.revocations = r;
+      w.floors.raiseRevocations(r.version());
+      log.info("resolver {}: revocation list v{}: {} certificates revoked", w.nodeId, r.version(), r.revoked().size());
+      for (java.util.function.Consumer<List<io.semnet.core.trust.RevokedCertificate>> l : w.revocationListeners) {
+        try {
+          l.accept(r.revoked());
+        } catch (RuntimeException ex) {
+          log.warn("resolver {}: revocation listener failed", w.nodeId, ex);
+        }
+      }
+    }
+  }
+
+  /**
    * Takes a root heartbeat: refused (and counted) unless the root signed it, it has not expired and
    * it is newer than the one held; otherwise raises the version floors to what it vouches for and,
    * if a held record is older than that, catches up at the next maintenance round.
@@ -229,6 +269,20 @@ final class WorkerUpdates {
     applyRules(h.rules());
   }
 
+  /**
+   * A manager's availability hint: the node's instances leave (or rejoin) new-flow selection here,
+   * through the same peer state the tunnel's probes set (a probe answered later marks it up again).
+   * Never touches records, locators or floors.
+   */
+  private void applyAvailability(AvailabilityPush a) {
+    io.semnet.core.policy.LocalNodeView v = w.view;
+    if (v == null || a.nodeId().equals(w.nodeId())) {
+      return;
+    }
+    v.setPeerUp(a.nodeId(), a.available());
+    log.info("resolver {}: node {} {} (availability hint)", w.nodeId(), a.nodeId(), a.available() ? "available" : "unavailable");
+  }
+
   void onPush(ControlMessage m) {
     if (m instanceof RecordPush) {
       SignedRecord sr = ((RecordPush) m).record();
@@ -246,8 +300,12 @@ final class WorkerUpdates {
       applyRemoval(((RemovalPush) m).removal());
     } else if (m instanceof RulesPush) {
       applyRules(((RulesPush) m).rules());
+    } else if (m instanceof RevocationsPush) {
+      applyRevocations(((RevocationsPush) m).revocations());
     } else if (m instanceof HeartbeatPush) {
       applyHeartbeat(((HeartbeatPush) m).heartbeat());
+    } else if (m instanceof AvailabilityPush) {
+      applyAvailability((AvailabilityPush) m);
     } else {
       log.warn("resolver {}: ignoring unexpected push '{}'", w.nodeId, m.type());
     }

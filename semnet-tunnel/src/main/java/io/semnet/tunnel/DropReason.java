@@ -9,6 +9,11 @@ public enum DropReason {
   TRUNCATED,
   /** A header version this node does not speak. */
   UNKNOWN_VERSION,
+  /**
+   * A datagram in format version 1 (a node of an older release, before the Noise handshake):
+   * not spoken here; logged once per source IP. Upgrade every node together (README).
+   */
+  UNSUPPORTED_VERSION,
   /** A message type this node does not know. */
   UNKNOWN_TYPE,
   /** Plaintext datagram on a sealed tunnel or the reverse. */
@@ -27,9 +32,12 @@ public enum DropReason {
   KEY_RATE_LIMITED,
   /** Initiation whose certificate is not cached and the per-second budget of signature verifications is spent. */
   VERIFY_LIMITED,
-  /** Initiation from a node on the revocation list. */
+  /**
+   * Initiation from a node or with a certificate on the revocation list, or a send to a peer whose
+   * key the list revokes.
+   */
   REVOKED,
-  /** Initiation with a certificate older (by notAfter) than the one of the live link it would replace. */
+  /** Initiation with a certificate older (by serial, then notBefore) than the one of the live link it would replace. */
   OLDER_CERTIFICATE,
   /** Transport datagram under a session older than the reject-after time (180 s). */
   KEY_EXPIRED,

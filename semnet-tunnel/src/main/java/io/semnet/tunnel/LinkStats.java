@@ -15,6 +15,7 @@ import io.semnet.core.address.WorkerEndpoint;
  * @param drops packets to or from this peer dropped (queue full, authentication or replay failure)
  * @param lastRttNanos last probe round trip, or -1
  * @param up false while the peer's probes go unanswered
+ * @param keyAgeNanos age of the current session key, or -1 without one
  */
 public record LinkStats(
     WorkerEndpoint peer,
@@ -26,4 +27,5 @@ public record LinkStats(
     long rxBytes,
     long drops,
     long lastRttNanos,
-    boolean up) {}
+    boolean up,
+    long keyAgeNanos) {}

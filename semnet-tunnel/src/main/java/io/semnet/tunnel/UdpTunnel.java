@@ -5,7 +5,10 @@ import io.semnet.core.node.NodeContext;
 import io.semnet.core.node.Tunnel;
 import io.semnet.core.node.TunnelReceiver;
 import io.semnet.core.policy.LocalNodeView;
+import io.semnet.core.stats.StatsSource;
+import io.semnet.core.stats.StatsVisitor;
 import io.semnet.core.trust.NodeCertificate;
+import io.semnet.core.trust.RevokedCertificate;
 import io.semnet.core.trust.RootTrust;
 import io.semnet.tunnel.internal.Datagram;
 import io.semnet.tunnel.internal.conn.BatchedUdpSocket;
@@ -15,6 +18,7 @@ import io.semnet.tunnel.internal.device.Dispatcher;
 import io.semnet.tunnel.internal.device.Timers;
 import io.semnet.tunnel.internal.device.Transmitter;
 import io.semnet.tunnel.internal.handshake.Handshake;
+import io.semnet.tunnel.internal.handshake.Revocations;
 import io.semnet.tunnel.internal.link.Drops;
 import io.semnet.tunnel.internal.link.IndexTable;
 import io.semnet.tunnel.internal.link.Link;
@@ -28,6 +32,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -56,7 +61,7 @@ import org.slf4j.LoggerFactory;
  * socket ({@code conn}), the link table ({@code link}), the handshake ({@code handshake}) and the
  * send path, receive dispatch and timers ({@code device}); see the module README.
  */
-public final class UdpTunnel implements Tunnel {
+public final class UdpTunnel implements Tunnel, StatsSource {
   private static final Logger log = LoggerFactory.getLogger(UdpTunnel.class);
   private static final TunnelReceiver NO_RECEIVER = new TunnelReceiver() {
     @Override
@@ -81,7 +86,7 @@ public final class UdpTunnel implements Tunnel {
   private final Timers.Settings timerSettings;
   private final Drops drops = new Drops();
 
-  private volatile Set<String> revoked = Set.of();
+  private final Revocations revocations = new Revocations();
   private volatile boolean running;
   private volatile boolean closed;
   private BatchedUdpSocket<Link> socket;
@@ -137,11 +142,10 @@ public final class UdpTunnel implements Tunnel {
     LinkTable.Factory[] factory = new LinkTable.Factory[1];
     links = new LinkTable(maxLinks, plaintext, view, (peer, pub) -> factory[0].newLink(peer, pub),
         fresh -> s.eventLoop().execute(() -> startHandshake(fresh)));
-    handshake = new Handshake(handshakeSettings, indexes, links, s.out(), drops, tx);
+    handshake = new Handshake(handshakeSettings, revocations, indexes, links, s.out(), drops, tx);
     factory[0] = handshake;
-    handshake.revoke(revoked);
     LoopErrors errors = new LoopErrors(nodeId, () -> drops.drop(DropReason.INTERNAL_ERROR), t -> context.fail(this, t));
-    dispatcher = new Dispatcher(suite, plaintext, maxDatagramBytes, links, indexes, rejectAfterNanos, handshake, tx, drops, receiver, view,
+    dispatcher = new Dispatcher(nodeId, suite, plaintext, maxDatagramBytes, links, indexes, rejectAfterNanos, handshake, tx, drops, receiver, view,
         errors);
     timers = new Timers(nodeId, timerSettings, links, indexes, handshake, this::startHandshake, tx, s.out(), view, () -> running, errors);
     try {
@@ -260,22 +264,43 @@ public final class UdpTunnel implements Tunnel {
 
   /** A snapshot of the counters; reads the kernel's receive-buffer drops for this socket. */
   public TunnelStats stats() {
-    LinkTable lt = links;
-    BatchedUdpSocket<Link> s = socket;
-    List<LinkStats> ls = new ArrayList<>();
-    if (lt != null) {
-      for (Link l : lt.all()) {
-        ls.add(l.stats());
-      }
-    }
-    return new TunnelStats(drops.snapshot(), receiveBufferDrops(), lt == null ? 0 : lt.opened(), lt == null ? 0 : lt.evicted(),
-        lt == null ? 0 : lt.idleClosed(), s == null ? 0 : s.out().segmentedSends(), s == null ? 0 : s.out().directSends(), ls);
+    return TunnelStats.of(drops, links, socket);
+  }
+
+  /** Reports {@link #stats()}: {@code semnet.tunnel.*} and, per peer, {@code semnet.peer.*} (see {@link TunnelStats}). */
+  @Override
+  public void reportTo(StatsVisitor visitor) {
+    stats().reportTo(visitor);
   }
 
   /** Datagrams the kernel dropped for want of receive-buffer space, or -1 if unknown. */
   public long receiveBufferDrops() {
     BatchedUdpSocket<Link> s = socket;
     return s == null ? -1 : s.receiveBufferDrops();
+  }
+
+  /**
+   * Presents {@code renewed} (this node's renewed certificate, e.g. after the registration was
+   * renewed) in every handshake this node initiates from now on; live sessions stay. Thread-safe.
+   *
+   * @throws IllegalArgumentException if it is not for this node's id and public key, or does not
+   *     verify under the configured root now
+   * @throws IllegalStateException if the tunnel is plaintext or not started
+   */
+  public synchronized void updateCertificate(NodeCertificate renewed) {
+    java.util.Objects.requireNonNull(renewed, "renewed");
+    Handshake h = handshake;
+    if (h == null) {
+      throw new IllegalStateException("the tunnel is not started");
+    }
+    if (!renewed.nodeId().equals(handshakeSettings.nodeId())
+        || !Arrays.equals(renewed.publicKey(), localEndpoint().publicKey())) {
+      throw new IllegalArgumentException("certificate " + renewed + " does not vouch for this node's id and public key");
+    }
+    if (!handshakeSettings.rootTrust().verify(renewed, Instant.now())) {
+      throw new IllegalArgumentException("certificate " + renewed + " is not valid under the configured root");
+    }
+    h.certificate(renewed);
   }
 
   /** Forces a new handshake (new key id and session keys) with an established peer; for key rotation on demand. */
@@ -289,25 +314,24 @@ public final class UdpTunnel implements Tunnel {
     }
   }
 
-  /**
-   * Replaces the set of revoked node ids (the root's latest revocation list, or deregistered
-   * nodes): their links are closed at once and their initiations refused ({@link DropReason#REVOKED})
-   * from now on. Thread-safe.
-   */
+  /** Replaces the revoked node ids: their links close at once, their initiations are refused ({@link DropReason#REVOKED}). Thread-safe. */
   public void revoke(Set<String> nodeIds) {
-    Set<String> ids = Set.copyOf(nodeIds);
-    revoked = ids;
-    if (handshake == null || !running) {
-      return;
-    }
-    handshake.revoke(ids);
-    socket.eventLoop().execute(() -> {
-      for (Link l : new ArrayList<>(links.all())) {
-        if (ids.contains(l.nodeId)) {
-          links.close(l);
-        }
-      }
-    });
+    revocations.nodeIds(nodeIds);
+    closeRevokedLinks();
+  }
+
+  /**
+   * Replaces the revoked certificates (the root's revocation list, by serial): links they cover
+   * ({@code Revocations}: the peer proved one, or this node opened the link to one's node id and
+   * key) close at once; such initiations and handshakes are refused ({@link DropReason#REVOKED}). Thread-safe.
+   */
+  public void revokeCertificates(Collection<RevokedCertificate> list) {
+    revocations.certificates(list);
+    closeRevokedLinks();
+  }
+
+  private void closeRevokedLinks() {
+    if (running) socket.eventLoop().execute(handshake::closeRevokedLinks);
   }
 
   @Override
@@ -369,7 +393,7 @@ public final class UdpTunnel implements Tunnel {
     private RootTrust rootTrust;
     private int maxLinks = 1024;
     private Duration idleTimeout = Duration.ofMinutes(5);
-    private Duration keepaliveInterval = Duration.ofSeconds(10);
+    private Duration keepaliveInterval = Duration.ofSeconds(5);
     private Duration handshakeRetry = Duration.ofSeconds(1);
     private Duration rekeyAfter = Duration.ofMinutes(2);
     private Duration keyGrace = Duration.ofSeconds(10);
@@ -380,7 +404,7 @@ public final class UdpTunnel implements Tunnel {
     private int perSourceBurst = 20;
     private int perKeyPerSecond = 10;
     private int underLoadPerSecond = 200;
-    private int probesBeforeDown = 3;
+    private int probesBeforeDown = 2;
     private boolean plaintext;
     private int receiveBufferBytes = 8 << 20;
     private int sendBufferBytes = 8 << 20;
@@ -436,7 +460,10 @@ public final class UdpTunnel implements Tunnel {
       return this;
     }
 
-    /** Probe period on established links (keeps NAT mappings open, measures RTT). */
+    /**
+     * Probe period on established links (keeps NAT mappings open, measures RTT; default 5 s). Data
+     * unanswered for 1 s, or an overdue echo, sends a probe at once whatever this is.
+     */
     public Builder keepaliveInterval(Duration d) {
       this.keepaliveInterval = d;
       return this;
@@ -448,7 +475,10 @@ public final class UdpTunnel implements Tunnel {
       return this;
     }
 
-    /** Unanswered probes (or first contacts) before a peer is marked down. */
+    /**
+     * Unanswered probes (or first contacts) before a peer is marked down (default 2: with data
+     * outstanding, a dead peer is down about 3 s after it last answered).
+     */
     public Builder probesBeforeDown(int n) {
       this.probesBeforeDown = n;
       return this;

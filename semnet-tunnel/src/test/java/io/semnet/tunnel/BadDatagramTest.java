@@ -41,7 +41,10 @@ class BadDatagramTest {
       expect(b, DropReason.TRUNCATED, 1);
       byte[] hdr = new byte[40];
       Datagram.header(hdr, Datagram.TYPE_DATA, 0, 1, 1);
-      hdr[0] = 1; // today's format before v2
+      hdr[0] = 1; // the format before v2
+      send(stranger, to, hdr);
+      expect(b, DropReason.UNSUPPORTED_VERSION, 1);
+      hdr[0] = 3; // a format from the future
       send(stranger, to, hdr);
       expect(b, DropReason.UNKNOWN_VERSION, 1);
       Datagram.header(hdr, 77, 0, 1, 1);
@@ -97,6 +100,39 @@ class BadDatagramTest {
       assertTrue(b.received.data.isEmpty());
       DatagramPacket reply = new DatagramPacket(new byte[2048], 2048);
       assertThrows(SocketTimeoutException.class, () -> stranger.receive(reply), "no reply to strangers");
+    }
+  }
+
+  /**
+   * Rolling upgrade (README): a node of the previous release speaks datagram format 1, which a
+   * version-2 node does not; what it sends (first contacts, data) is counted under its own reason,
+   * unanswered, and creates no link.
+   */
+  @Test
+  void versionOneDatagramsAreCountedUnderTheirOwnReasonAndUnanswered() throws Exception {
+    try (Harness h = new Harness();
+        DatagramSocket oldA = new DatagramSocket(new InetSocketAddress("127.0.0.2", 0));
+        DatagramSocket oldB = new DatagramSocket(new InetSocketAddress("127.0.0.3", 0))) {
+      Node b = h.node("b");
+      InetSocketAddress to = b.tunnel.boundAddress();
+      oldA.setSoTimeout(300);
+      // v1 first contact: | 1 | 5 (first contact) | key id | flags | epoch | counter | body ... |
+      byte[] firstContact = new byte[16 + 200];
+      new java.util.Random(3).nextBytes(firstContact);
+      firstContact[0] = 1;
+      firstContact[1] = 5;
+      byte[] data = new byte[16 + 100 + 16];
+      data[0] = 1;
+      data[1] = 1;
+      for (int i = 0; i < 3; i++) {
+        send(oldA, to, firstContact);
+        send(oldA, to, data);
+        send(oldB, to, data);
+      }
+      expect(b, DropReason.UNSUPPORTED_VERSION, 9);
+      assertEquals(0, b.tunnel.stats().drops(DropReason.UNKNOWN_VERSION));
+      assertThrows(SocketTimeoutException.class, () -> oldA.receive(new DatagramPacket(new byte[2048], 2048)));
+      assertTrue(b.tunnel.stats().links().isEmpty());
     }
   }
 

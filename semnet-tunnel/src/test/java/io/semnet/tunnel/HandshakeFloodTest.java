@@ -71,7 +71,7 @@ class HandshakeFloodTest {
               rnd.nextBytes(junk);
               int len;
               if ((n & 1) == 0) {
-                junk[0] = 1; // random bytes in today's v1 shape: not this version
+                junk[0] = 1; // random bytes in the old v1 shape: not this version
                 len = 16 + rnd.nextInt(200);
               } else {
                 junk[0] = 2; // initiation-shaped with random MACs
@@ -131,8 +131,8 @@ class HandshakeFloodTest {
       assertTrue(sorted.get(1) < 1000, "the median legitimate handshake within 1 s: " + millis);
       assertTrue(sorted.get(2) < 5000, "every legitimate handshake completes: " + millis);
       long kernel = Math.max(0, st.receiveBufferDrops());
-      // garbage: half not this version, half initiations with a bad mac1 (no X25519 spent on either)
-      assertTrue(st.drops(DropReason.UNKNOWN_VERSION) + kernel >= garbage / 2, st.drops().toString());
+      // garbage: half version 1, half initiations with a bad mac1 (no X25519 spent on either)
+      assertTrue(st.drops(DropReason.UNSUPPORTED_VERSION) + kernel >= garbage / 2, st.drops().toString());
       assertTrue(st.drops(DropReason.BAD_MAC1) + kernel >= garbage / 2, st.drops().toString());
       // replays: under load answered with cookies, which the replayer cannot use; the few that passed
       // before the load was noticed hit the source's bucket or the timestamp floor
@@ -148,7 +148,7 @@ class HandshakeFloodTest {
 
   private static long counted(Node b) {
     TunnelStats st = b.tunnel.stats();
-    return st.drops(DropReason.UNKNOWN_VERSION) + st.drops(DropReason.BAD_MAC1) + st.drops(DropReason.COOKIE_REQUIRED)
+    return st.drops(DropReason.UNSUPPORTED_VERSION) + st.drops(DropReason.BAD_MAC1) + st.drops(DropReason.COOKIE_REQUIRED)
         + st.drops(DropReason.RATE_LIMITED) + st.drops(DropReason.REPLAYED) + Math.max(0, st.receiveBufferDrops());
   }
 }

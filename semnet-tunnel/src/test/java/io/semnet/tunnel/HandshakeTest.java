@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.semnet.core.address.WorkerEndpoint;
+import io.semnet.core.trust.NodeCertificate;
+import io.semnet.core.trust.RevokedCertificate;
 import io.semnet.tunnel.Harness.Delivery;
 import io.semnet.tunnel.Harness.Node;
 import io.semnet.tunnel.internal.Datagram;
@@ -220,6 +223,118 @@ class HandshakeTest {
     }
   }
 
+  /**
+   * Three nodes linked both ways round; the root revokes a's certificate (by serial) at b and c:
+   * b (which a opened its link to, so b holds a's certificate) and c (which opened its link to a, so
+   * it knows only a's key) both close their links to a within seconds, refuse a's new initiations
+   * and their own sends to a, counted as REVOKED; b and c keep talking; an earlier certificate of a
+   * is revoked with it; a registered again with a new key (a later serial) gets through.
+   */
+  @Test
+  void aRevokedCertificateLosesEveryLinkAndIsRefused() throws Exception {
+    try (Harness h = new Harness()) {
+      Node b = h.node("b");
+      Node c = h.node("c");
+      NodeKeys aKeys = NodeKeys.generate();
+      NodeCertificate aCert = Harness.ROOT.certify("a", aKeys.publicKey(), Instant.now().plus(Duration.ofDays(1)));
+      Node a = h.node("a", aKeys, ANY, x -> x.identity(aKeys, aCert).probesBeforeDown(1), null);
+      a.send(b.endpoint(), packet(30, 0));
+      assertNotNull(b.received.next());
+      c.send(a.endpoint(), packet(31, 0));
+      assertNotNull(a.received.next());
+      b.send(c.endpoint(), packet(32, 0));
+      assertNotNull(c.received.next());
+      assertNotNull(b.tunnel.stats().link("a"));
+      assertNotNull(c.tunnel.stats().link("a"));
+
+      List<RevokedCertificate> list = List.of(RevokedCertificate.of(aCert));
+      long t0 = System.nanoTime();
+      b.tunnel.revokeCertificates(list);
+      c.tunnel.revokeCertificates(list);
+      Harness.await("links to a closed", Duration.ofSeconds(3),
+          () -> b.tunnel.stats().link("a") == null && c.tunnel.stats().link("a") == null);
+      System.out.printf("links to the revoked node closed after %.1f ms%n", (System.nanoTime() - t0) / 1e6);
+      assertTrue(b.tunnel.stats().drops(DropReason.REVOKED) >= 1 && c.tunnel.stats().drops(DropReason.REVOKED) >= 1);
+
+      // a tries again at b (new initiations): refused; c tries to reach a: refused before any handshake
+      long bRefusedBefore = b.tunnel.stats().drops(DropReason.REVOKED);
+      long cRefusedBefore = c.tunnel.stats().drops(DropReason.REVOKED);
+      for (int i = 0; i < 5; i++) {
+        a.send(b.endpoint(), packet(30, 1));
+        c.send(a.endpoint(), packet(31, 1));
+        Thread.sleep(100);
+      }
+      Harness.await("a's initiations refused", Duration.ofSeconds(10), () -> b.tunnel.stats().drops(DropReason.REVOKED) > bRefusedBefore);
+      assertTrue(c.tunnel.stats().drops(DropReason.REVOKED) >= cRefusedBefore + 5, c.tunnel.stats().drops().toString());
+      assertNull(b.received.data.poll(200, TimeUnit.MILLISECONDS));
+      assertNull(a.received.data.poll(200, TimeUnit.MILLISECONDS));
+      assertNull(b.tunnel.stats().link("a"));
+      assertNull(c.tunnel.stats().link("a"));
+
+      // b and c are not affected
+      c.send(b.endpoint(), packet(33, 0));
+      assertArrayEquals(packet(33, 0), b.received.next().bytes());
+
+      // an earlier certificate of a (a renewal superseded it) is revoked with it
+      NodeKeys earlierKeys = NodeKeys.generate();
+      Node earlier = h.node("a", earlierKeys, ANY, x -> x.identity(earlierKeys,
+          Harness.ROOT.certify("a", earlierKeys.publicKey(), aCert.serial() - 1, Instant.now(), Instant.now().plus(Duration.ofDays(1)))), null);
+      long bRefused = b.tunnel.stats().drops(DropReason.REVOKED);
+      earlier.send(b.endpoint(), packet(30, 2));
+      Harness.await("an earlier certificate refused", Duration.ofSeconds(10), () -> b.tunnel.stats().drops(DropReason.REVOKED) > bRefused);
+      assertNull(b.received.data.poll(200, TimeUnit.MILLISECONDS));
+
+      // a registered again (a new key, so a later serial) is not on the list, either way round
+      NodeKeys newKeys = NodeKeys.generate();
+      NodeCertificate later = Harness.ROOT.certify("a", newKeys.publicKey(), Instant.now().plus(Duration.ofDays(1)));
+      Node a2 = h.node("a", newKeys, ANY, x -> x.identity(newKeys, later), null);
+      a2.send(b.endpoint(), packet(30, 3));
+      assertArrayEquals(packet(30, 3), b.received.next().bytes());
+      c.send(a2.endpoint(), packet(31, 3));
+      assertArrayEquals(packet(31, 3), a2.received.next().bytes());
+    }
+  }
+
+  @Test
+  void aRenewedCertificateIsPresentedFromTheNextHandshake() throws Exception {
+    try (Harness h = new Harness()) {
+      Node b = h.node("b");
+      Instant soon = Instant.now().plusSeconds(3);
+      NodeKeys aKeys = NodeKeys.generate();
+      NodeKeys cKeys = NodeKeys.generate();
+      Node a = h.node("a", aKeys, ANY, x -> x.identity(aKeys, Harness.ROOT.certify("a", aKeys.publicKey(), soon)), null);
+      Node c = h.node("c", cKeys, ANY, x -> x.identity(cKeys, Harness.ROOT.certify("c", cKeys.publicKey(), soon)), null);
+      a.send(b.endpoint(), packet(40, 0));
+      assertNotNull(b.received.next());
+      c.send(b.endpoint(), packet(41, 0));
+      assertNotNull(b.received.next());
+      // what a renewal must not accept: another node's, another key's, or an unverifiable certificate
+      assertThrows(IllegalArgumentException.class,
+          () -> a.tunnel.updateCertificate(Harness.ROOT.certify("c", aKeys.publicKey(), Instant.now().plusSeconds(3600))));
+      assertThrows(IllegalArgumentException.class,
+          () -> a.tunnel.updateCertificate(Harness.ROOT.certify("a", cKeys.publicKey(), Instant.now().plusSeconds(3600))));
+      assertThrows(IllegalArgumentException.class, () -> a.tunnel.updateCertificate(
+          io.semnet.core.trust.RootAuthority.generate().certify("a", aKeys.publicKey(), Instant.now().plusSeconds(3600))));
+      a.tunnel.updateCertificate(Harness.ROOT.certify("a", aKeys.publicKey(), Instant.now().plusSeconds(3600)));
+      while (!Instant.now().isAfter(soon.plusMillis(500))) {
+        Thread.sleep(100);
+      }
+      // both first certificates expired: a's next handshake carries the renewed one, c's the expired one
+      long refusedBefore = b.tunnel.stats().drops(DropReason.BAD_CERTIFICATE);
+      int aKey = b.tunnel.stats().link("a").keyId();
+      int cKey = b.tunnel.stats().link("c").keyId();
+      a.tunnel.rekey("b");
+      c.tunnel.rekey("b");
+      Harness.await("c refused", Duration.ofSeconds(5), () -> b.tunnel.stats().drops(DropReason.BAD_CERTIFICATE) > refusedBefore);
+      Harness.await("a's new session", Duration.ofSeconds(5), () -> b.tunnel.stats().link("a").keyId() != aKey);
+      assertEquals(cKey, b.tunnel.stats().link("c").keyId(), "c's expired certificate got no new session");
+      a.send(b.endpoint(), packet(40, 1));
+      Delivery d = b.received.next();
+      assertNotNull(d, "a's handshake with the renewed certificate was accepted");
+      assertArrayEquals(packet(40, 1), d.bytes());
+    }
+  }
+
   @Test
   void anOlderCertificateNeverReplacesALiveLink() throws Exception {
     try (Harness h = new Harness()) {
@@ -227,10 +342,11 @@ class HandshakeTest {
       Node a = h.node("a");
       a.send(b.endpoint(), packet(30, 0));
       assertNotNull(b.received.next());
-      // a's identity under another key, certified earlier (expires sooner) than the live link's certificate
+      // a's identity under another key, certified with a smaller serial than the live link's
+      // certificate (though it expires later: notAfter does not decide)
       NodeKeys oldKeys = NodeKeys.generate();
       Node stale = h.node("a", oldKeys, ANY, x -> x.identity(oldKeys,
-          Harness.ROOT.certify("a", oldKeys.publicKey(), Instant.now().plus(Duration.ofHours(1)))), null);
+          Harness.ROOT.certify("a", oldKeys.publicKey(), 0, Instant.now(), Instant.now().plus(Duration.ofDays(2)))), null);
       stale.send(b.endpoint(), packet(30, 1));
       Harness.await("refused", Duration.ofSeconds(5), () -> b.tunnel.stats().drops(DropReason.OLDER_CERTIFICATE) >= 1);
       assertTrue(b.tunnel.stats().link("a").peer().hasPublicKey(a.keys.publicKey()), "the live link keeps its key");

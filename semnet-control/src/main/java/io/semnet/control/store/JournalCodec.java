@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.semnet.core.address.IpPrefix;
 import io.semnet.core.isolation.Grant;
 import io.semnet.core.service.ServiceId;
+import io.semnet.core.trust.RevokedCertificate;
 import io.semnet.resolver.protocol.internal.Json;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,9 +47,17 @@ final class JournalCodec {
       o.put("version", ((RootEvent.RulesPut) e).version());
       ArrayNode a = o.putArray("grants");
       ((RootEvent.RulesPut) e).grants().forEach(g -> a.add(Json.grant(g)));
+    } else if (e instanceof RootEvent.RevocationsPut r) {
+      o.put("type", "revocations");
+      o.put("version", r.version());
+      ArrayNode a = o.putArray("revoked");
+      r.revoked().forEach(c -> a.add(Json.revoked(c)));
     } else if (e instanceof RootEvent.VersionFloor) {
       o.put("type", "version-floor");
       o.put("version", ((RootEvent.VersionFloor) e).version());
+    } else if (e instanceof RootEvent.EventSequence) {
+      o.put("type", "event-sequence");
+      o.put("sequence", ((RootEvent.EventSequence) e).sequence());
     } else if (e instanceof RootEvent.Released) {
       o.put("type", "released");
       o.put("prefix", ((RootEvent.Released) e).prefix().toString());
@@ -83,8 +92,17 @@ final class JournalCodec {
         }
         return new RootEvent.RulesPut(Json.integer(n, "version"), grants);
       }
+      case "revocations": {
+        List<RevokedCertificate> l = new ArrayList<>();
+        for (JsonNode c : Json.array(n, "revoked")) {
+          l.add(Json.revoked(c));
+        }
+        return new RootEvent.RevocationsPut(Json.integer(n, "version"), l);
+      }
       case "version-floor":
         return new RootEvent.VersionFloor(Json.integer(n, "version"));
+      case "event-sequence":
+        return new RootEvent.EventSequence(Json.integer(n, "sequence"));
       case "released":
         return new RootEvent.Released(IpPrefix.parse(Json.text(n, "prefix")), Instant.parse(Json.text(n, "until")));
       default:

@@ -5,6 +5,7 @@ import io.semnet.core.isolation.Grant;
 import io.semnet.core.plan.InstanceAddressRule;
 import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.service.ServiceId;
+import io.semnet.core.trust.RevokedCertificate;
 import io.semnet.resolver.NodeRegistration;
 import java.time.Instant;
 import java.util.List;
@@ -59,8 +60,21 @@ public sealed interface RootEvent {
     }
   }
 
+  /** A version of the certificate revocation list (the whole list). */
+  record RevocationsPut(long version, List<RevokedCertificate> revoked) implements RootEvent {
+    public RevocationsPut {
+      revoked = List.copyOf(revoked);
+    }
+  }
+
   /** Versions up to {@code version} were stamped (kept by compaction when the newest belonged to removed services). */
   record VersionFloor(long version) implements RootEvent {}
+
+  /**
+   * Liveness events for orchestrators were numbered up to {@code sequence}: a root that takes over
+   * (or restarts) continues the numbering after it, so an orchestrator never sees a number twice.
+   */
+  record EventSequence(long sequence) implements RootEvent {}
 
   /** An address or subnet was released into quarantine until {@code until}. */
   record Released(IpPrefix prefix, Instant until) implements RootEvent {

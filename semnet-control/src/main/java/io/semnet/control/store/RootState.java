@@ -20,7 +20,9 @@ public final class RootState {
   private final Map<String, List<IpPrefix>> pools = new LinkedHashMap<>();
   private final Map<IpPrefix, Instant> released = new LinkedHashMap<>();
   private RootEvent.RulesPut rules = new RootEvent.RulesPut(0, List.of());
+  private RootEvent.RevocationsPut revocations = new RootEvent.RevocationsPut(0, List.of());
   private long maxVersion;
+  private long eventSequence;
 
   /** Folds one event in. */
   public void apply(RootEvent e) {
@@ -39,6 +41,9 @@ public final class RootState {
     } else if (e instanceof RootEvent.NodePut) {
       NodeRegistration n = ((RootEvent.NodePut) e).node();
       nodes.put(n.nodeId(), n);
+      if (n.certificate() != null) {
+        maxVersion = Math.max(maxVersion, n.certificate().serial()); // serials come from the version counter
+      }
     } else if (e instanceof RootEvent.NodeRemoved) {
       nodes.remove(((RootEvent.NodeRemoved) e).nodeId());
     } else if (e instanceof RootEvent.PoolPut) {
@@ -50,8 +55,13 @@ public final class RootState {
     } else if (e instanceof RootEvent.RulesPut) {
       rules = (RootEvent.RulesPut) e;
       maxVersion = Math.max(maxVersion, rules.version());
+    } else if (e instanceof RootEvent.RevocationsPut r) {
+      revocations = r;
+      maxVersion = Math.max(maxVersion, r.version());
     } else if (e instanceof RootEvent.VersionFloor) {
       maxVersion = Math.max(maxVersion, ((RootEvent.VersionFloor) e).version());
+    } else if (e instanceof RootEvent.EventSequence) {
+      eventSequence = Math.max(eventSequence, ((RootEvent.EventSequence) e).sequence());
     } else if (e instanceof RootEvent.Released) {
       RootEvent.Released r = (RootEvent.Released) e;
       released.put(r.prefix(), r.until());
@@ -79,9 +89,19 @@ public final class RootState {
     return rules;
   }
 
-  /** The highest version ever stamped (records, locators, removals, rules). */
+  /** The current certificate revocation list. */
+  public RootEvent.RevocationsPut revocations() {
+    return revocations;
+  }
+
+  /** The highest version ever stamped (records, locators, removals, rules, revocation lists, certificate serials). */
   public long maxVersion() {
     return maxVersion;
+  }
+
+  /** The highest liveness event number handed out (see {@link RootEvent.EventSequence}). */
+  public long eventSequence() {
+    return eventSequence;
   }
 
   /** An independent copy (what a store's {@code load} hands out). */
@@ -98,6 +118,7 @@ public final class RootState {
     nodes.values().forEach(n -> out.add(new RootEvent.NodePut(n)));
     services.values().forEach(out::add);
     out.add(rules);
+    out.add(revocations);
     released.forEach((p, until) -> {
       if (until.isAfter(now)) {
         out.add(new RootEvent.Released(p, until));
@@ -105,6 +126,9 @@ public final class RootState {
     });
     // Keeps the version counter even if the newest versions belonged to removed services.
     out.add(new RootEvent.VersionFloor(maxVersion));
+    if (eventSequence != 0) {
+      out.add(new RootEvent.EventSequence(eventSequence));
+    }
     return out;
   }
 }

@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Components start in dependency order (resolver, tunnel, translator, packet I/O, name
  * responder) and close in reverse. If one fails to start, those already started are closed and
- * {@link #start()} throws. {@link #build()} rejects inconsistent assemblies with a message naming
+ * {@link #start()} throws. {@link Builder#build()} rejects inconsistent assemblies with a message naming
  * the missing part. Thread-safe lifecycle; start at most once.
  */
 public final class SemnetNode implements AutoCloseable {

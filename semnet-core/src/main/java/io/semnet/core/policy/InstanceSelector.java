@@ -5,6 +5,8 @@ package io.semnet.core.policy;
  * state (a rotation counter, a hash table) and is called concurrently from data-path threads: it
  * must be thread-safe, must not block and must not allocate in {@link #select} (rebuilding derived
  * state when {@link CandidateSet#generation()} or {@link NodeView#version()} changes is allowed).
+ * It should skip candidates for which {@link NodeView#isAvailable(io.semnet.core.record.InstanceRecord)}
+ * is false: their node is down or the translator ejected them after failures (see {@link NodeView}).
  *
  * <p>A selector whose choice depends on rarely changing measurements (RTT, peer liveness) and on
  * records should not rescan its candidates per flow. The built-ins keep one immutable snapshot per

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 /**
  * The node's mutable {@link NodeView}: the tunnel reports peer RTTs and liveness, the translator
- * reports flows and set-up latencies, policies read. Thread-safe; updates for a known peer or
+ * reports flows, set-up latencies and ejections, policies read. Thread-safe; updates for a known peer or
  * instance allocate nothing.
  *
  * <p>{@link #version()} moves after every update that changes a peer's smoothed RTT or up/down
@@ -72,6 +72,12 @@ public final class LocalNodeView implements NodeView {
   }
 
   @Override
+  public boolean isEjected(InstanceKey instance) {
+    Instance i = instances.get(instance);
+    return i != null && i.ejected;
+  }
+
+  @Override
   public int activeFlows(InstanceKey instance) {
     Instance i = instances.get(instance);
     return i == null ? 0 : i.flows;
@@ -111,6 +117,18 @@ public final class LocalNodeView implements NodeView {
   /** Forgets everything about a peer (e.g. its link was closed). */
   public void forgetPeer(String nodeId) {
     if (peers.remove(nodeId) != null) {
+      version.incrementAndGet();
+    }
+  }
+
+  /**
+   * Ejects the instance from new-flow selection ({@code ejected}) or brings it back; the translator's
+   * passive health checks decide when (see {@link NodeView}).
+   */
+  public void setEjected(InstanceKey instance, boolean ejected) {
+    Instance i = instance(instance);
+    if (i.ejected != ejected) {
+      i.ejected = ejected;
       version.incrementAndGet();
     }
   }
@@ -209,6 +227,7 @@ public final class LocalNodeView implements NodeView {
 
     volatile int flows;
     volatile long setupEwma = UNKNOWN;
+    volatile boolean ejected;
 
     void decrementFlows() {
       int v;

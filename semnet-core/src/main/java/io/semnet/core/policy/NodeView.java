@@ -6,8 +6,22 @@ import io.semnet.core.record.InstanceRecord;
 
 /**
  * What a node knows locally when a routing policy chooses an instance: RTT to peer nodes (measured
- * by the tunnel's keepalives), which peers are down, active flows per instance and the observed
- * connection set-up latency per instance (measured by the translator from TCP handshakes).
+ * by the tunnel's keepalives), which peers are down, which instances the translator's passive
+ * health checks have ejected, active flows per instance and the observed connection set-up latency
+ * per instance (measured by the translator from TCP handshakes).
+ *
+ * <h2>Availability and ejection</h2>
+ *
+ * <p>{@link #isAvailable(InstanceRecord)} is what every built-in policy asks before choosing a
+ * candidate: the instance is placed, its node is not marked down (a peer whose keepalives went
+ * unanswered: all its instances go at once) and it is not {@linkplain #isEjected ejected}. The
+ * translator ejects an instance from <em>new-flow</em> selection when the data path sees it fail
+ * (a TCP SYN without SYN-ACK within a bound, an ICMP unreachable about a flow to it, a
+ * route-not-found for it from the node its record names, silence on a UDP flow that had replies)
+ * for a back-off that doubles on every ejection in a row (like Envoy's outlier detection), never
+ * more than a capped share of a service's instances at once. Flows already established are never
+ * moved because of it. A policy that wants to choose an ejected instance anyway (e.g. when nothing
+ * else is available) may read {@link #isEjected} and {@link #isPeerUp} itself.
  *
  * <p>All reads are lock-free and allocation-free, so policies can call them on the data path.
  *
@@ -59,6 +73,15 @@ public interface NodeView {
   /** False if the peer's keepalives went unanswered and it has not answered since. */
   boolean isPeerUp(String nodeId);
 
+  /**
+   * True while the translator's passive health checks keep the instance out of new-flow selection
+   * (see the class comment); it comes back by itself when its back-off ends. The default, false,
+   * ejects nothing.
+   */
+  default boolean isEjected(InstanceKey instance) {
+    return false;
+  }
+
   /** Flows this node currently has open to the instance. */
   int activeFlows(InstanceKey instance);
 
@@ -67,7 +90,7 @@ public interface NodeView {
 
   /**
    * A number that increases (never to {@link #UNVERSIONED}) whenever a peer's RTT or up/down state
-   * changes, a peer is forgotten, or a handle returned by {@link #instanceStats} goes stale; see
+   * changes, a peer is forgotten, an instance is ejected or comes back, or a handle returned by {@link #instanceStats} goes stale; see
    * the class comment. The default, {@link #UNVERSIONED}, promises nothing.
    */
   default long version() {
@@ -95,9 +118,9 @@ public interface NodeView {
     };
   }
 
-  /** True if the instance is placed and its node is not marked down. */
+  /** True if the instance is placed, its node is not marked down and it is not {@linkplain #isEjected ejected}. */
   default boolean isAvailable(InstanceRecord instance) {
-    return instance.locator() != null && isPeerUp(instance.locator().worker().nodeId());
+    return instance.locator() != null && isPeerUp(instance.locator().worker().nodeId()) && !isEjected(instance.key());
   }
 
   /** RTT to the node hosting {@code instance}, or {@link #UNKNOWN}. */

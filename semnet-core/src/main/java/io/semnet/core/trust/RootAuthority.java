@@ -17,6 +17,7 @@ import java.util.Objects;
 public final class RootAuthority {
   private final PrivateKey privateKey;
   private final RootTrust trust;
+  private final java.util.concurrent.atomic.AtomicLong serials = new java.util.concurrent.atomic.AtomicLong();
 
   private RootAuthority(KeyPair pair) {
     this.privateKey = pair.getPrivate();
@@ -58,9 +59,18 @@ public final class RootAuthority {
     }
   }
 
-  /** Vouches that {@code tunnelPublicKey} belongs to node {@code nodeId} until {@code notAfter}. */
+  /**
+   * Vouches that {@code tunnelPublicKey} belongs to node {@code nodeId} from now until
+   * {@code notAfter}, under the next serial of this object's own counter (tests and tools; the
+   * root service allocates serials durably and calls {@link #certify(String, byte[], long, Instant, Instant)}).
+   */
   public NodeCertificate certify(String nodeId, byte[] tunnelPublicKey, Instant notAfter) {
-    byte[] body = NodeCertificate.body(nodeId, tunnelPublicKey, notAfter.getEpochSecond());
-    return NodeCertificate.of(nodeId, tunnelPublicKey, notAfter, sign(body));
+    return certify(nodeId, tunnelPublicKey, serials.incrementAndGet(), Instant.now(), notAfter);
+  }
+
+  /** Vouches that {@code tunnelPublicKey} belongs to node {@code nodeId} from {@code notBefore} until {@code notAfter}, as certificate {@code serial}. */
+  public NodeCertificate certify(String nodeId, byte[] tunnelPublicKey, long serial, Instant notBefore, Instant notAfter) {
+    byte[] body = NodeCertificate.body(nodeId, tunnelPublicKey, serial, notBefore.getEpochSecond(), notAfter.getEpochSecond());
+    return NodeCertificate.of(2, nodeId, tunnelPublicKey, serial, notBefore, notAfter, sign(body));
   }
 }

@@ -96,10 +96,17 @@ public final class RootTrust {
     }
   }
 
-  /** True if the certificate is signed by the root and not expired at {@code now}. */
+  /** How far a verifier's clock may be behind the root's: a certificate is valid from {@code notBefore} minus this. */
+  public static final java.time.Duration CLOCK_SKEW = java.time.Duration.ofMinutes(5);
+
+  /**
+   * True if the certificate is signed by the root and valid at {@code now}: not expired and not
+   * before its {@code notBefore} (less {@link #CLOCK_SKEW}).
+   */
   public boolean verify(NodeCertificate certificate, Instant now) {
     return certificate != null
         && !now.isAfter(certificate.notAfter())
+        && !now.isBefore(certificate.notBefore().minus(CLOCK_SKEW))
         && verify(certificate.signedBody(), certificate.signatureBytes());
   }
 

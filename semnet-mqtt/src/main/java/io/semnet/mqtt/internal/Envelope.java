@@ -8,6 +8,7 @@ import io.semnet.resolver.protocol.Ack;
 import io.semnet.resolver.protocol.ControlMessage;
 import io.semnet.resolver.protocol.Drop;
 import io.semnet.resolver.protocol.ErrorReply;
+import io.semnet.resolver.protocol.AvailabilityPush;
 import io.semnet.resolver.protocol.HeartbeatPush;
 import io.semnet.resolver.protocol.EnrolReply;
 import io.semnet.resolver.protocol.EnrolRequest;
@@ -22,6 +23,7 @@ import io.semnet.resolver.protocol.RecordPush;
 import io.semnet.resolver.protocol.RemovalPush;
 import io.semnet.resolver.protocol.Renew;
 import io.semnet.resolver.protocol.RenewReply;
+import io.semnet.resolver.protocol.RevocationsPush;
 import io.semnet.resolver.protocol.RulesPush;
 import io.semnet.resolver.protocol.WireCodec;
 import java.io.IOException;
@@ -173,7 +175,7 @@ public final class Envelope {
             ((ObjectNode) root).put("v", ControlMessage.SCHEMA_VERSION);
           }
           ControlMessage m = WireCodec.fromJson(root);
-          if (!kindOf(m).equals(kind)) {
+          if (PUSH.equals(kind) ? !mayPush(m) : !kindOf(m).equals(kind)) {
             throw new Rejected("unexpected type", "type '" + m.type() + "' is not a " + kind, version, id);
           }
           return new Inbound(version, kind, PUSH.equals(kind) ? -1 : id, m, false, null);
@@ -190,13 +192,22 @@ public final class Envelope {
     }
   }
 
+  /**
+   * True if {@code m} may travel as a push: the push types, and an orchestration result (the root's
+   * node events pushed to a subscribed orchestrator).
+   */
+  public static boolean mayPush(ControlMessage m) {
+    return m instanceof OrchestrationResult || PUSH.equals(kindOf(m));
+  }
+
   /** Which envelope kind a message type travels as. */
   public static String kindOf(ControlMessage m) {
     if (m instanceof Hello || m instanceof Query || m instanceof Renew || m instanceof Drop || m instanceof EnrolRequest
         || m instanceof RenewRegistration || m instanceof OrchestrationCall) {
       return REQUEST;
     }
-    if (m instanceof RecordPush || m instanceof RemovalPush || m instanceof RulesPush || m instanceof HeartbeatPush) {
+    if (m instanceof RecordPush || m instanceof RemovalPush || m instanceof RulesPush || m instanceof RevocationsPush
+        || m instanceof HeartbeatPush || m instanceof AvailabilityPush) {
       return PUSH;
     }
     if (m instanceof HelloReply || m instanceof QueryReply || m instanceof RenewReply || m instanceof Ack || m instanceof ErrorReply

@@ -8,11 +8,30 @@ import java.util.concurrent.TimeUnit;
  * The translator's control thread and whether the translator runs. Control-plane work (sweeps,
  * re-pointing, releasing and replaying holds) is handed here so the data path never waits for it;
  * before {@link #start} and after {@link #shutdown} nothing is accepted and the callers decide
- * what to do instead (drop the work or run it inline).
+ * what to do instead (drop the work or run it inline). Every task runs as one read section of the
+ * control thread's {@link ThreadScratch}: entered before, quiesced after (flow recycling waits for it).
  */
 final class Control {
   private volatile ScheduledExecutorService executor;
   private volatile boolean started;
+  private final ThreadScratches scratches;
+
+  Control(ThreadScratches scratches) {
+    this.scratches = scratches;
+  }
+
+  /** {@code r} as a read section of the running thread: it may hold flows until it ends. */
+  private Runnable section(Runnable r) {
+    return () -> {
+      ThreadScratch w = scratches.get();
+      w.beginSection();
+      try {
+        r.run();
+      } finally {
+        w.endSection();
+      }
+    };
+  }
 
   /** Starts the control thread and the periodic {@code sweep}; the translator runs from now on. */
   void start(String nodeId, Runnable sweep, long sweepMs) {
@@ -22,7 +41,7 @@ final class Control {
       return t;
     });
     executor = e;
-    e.scheduleWithFixedDelay(sweep, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
+    e.scheduleWithFixedDelay(section(sweep), sweepMs, sweepMs, TimeUnit.MILLISECONDS);
     started = true;
   }
 
@@ -51,7 +70,7 @@ final class Control {
     if (e == null || e.isShutdown()) {
       return false;
     }
-    e.execute(r);
+    e.execute(section(r));
     return true;
   }
 
@@ -61,7 +80,7 @@ final class Control {
     if (e == null || e.isShutdown()) {
       return false;
     }
-    e.schedule(r, delayMs, TimeUnit.MILLISECONDS);
+    e.schedule(section(r), delayMs, TimeUnit.MILLISECONDS);
     return true;
   }
 }

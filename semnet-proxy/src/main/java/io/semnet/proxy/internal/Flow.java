@@ -8,19 +8,28 @@ import java.net.InetAddress;
  * half (packets arriving from a peer or looped back locally). On the client's node the flow
  * records the chosen instance and the virtual address contacted; on the server's node it is
  * learned from the first packet and records nothing to resolve.
+ *
+ * <p>Flow objects, with their two halves, are recycled (see {@link Flows}): once removed and past a
+ * grace period in which every thread that could still hold it has passed a quiescent point, a
+ * flow is handed to a new conversation. {@link #gen} moves when that happens, so code that keeps a
+ * flow beyond one call (the control plane's re-resolution) keeps its generation too and acts on
+ * it only while the generation is unchanged.
  */
 final class Flow {
   static final int F_SYNACK = 1;
   static final int F_FIN_OUT = 2;
   static final int F_FIN_IN = 4;
   static final int F_RST = 8;
+  /** A UDP client flow that had a reply (only such flows count silence as a failure). */
+  static final int F_REPLIED = 16;
 
-  final boolean client;
-  final int proto;
+  /* Written only by init, before the flow is published through the table's volatile links. */
+  boolean client;
+  int proto;
   /** Chosen instance (client side), else null. */
-  final InstanceKey instance;
+  InstanceKey instance;
   /** The ServiceIP or InstanceIP the client contacted (client side), else null. */
-  final InetAddress virtualDst;
+  InetAddress virtualDst;
   volatile Half out;
   volatile Half in;
   /** Coarse millis of the last packet; racy by design (a stale read only delays expiry). */
@@ -29,18 +38,49 @@ final class Flow {
   /** System.nanoTime of the SYN that opened the flow, 0 once the SYN-ACK was timed. */
   volatile long synNanos;
   volatile boolean removed;
+  /** The chosen instance's health cell (client side), else null; set before the flow is published. */
+  Health.Cell health;
   /** Fragment-tracking entries of this flow in the table (guarded by the table). */
   int fragments;
+  /** Creation time (the flows' coarse millis). */
+  long created;
+  /** Bytes of IP packets translated out (from the local instance) and in; racy by design (approximate under contention). */
+  long bytesOut;
+  long bytesIn;
+  /** The per-ServiceIP tally of a client flow (null for learned flows). */
+  ServiceTallies.Tally tally;
   /** Neighbours among the client flows to the same remote instance ({@link FlowsByTarget}; guarded by the table). */
   Flow prevByTarget;
   Flow nextByTarget;
+  /**
+   * Times this object was recycled for another conversation. Written under the table's lock; read
+   * there, or by code that reached the flow under it (a racy read elsewhere is only a hint).
+   */
+  int gen;
 
   Flow(boolean client, int proto, InstanceKey instance, InetAddress virtualDst, long now) {
+    init(client, proto, instance, virtualDst, now);
+  }
+
+  /** (Re)starts this object as a new conversation; the halves are set by the caller. Before publication only. */
+  Flow init(boolean client, int proto, InstanceKey instance, InetAddress virtualDst, long now) {
     this.client = client;
     this.proto = proto;
     this.instance = instance;
     this.virtualDst = virtualDst;
     this.lastSeen = now;
+    this.created = now;
+    this.bytesOut = 0;
+    this.bytesIn = 0;
+    this.tally = null;
+    this.health = null;
+    this.flags = 0;
+    this.synNanos = 0;
+    this.fragments = 0;
+    this.prevByTarget = null;
+    this.nextByTarget = null;
+    this.removed = false;
+    return this;
   }
 
   synchronized void addFlags(int f) {

@@ -1,6 +1,7 @@
 package io.semnet.proxy.internal;
 
 import io.semnet.core.address.InstanceIp;
+import io.semnet.core.address.ServiceIp;
 import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.core.node.LocalInstances;
 import io.semnet.core.node.RouteResolver;
@@ -16,14 +17,17 @@ import java.net.InetAddress;
  * Creates flows for first packets, the table-miss side of the forwarding path: a local client's
  * first packet to a virtual address gets an instance chosen (or is parked while its route
  * resolves, or refused with an ICMP error); a peer's first packet to a local instance is learned,
- * so replies need no table query. Allocates (addresses, the flow, its two halves), once per flow.
+ * so replies need no table query. The flow and its halves come from the {@link Flows} pool
+ * (recycled objects), so a new flow allocates nothing while recycling keeps up.
  */
 final class FlowSetup {
   private static final int TCP = PacketView.PROTO_TCP;
 
   private final Flows flows;
+  private final ServiceTallies tallies;
   private final InstanceChooser chooser;
   private final IcmpHandler icmp;
+  private final Health health;
   private Parking parking;
   private Wiring wiring;
   private RouteResolver resolver;
@@ -31,10 +35,12 @@ final class FlowSetup {
   private LocalNodeView view;
   private Tunnel tunnel;
 
-  FlowSetup(Flows flows, InstanceChooser chooser, IcmpHandler icmp) {
+  FlowSetup(Flows flows, ServiceTallies tallies, InstanceChooser chooser, IcmpHandler icmp, Health health) {
     this.flows = flows;
+    this.tallies = tallies;
     this.chooser = chooser;
     this.icmp = icmp;
+    this.health = health;
   }
 
   /** Where packets without a route wait (set once, before start). */
@@ -82,6 +88,10 @@ final class FlowSetup {
       return null;
     }
     InstanceRecord chosen = chooser.choose(route, dst, v6, pv);
+    long fresh = Forwarder.clock(); // the flows' clock may be a sweep interval old; health stamps may not
+    if (chosen != null && health.failedBeforeUse(w, chosen.key(), fresh)) {
+      chosen = chooser.choose(route, dst, v6, pv); // it was just ejected
+    }
     InstanceIp chosenIp = chosen == null ? null : chosen.instanceIp(!v6);
     if (chosenIp == null) {
       icmp.unreachable(w, pv);
@@ -91,22 +101,28 @@ final class FlowSetup {
     WorkerEndpoint hop = wiring.nextHop(target, chosen.locator());
     int proto = pv.protocol();
     long t = now;
-    Flow f = new Flow(true, proto, chosen.key(), dst, t);
+    Flow f = flows.obtain(w).init(true, proto, chosen.key(), dst, t);
+    f.tally = tallies.of(dst, route.target() instanceof ServiceIp sip ? sip.policy() : null);
+    f.health = health.cell(chosen.key(), route.record().instances().size(), fresh);
     if (proto == TCP && (pv.tcpFlags() & 0x12) == 0x02) {
       f.synNanos = System.nanoTime();
     }
     AddressCache a = w.addresses;
     long siHi = a.hi(senderIp.address());
     long siLo = a.lo(senderIp.address());
-    f.out = new Half(Half.EGRESS, v6, proto, pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), pv.srcPort(), pv.dstPort(),
+    f.out.init(Half.EGRESS, v6, proto, pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), pv.srcPort(), pv.dstPort(),
         siHi, siLo, a.hi(target), a.lo(target), hop, f, t);
-    f.in = new Half(Half.INGRESS, v6, proto, a.hi(chosenIp.address()), a.lo(chosenIp.address()),
+    f.in.init(Half.INGRESS, v6, proto, a.hi(chosenIp.address()), a.lo(chosenIp.address()),
         siHi, siLo, pv.dstPort(), pv.srcPort(), pv.dstHi(), pv.dstLo(), pv.srcHi(), pv.srcLo(), null, f, t);
     if (!flows.insert(w, f)) {
       w.counts[Counter.DROP_FLOW_COLLISION.ordinal()]++;
       return null;
     }
+    if (f.synNanos != 0) {
+      Health.synSent(f.health, fresh);
+    }
     view.flowOpened(chosen.key());
+    f.tally.created.increment();
     w.counts[Counter.FLOWS_CREATED.ordinal()]++;
     return f.out;
   }
@@ -148,10 +164,10 @@ final class FlowSetup {
     boolean v6 = pv.isIpv6();
     int proto = pv.protocol();
     long t = now;
-    Flow f = new Flow(false, proto, null, null, t);
-    f.in = new Half(Half.INGRESS, v6, proto, pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), pv.srcPort(), pv.dstPort(),
+    Flow f = flows.obtain(w).init(false, proto, null, null, t);
+    f.in.init(Half.INGRESS, v6, proto, pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), pv.srcPort(), pv.dstPort(),
         pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), null, f, t);
-    f.out = new Half(Half.EGRESS, v6, proto, pv.dstHi(), pv.dstLo(), pv.srcHi(), pv.srcLo(), pv.dstPort(), pv.srcPort(),
+    f.out.init(Half.EGRESS, v6, proto, pv.dstHi(), pv.dstLo(), pv.srcHi(), pv.srcLo(), pv.dstPort(), pv.srcPort(),
         w.addresses.hi(own.address()), w.addresses.lo(own.address()), pv.srcHi(), pv.srcLo(), peer, f, t);
     if (!flows.insert(w, f)) {
       w.counts[Counter.DROP_FLOW_COLLISION.ordinal()]++;

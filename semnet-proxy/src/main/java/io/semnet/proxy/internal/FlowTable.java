@@ -5,7 +5,9 @@ import java.util.function.Consumer;
 
 /**
  * Hash table of flow halves with lock-free, allocation-free lookups: readers walk volatile bucket
- * chains; inserts and removals take the table's lock. Halves are immutable once published.
+ * chains; inserts, removals and replacements are made holding the table's monitor (the callers,
+ * {@link Flows}, take it once for all the changes of one operation). Halves are not changed while
+ * published.
  */
 final class FlowTable {
   private final AtomicReferenceArray<Half> buckets;
@@ -31,8 +33,9 @@ final class FlowTable {
     return null;
   }
 
-  /** Inserts unless an entry with the same key exists; returns the existing one, or null on success. */
-  synchronized Half insert(Half n) {
+  /** Inserts unless an entry with the same key exists; returns the existing one, or null on success. Caller holds the monitor. */
+  Half insert(Half n) {
+    assert Thread.holdsLock(this);
     int i = n.hash & mask;
     for (Half e = buckets.get(i); e != null; e = e.next) {
       if (e.hash == n.hash && e.matches(n.dir, n.v6, n.proto, n.sHi, n.sLo, n.dHi, n.dLo, n.sp, n.dp)) {
@@ -45,8 +48,9 @@ final class FlowTable {
     return null;
   }
 
-  /** Removes exactly this half (by identity); true if it was present. */
-  synchronized boolean remove(Half h) {
+  /** Removes exactly this half (by identity); true if it was present. Caller holds the monitor. */
+  boolean remove(Half h) {
+    assert Thread.holdsLock(this);
     int i = h.hash & mask;
     Half prev = null;
     for (Half e = buckets.get(i); e != null; e = e.next) {
@@ -66,8 +70,8 @@ final class FlowTable {
     return false;
   }
 
-  /** Replaces {@code old} by {@code replacement} (same key) atomically for readers. */
-  synchronized void replace(Half old, Half replacement) {
+  /** Replaces {@code old} by {@code replacement} (same key) atomically for readers. Caller holds the monitor. */
+  void replace(Half old, Half replacement) {
     remove(old);
     insert(replacement);
   }
@@ -99,9 +103,17 @@ final class FlowTable {
     return buckets.get(i & mask);
   }
 
-  synchronized void clear() {
+  /** Empties the table in one pass, visiting every entry it held. Caller holds the monitor. */
+  void drain(Consumer<Half> c) {
+    assert Thread.holdsLock(this);
     for (int i = 0; i <= mask; i++) {
-      buckets.set(i, null);
+      Half e = buckets.get(i);
+      if (e != null) {
+        buckets.set(i, null);
+        for (; e != null; e = e.next) {
+          c.accept(e);
+        }
+      }
     }
     size = 0;
   }

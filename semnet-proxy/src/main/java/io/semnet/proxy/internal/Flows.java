@@ -2,6 +2,8 @@ package io.semnet.proxy.internal;
 
 import io.semnet.core.policy.LocalNodeView;
 import io.semnet.proxy.Counter;
+import io.semnet.proxy.FlowInfo;
+import io.semnet.proxy.internal.packet.AddressWords;
 import io.semnet.proxy.internal.packet.PacketView;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +14,13 @@ import java.util.List;
  * flows (telling the node view a client flow closed), expiring idle flows and stale fragment
  * entries, and re-pointing a flow's egress half. Lookups do not come here: the data path reads
  * the {@link FlowTable} directly, lock-free. Writers serialise on the table's monitor.
+ *
+ * <h2>Recycling</h2>
+ *
+ * A new flow takes its {@link Flow} and two {@link Half} objects from a pool instead of allocating
+ * them ({@link FlowPool}: a removed flow is reused only once no reader can still hold it).
+ * Recycling bumps {@link Flow#gen}, which holders beyond one call check
+ * ({@link #remove(Flow, int)}, {@link #replaceOut(Flow, int, Half, Half)}).
  */
 public final class Flows {
   private static final int TCP = PacketView.PROTO_TCP;
@@ -36,6 +45,8 @@ public final class Flows {
   /** Guarded by the table. */
   private int evictCursor;
   private LocalNodeView view;
+  /** Recycled flow objects; guarded by the table. */
+  private FlowPool pool;
 
   Flows(TranslatorConfig c, FlowTable table) {
     this.table = table;
@@ -54,6 +65,31 @@ public final class Flows {
     this.view = wiring.view();
   }
 
+  /** The threads whose quiescent points recycling waits for (set once, before start). */
+  void connect(ThreadScratches scratches) {
+    this.pool = new FlowPool(table, maxFlows, scratches);
+  }
+
+  /**
+   * A flow object for a new conversation, with its two halves, to be initialised by the caller: a
+   * recycled one when the pool has one, else a new one. Allocation-free while recycling keeps up.
+   */
+  Flow obtain(ThreadScratch w) {
+    return pool.obtain(w);
+  }
+
+  /** Queues a removed flow for recycling. Under the lock. */
+  private void retire(Flow f) {
+    pool.retire(f);
+  }
+
+  /** Flows handed out again from the pool so far. */
+  public long recycledCount() {
+    synchronized (table) {
+      return pool.recycled();
+    }
+  }
+
   /** Flows in the table. */
   public int count() {
     synchronized (table) {
@@ -63,23 +99,27 @@ public final class Flows {
 
   /** Forgets every flow; client flows are reported closed to the node view. */
   public void clear() {
-    List<Flow> closed = new ArrayList<>();
+    List<io.semnet.core.record.InstanceKey> closed = new ArrayList<>(count());
     synchronized (table) {
-      table.forEach(h -> {
+      table.drain(h -> {
         if (h.dir == Half.EGRESS && !h.flow.removed) {
-          h.flow.removed = true;
-          closed.add(h.flow);
+          Flow f = h.flow;
+          f.removed = true;
+          if (f.tally != null) {
+            f.tally.active.decrementAndGet();
+          }
+          if (f.client) {
+            closed.add(f.instance);
+          }
+          retire(f);
         }
       });
-      table.clear();
       byTarget.clear();
       flowCount = 0;
       fragmentCount = 0;
     }
-    for (Flow f : closed) {
-      if (f.client) {
-        view.flowClosed(f.instance);
-      }
+    for (io.semnet.core.record.InstanceKey k : closed) {
+      view.flowClosed(k);
     }
   }
 
@@ -93,10 +133,15 @@ public final class Flows {
       // apart from (e.g. one UDP socket reaching one instance through its ServiceIP and its
       // InstanceIP): the newest flow wins, as replies most likely answer the latest request.
       if (!insertHalf(w, f.out) || !insertHalf(w, f.in)) {
+        f.removed = true;
+        retire(f); // its egress half may have been visible for a moment
         return false;
       }
       flowCount++;
       byTarget.add(f);
+      if (f.tally != null) {
+        f.tally.active.incrementAndGet();
+      }
       return true;
     }
   }
@@ -173,10 +218,20 @@ public final class Flows {
     }
   }
 
-  /** Removes a flow (once); a client flow is reported closed to the node view. */
+  /**
+   * Removes a flow (once); a client flow is reported closed to the node view. For a caller inside
+   * a data-path call or a control task (the flow cannot be recycled meanwhile); code that kept the
+   * flow longer uses {@link #remove(Flow, int)}.
+   */
   void remove(Flow f) {
+    remove(f, f.gen);
+  }
+
+  /** Removes a flow if it still is the conversation of generation {@code gen} and was not removed yet. */
+  void remove(Flow f, int gen) {
+    io.semnet.core.record.InstanceKey closed;
     synchronized (table) {
-      if (f.removed) {
+      if (f.removed || f.gen != gen) {
         return;
       }
       f.removed = true;
@@ -184,9 +239,14 @@ public final class Flows {
       table.remove(f.in);
       byTarget.remove(f, f.out);
       flowCount--;
+      if (f.tally != null) {
+        f.tally.active.decrementAndGet();
+      }
+      closed = f.client ? f.instance : null;
+      retire(f);
     }
-    if (f.client) {
-      view.flowClosed(f.instance);
+    if (closed != null) {
+      view.flowClosed(closed);
     }
   }
 
@@ -197,7 +257,7 @@ public final class Flows {
    */
   boolean replaceOut(Flow f, Half old, Half n, boolean onlyIfCurrent) {
     synchronized (table) {
-      if (f.removed || onlyIfCurrent && f.out != old) {
+      if (f.removed || onlyIfCurrent && f.out != old || n.flow != f) {
         return false;
       }
       table.replace(old, n);
@@ -209,6 +269,16 @@ public final class Flows {
   }
 
   /**
+   * {@link #replaceOut} (not only if current) for a caller that kept {@code f} beyond one call:
+   * refused if the flow was recycled since generation {@code gen}.
+   */
+  boolean replaceOut(Flow f, int gen, Half old, Half n) {
+    synchronized (table) {
+      return f.gen == gen && replaceOut(f, old, n, false);
+    }
+  }
+
+  /**
    * The client flows whose egress goes to peer {@code hop} for namespace address {@code hi}/{@code
    * lo} (a copy), found through the index, not by scanning the table. Control thread.
    */
@@ -216,6 +286,32 @@ public final class Flows {
     synchronized (table) {
       return byTarget.flowsTo(hop, v6, hi, lo);
     }
+  }
+
+  /**
+   * Snapshots of up to {@code limit} flows, as of {@code now} (the flows' clock). Holds the table's
+   * monitor while it walks the buckets, so writers wait for at most {@code limit} copies.
+   */
+  public List<FlowInfo> snapshot(int limit, long now) {
+    List<FlowInfo> out = new ArrayList<>(Math.min(limit, 1024));
+    synchronized (table) {
+      for (int i = 0; i < table.bucketCount() && out.size() < limit; i++) {
+        for (Half h = table.head(i); h != null && out.size() < limit; h = h.next) {
+          if (h.dir == Half.EGRESS && !h.flow.removed) {
+            out.add(info(h, now));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private static FlowInfo info(Half h, long now) {
+    Flow f = h.flow;
+    return new FlowInfo(f.proto, f.client, AddressWords.toInetAddress(h.v6, h.sHi, h.sLo), h.sp,
+        AddressWords.toInetAddress(h.v6, h.dHi, h.dLo), h.dp, AddressWords.toInetAddress(h.v6, h.nSrcHi, h.nSrcLo),
+        AddressWords.toInetAddress(h.v6, h.nDstHi, h.nDstLo), f.instance, h.nextHop == null ? null : h.nextHop.nodeId(),
+        Math.max(0, now - f.created), Math.max(0, now - f.lastSeen), f.bytesOut, f.bytesIn);
   }
 
   /** Remote instances some client flow points at (the index's size). */

@@ -11,12 +11,12 @@ import java.util.Objects;
  * Client flows indexed by the remote instance their egress half points at (next hop and namespace
  * address), so that a route-not-found from a peer finds the flows it concerns without scanning the
  * whole table. The flows of one target form an intrusive doubly linked list through
- * {@link Flow#prevByTarget}/{@link Flow#nextByTarget}: adding and removing a flow is O(1) and
- * allocates only for the first flow to a new target. Flows delivered locally (no next hop) and
+ * {@link Flow#prevByTarget}/{@link Flow#nextByTarget}: adding and removing a flow is O(1), one
+ * map lookup, and allocates only for the first flow to a new target. Flows delivered locally (no next hop) and
  * server-side flows are not indexed. Not thread-safe: {@link Flows} calls it under the table's lock.
  */
 final class FlowsByTarget {
-  private final Map<Key, Flow> heads = new HashMap<>();
+  private final Map<Key, Head> heads = new HashMap<>();
   private final Key probe = new Key();
 
   /** Indexes {@code f} under its current egress half (no-op for a flow that is not indexed). */
@@ -25,15 +25,18 @@ final class FlowsByTarget {
     if (!indexed(f, h)) {
       return;
     }
-    Flow head = heads.get(probe.set(h.nextHop, h.v6, h.nDstHi, h.nDstLo));
-    f.prevByTarget = null;
-    f.nextByTarget = head;
-    if (head != null) {
-      head.prevByTarget = f;
-      heads.put(probe, f); // replaces the value; the stored key stays
-    } else {
-      heads.put(new Key().set(h.nextHop, h.v6, h.nDstHi, h.nDstLo), f);
+    Head head = heads.get(probe.set(h.nextHop, h.v6, h.nDstHi, h.nDstLo));
+    if (head == null) {
+      head = new Head();
+      heads.put(new Key().set(h.nextHop, h.v6, h.nDstHi, h.nDstLo), head);
     }
+    Flow first = head.first;
+    f.prevByTarget = null;
+    f.nextByTarget = first;
+    if (first != null) {
+      first.prevByTarget = f;
+    }
+    head.first = f;
   }
 
   /** Removes {@code f}, indexed under egress half {@code h} (the one it was added with). */
@@ -49,12 +52,12 @@ final class FlowsByTarget {
     if (prev != null) {
       prev.nextByTarget = next;
     } else {
-      probe.set(h.nextHop, h.v6, h.nDstHi, h.nDstLo);
-      if (heads.get(probe) == f) {
+      Head head = heads.get(probe.set(h.nextHop, h.v6, h.nDstHi, h.nDstLo));
+      if (head != null && head.first == f) {
         if (next == null) {
           heads.remove(probe);
         } else {
-          heads.put(probe, next);
+          head.first = next;
         }
       }
     }
@@ -65,7 +68,8 @@ final class FlowsByTarget {
   /** The flows whose egress goes to {@code hop} for namespace address {@code hi}/{@code lo} (a copy). */
   List<Flow> flowsTo(WorkerEndpoint hop, boolean v6, long hi, long lo) {
     List<Flow> out = new ArrayList<>();
-    for (Flow f = heads.get(probe.set(hop, v6, hi, lo)); f != null; f = f.nextByTarget) {
+    Head head = heads.get(probe.set(hop, v6, hi, lo));
+    for (Flow f = head == null ? null : head.first; f != null; f = f.nextByTarget) {
       out.add(f);
     }
     return out;
@@ -82,6 +86,11 @@ final class FlowsByTarget {
 
   private static boolean indexed(Flow f, Half h) {
     return f.client && h != null && h.nextHop != null;
+  }
+
+  /** The first flow of a target's list (a holder, so adding to a known target is one lookup, no put). */
+  private static final class Head {
+    Flow first;
   }
 
   /** A remote instance: next hop, family and namespace address. Mutable only as the probe. */

@@ -28,6 +28,7 @@ public final class Forwarder {
     Counter.DROP_UNSUPPORTED_PROTOCOL, Counter.DROP_MAPPED_ADDRESS
   };
   private static final int TCP = PacketView.PROTO_TCP;
+  private static final int UDP = PacketView.PROTO_UDP;
   private static final int ICMP = PacketView.PROTO_ICMP;
   private static final int ICMPV6 = PacketView.PROTO_ICMPV6;
   /** Outcomes of {@link #lookup}. */
@@ -41,6 +42,7 @@ public final class Forwarder {
   private final FlowSetup setup;
   private final IcmpHandler icmp;
   private final SourceCheck sources;
+  private final Health health;
   private Parking parking;
   private final boolean clampMss;
   private final ThreadScratch none = new ThreadScratch(null);
@@ -56,8 +58,9 @@ public final class Forwarder {
   private int maxInner = Integer.MAX_VALUE;
 
   Forwarder(TranslatorConfig c, FlowTable table, Flows flows, ThreadScratches scratches, FlowSetup setup,
-      IcmpHandler icmp, SourceCheck sources) {
+      IcmpHandler icmp, SourceCheck sources, Health health) {
     this.sources = sources;
+    this.health = health;
     this.table = table;
     this.flows = flows;
     this.scratches = scratches;
@@ -96,7 +99,7 @@ public final class Forwarder {
     now = t;
   }
 
-  static long clock() {
+  public static long clock() {
     return System.nanoTime() / 1_000_000L;
   }
 
@@ -105,25 +108,33 @@ public final class Forwarder {
   /** A packet read from the TUN (a local instance sent it). */
   public void onPacket(ByteBuffer packet) {
     ThreadScratch w = tunScratch();
+    w.depth++; // no quiescent point inside (one nested, e.g. parked packets released inline, is skipped)
     egress(w, packet, packet.position(), packet.limit(), null);
+    w.depth--;
   }
 
   /** The end of a batch of TUN reads: flushes what the batch sent. */
   public void onPacketBatchEnd() {
     now = clock();
-    flush(tunScratch());
+    ThreadScratch w = tunScratch();
+    flush(w);
+    w.endBatch();
   }
 
   /** A packet from peer {@code from}. */
   public void onData(WorkerEndpoint from, ByteBuffer packet) {
     ThreadScratch w = tunnelScratch();
+    w.depth++;
     ingress(w, packet, packet.position(), packet.limit(), from);
+    w.depth--;
   }
 
   /** The end of a batch of tunnel receives: flushes what the batch sent. */
   public void onTunnelBatchEnd() {
     now = clock();
-    flush(tunnelScratch());
+    ThreadScratch w = tunnelScratch();
+    flush(w);
+    w.endBatch();
   }
 
   /**
@@ -186,6 +197,7 @@ public final class Forwarder {
    * errors are translated here. On {@link #FOUND} the half is in {@code w.found}.
    */
   private int lookup(ThreadScratch w, ByteBuffer b, int from, int to, int direction, WorkerEndpoint peer) {
+    w.enter();
     PacketView pv = w.pv;
     int st = pv.parse(b, from, to);
     if (st != 0) {
@@ -424,6 +436,9 @@ public final class Forwarder {
     if (!icmp.translateError(w, pv, h, dir)) {
       return;
     }
+    if (dir == Half.INGRESS && h.flow.client) {
+      health.icmpError(w, h.flow, pv.isIpv6(), pv.icmpType(), pv.icmpCode(), now);
+    }
     h.flow.lastSeen = now;
     ByteBuffer b = pv.buffer();
     int s = pv.start();
@@ -446,6 +461,16 @@ public final class Forwarder {
   }
 
   private void touch(PacketView pv, Flow f, boolean inbound) {
+    int len = pv.length();
+    if (inbound) {
+      f.bytesIn += len;
+    } else {
+      f.bytesOut += len;
+    }
+    ServiceTallies.Tally tally = f.tally;
+    if (tally != null) {
+      tally.bytes.add(len);
+    }
     long t = now;
     if (f.lastSeen != t) {
       f.lastSeen = t;
@@ -455,6 +480,8 @@ public final class Forwarder {
       if ((fl & 0x07) != 0) {
         tcpEvent(f, fl, inbound);
       }
+    } else if (f.proto == UDP && f.health != null) {
+      health.udp(f, f.health, inbound, t);
     }
   }
 
@@ -471,6 +498,7 @@ public final class Forwarder {
       if (inbound && f.client && syn != 0) {
         f.synNanos = 0;
         view.recordSetupLatency(f.instance, System.nanoTime() - syn);
+        health.synAnswered(f.health);
       }
     }
   }

@@ -5,8 +5,10 @@ import io.semnet.proxy.internal.packet.Checksums;
 
 /**
  * One direction of a flow as the table stores it: the key the packet carries on arrival and the
- * rewrite to apply. All fields but {@link #next} are final, so a reader that finds a half through
- * the table's volatile links sees it completely.
+ * rewrite to apply. The fields are written only by {@link #init}, before the half is published
+ * through the table's volatile links (or a flow's volatile {@code out}/{@code in}), so a reader that
+ * finds it there sees it completely. A half is re-initialised only when its flow is recycled, after
+ * a grace period in which no reader can still hold it (see {@link Flows}).
  */
 final class Half {
   static final int EGRESS = 0;
@@ -27,32 +29,38 @@ final class Half {
     K3 = r.nextLong() | 1;
   }
 
-  final int dir;
-  final boolean v6;
-  final int proto;
-  final long sHi;
-  final long sLo;
-  final long dHi;
-  final long dLo;
-  final int sp;
-  final int dp;
-  final int hash;
+  int dir;
+  boolean v6;
+  int proto;
+  long sHi;
+  long sLo;
+  long dHi;
+  long dLo;
+  int sp;
+  int dp;
+  int hash;
 
-  final long nSrcHi;
-  final long nSrcLo;
-  final long nDstHi;
-  final long nDstLo;
+  long nSrcHi;
+  long nSrcLo;
+  long nDstHi;
+  long nDstLo;
   /** One's-complement difference of the address rewrite, for the IP and pseudo-header checksums. */
-  final int delta;
+  int delta;
   /** The peer to send to, or null to deliver on this node. */
-  final WorkerEndpoint nextHop;
-  final Flow flow;
+  WorkerEndpoint nextHop;
+  Flow flow;
   /** Creation time (coarse millis), for fragment entries. */
-  final long created;
+  long created;
 
   volatile Half next;
 
   Half(int dir, boolean v6, int proto, long sHi, long sLo, long dHi, long dLo, int sp, int dp,
+      long nSrcHi, long nSrcLo, long nDstHi, long nDstLo, WorkerEndpoint nextHop, Flow flow, long created) {
+    init(dir, v6, proto, sHi, sLo, dHi, dLo, sp, dp, nSrcHi, nSrcLo, nDstHi, nDstLo, nextHop, flow, created);
+  }
+
+  /** (Re)sets every field; only before the half is published (a new or recycled half). */
+  Half init(int dir, boolean v6, int proto, long sHi, long sLo, long dHi, long dLo, int sp, int dp,
       long nSrcHi, long nSrcLo, long nDstHi, long nDstLo, WorkerEndpoint nextHop, Flow flow, long created) {
     this.dir = dir;
     this.v6 = v6;
@@ -72,6 +80,7 @@ final class Half {
     this.flow = flow;
     this.created = created;
     this.delta = addressDelta(v6, sHi, sLo, dHi, dLo, nSrcHi, nSrcLo, nDstHi, nDstLo);
+    return this;
   }
 
   /** A fragment-tracking entry: same rewrite, keyed by (addresses, protocol, identification). */

@@ -216,10 +216,19 @@ public final class Parking {
       return;
     }
     ThreadScratch w = scratches.get();
-    if (err != null || res == null || res.status() == Resolution.Status.UNAVAILABLE) {
-      w.counts[Counter.DROP_RESOLVER_UNAVAILABLE.ordinal()] += packets.size();
-      return;
+    w.beginSection();
+    try {
+      if (err != null || res == null || res.status() == Resolution.Status.UNAVAILABLE) {
+        w.counts[Counter.DROP_RESOLVER_UNAVAILABLE.ordinal()] += packets.size();
+        return;
+      }
+      sendOn(w, packets, res);
+    } finally {
+      w.endSection();
     }
+  }
+
+  private void sendOn(ThreadScratch w, List<Parked> packets, Resolution res) {
     ByteBuffer buf = w.parkBuffer();
     for (Parked x : packets) {
       byte[] packet = x.packet;

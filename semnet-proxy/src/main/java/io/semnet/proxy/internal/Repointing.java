@@ -30,12 +30,15 @@ public final class Repointing {
   private final ThreadScratches scratches;
   private final Control control;
   private final MigrationHolds holds;
+  private final Health health;
   /** Longest a pushed move waits for the tunnel link to the new place before switching anyway. */
   private static final long READY_WAIT_NANOS = 2_000_000_000L;
   private final RouteListener listener = new Listener();
   private Wiring wiring;
 
-  Repointing(Flows flows, FlowTable table, ThreadScratches scratches, Control control, MigrationHolds holds) {
+  Repointing(Flows flows, FlowTable table, ThreadScratches scratches, Control control, MigrationHolds holds,
+      Health health) {
+    this.health = health;
     this.flows = flows;
     this.table = table;
     this.scratches = scratches;
@@ -62,45 +65,57 @@ public final class Repointing {
     boolean v6 = namespaceIp instanceof Inet6Address;
     long nHi = AddressWords.hi(namespaceIp);
     long nLo = AddressWords.lo(namespaceIp);
-    Map<InetAddress, List<Flow>> byTarget = new HashMap<>();
+    Map<InetAddress, List<Kept>> byTarget = new HashMap<>();
     for (Flow f : flows.clientFlowsTo(from, v6, nHi, nLo)) {
-      byTarget.computeIfAbsent(f.virtualDst, k -> new ArrayList<>()).add(f);
+      byTarget.computeIfAbsent(f.virtualDst, k -> new ArrayList<>()).add(new Kept(f, f.gen, f.instance.ordinal()));
     }
-    for (Map.Entry<InetAddress, List<Flow>> e : byTarget.entrySet()) {
+    for (Map.Entry<InetAddress, List<Kept>> e : byTarget.entrySet()) {
       wiring.resolver().resolve(e.getKey()).whenComplete((res, err) -> {
-        for (Flow f : e.getValue()) {
-          InstanceRecord inst = null;
-          if (err == null && res != null && res.isFound()) {
-            inst = res.route().record().instance(f.instance.ordinal());
+        // Any thread, later: the flows may have been removed and recycled since; their generation tells.
+        ThreadScratch w = scratches.get();
+        w.beginSection();
+        try {
+          for (Kept k : e.getValue()) {
+            InstanceRecord inst = null;
+            if (err == null && res != null && res.isFound()) {
+              inst = res.route().record().instance(k.ordinal());
+            }
+            repoint(k.flow(), k.gen(), inst, true);
           }
-          repoint(f, inst, true);
+        } finally {
+          w.endSection();
         }
       });
     }
   }
 
+  /** A flow kept across an asynchronous step, with its generation and its instance's ordinal then. */
+  private record Kept(Flow flow, int gen, int ordinal) {}
+
   /**
    * Points a client flow at its instance's current place. With {@code mustMove}, a flow whose
-   * instance is gone or unchanged is dropped so its next packet chooses afresh.
+   * instance is gone or unchanged is dropped so its next packet chooses afresh. Nothing happens if
+   * the flow was recycled since generation {@code gen} (what is read of it may then be another
+   * conversation's; every change is checked against the generation under the table's lock).
    */
-  private void repoint(Flow f, InstanceRecord inst, boolean mustMove) {
-    repoint(f, inst, mustMove, 0);
+  private void repoint(Flow f, int gen, InstanceRecord inst, boolean mustMove) {
+    repoint(f, gen, inst, mustMove, 0);
   }
 
   /**
-   * {@link #repoint(Flow, InstanceRecord, boolean)}; a pushed move to a peer whose tunnel link is
+   * {@link #repoint(Flow, int, InstanceRecord, boolean)}; a pushed move to a peer whose tunnel link is
    * not ready yet (a first contact: handshake) keeps the flow on its old place, which forwards its
    * packets during the migration linger, and tries again every millisecond for at most
    * {@link #READY_WAIT_NANOS} since {@code waitingSince} (0: not waiting yet): switching at once
    * would queue the stream behind the handshake, and the link's small queue would drop it.
    */
-  private void repoint(Flow f, InstanceRecord inst, boolean mustMove, long waitingSince) {
+  private void repoint(Flow f, int gen, InstanceRecord inst, boolean mustMove, long waitingSince) {
     Half old = f.out;
-    if (f.removed) {
+    if (f.removed || f.gen != gen) {
       return;
     }
     if (inst == null || !inst.reachableOver(!old.v6)) {
-      flows.remove(f);
+      flows.remove(f, gen);
       return;
     }
     InetAddress target = inst.locator().namespaceIp(!old.v6);
@@ -109,7 +124,9 @@ public final class Repointing {
     long tLo = AddressWords.lo(target);
     if (tHi == old.nDstHi && tLo == old.nDstLo && Objects.equals(hop, old.nextHop)) {
       if (mustMove) {
-        flows.remove(f);
+        // its record still places it where the node said it is not: a failure of the instance
+        health.routeNotFound(scratches.get(), f, Forwarder.clock());
+        flows.remove(f, gen);
       }
       return;
     }
@@ -117,18 +134,18 @@ public final class Repointing {
     if (!mustMove && hop != null && old.nextHop != null && tunnel != null && !tunnel.isReady(hop)) {
       long now = System.nanoTime();
       long since = waitingSince == 0 ? now : waitingSince;
-      if (now - since < READY_WAIT_NANOS && control.schedule(() -> repoint(f, inst, false, since), 1)) {
+      if (now - since < READY_WAIT_NANOS && control.schedule(() -> repoint(f, gen, inst, false, since), 1)) {
         return;
       }
     }
-    if (flows.replaceOut(f, old, old.withTarget(tHi, tLo, hop), false)) {
+    if (flows.replaceOut(f, gen, old, old.withTarget(tHi, tLo, hop))) {
       scratches.get().counts[Counter.FLOWS_REPOINTED.ordinal()]++;
     }
   }
 
   private void repointService(ServiceRecord current) {
     for (Flow f : clientFlowsOf(current.service())) {
-      repoint(f, current.instance(f.instance.ordinal()), false);
+      repoint(f, f.gen, current.instance(f.instance.ordinal()), false);
     }
   }
 

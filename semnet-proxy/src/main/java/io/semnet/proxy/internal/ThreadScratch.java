@@ -33,9 +33,22 @@ import java.nio.ByteBuffer;
  *
  * Nothing beyond the call that handles one packet: not the parsed views, not {@link #found}, not
  * the buffers (their contents are the next packet's). To keep a packet past the call, copy its
- * bytes (parking and the migration FIFO do). Values read out of it (addresses, ports, a
- * {@link Half}, which is immutable) may be kept. The buffers themselves are reused for the whole
- * life of the thread, so the data path allocates nothing per packet.
+ * bytes (parking and the migration FIFO do). Values read out of it (addresses, ports) may be kept;
+ * a {@link Half} or {@link Flow} only until the thread's next quiescent point (below). The buffers
+ * themselves are reused for the whole life of the thread, so the data path allocates nothing per
+ * packet.
+ *
+ * <h2>Quiescent points (flow recycling)</h2>
+ *
+ * Removed flows are recycled ({@link Flows}) once every thread that could still hold one has been
+ * quiescent since: {@link #epoch} is odd while the thread may hold halves or flows and even after
+ * {@link #quiesce}. {@link #enter} (a volatile write, so it is ordered before the table reads that
+ * follow) happens before every table read; it is a plain read when the thread is already inside,
+ * so a batch pays one fence. A thread quiesces at the end of a batch or of a control-plane task,
+ * never inside a packet's handling ({@code onPacket}/{@code onData}) or a read section
+ * ({@link #depth}, {@link #beginSection}). A new scratch starts
+ * inside: a thread that never quiesces only stops recycling (flows are then allocated), never
+ * makes it unsafe; a scratch whose thread has ended counts as quiescent.
  */
 final class ThreadScratch {
   /** The owning thread (null only for the placeholder that no thread owns). */
@@ -60,12 +73,63 @@ final class ThreadScratch {
   boolean tunnelDirty;
   /** Packets were written to the TUN since the last flush. */
   boolean ioDirty;
+  /** Odd while this thread may hold flows or halves, even once it quiesced; written only by the owner. */
+  volatile long epoch = 1;
+  /** Nesting of packet handling ({@code onPacket}/{@code onData}) and read sections on this thread. */
+  int depth;
+  /** Recycled flows this thread may take without a lock ({@link FlowPool}): {@code spares[0..spareCount)}. */
+  final Flow[] spares = new Flow[FlowPool.CHUNK];
+  int spareCount;
+  /** New flows to allocate before asking for recycled ones again (the pool was dry). */
+  int freshLeft;
   /** Where parked and held packets are copied back to before being sent; created on first use. */
   private ByteBuffer park;
 
   ThreadScratch(Thread thread) {
     this.thread = thread;
   }
+
+  /** Before reading the flow table: marks this thread as possibly holding flows (one fence per batch). */
+  void enter() {
+    long e = epoch;
+    if ((e & 1) == 0) {
+      epoch = e + 1;
+    }
+  }
+
+  /** A quiescent point: this thread holds no flow or half any more (unless nested, {@link #depth}). */
+  void quiesce() {
+    long e = epoch;
+    if ((e & 1) != 0 && depth == 0) {
+      EPOCH.lazySet(this, e + 1);
+    }
+  }
+
+  /**
+   * The end of a batch of packets (TUN reads or tunnel receives): always a quiescent point. Also
+   * forgets the nesting a packet that threw left behind ({@code onPacket}/{@code onData} count it
+   * without a {@code finally}, to keep the per-packet path small).
+   */
+  void endBatch() {
+    depth = 0;
+    quiesce();
+  }
+
+  /** Starts a read section (a control task, a release of parked packets): enters, nests. */
+  void beginSection() {
+    depth++;
+    enter();
+  }
+
+  /** Ends a read section; the outermost one is a quiescent point. */
+  void endSection() {
+    if (--depth == 0) {
+      quiesce();
+    }
+  }
+
+  private static final java.util.concurrent.atomic.AtomicLongFieldUpdater<ThreadScratch> EPOCH =
+      java.util.concurrent.atomic.AtomicLongFieldUpdater.newUpdater(ThreadScratch.class, "epoch");
 
   /** The buffer packets kept off the data path are copied into to be sent (64 KiB, direct). */
   ByteBuffer parkBuffer() {

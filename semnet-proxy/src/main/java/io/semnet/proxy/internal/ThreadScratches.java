@@ -11,10 +11,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class ThreadScratches {
   private final CopyOnWriteArrayList<ThreadScratch> all = new CopyOnWriteArrayList<>();
   private final ThreadLocal<ThreadScratch> mine = ThreadLocal.withInitial(this::create);
+  private volatile ThreadScratch[] array = new ThreadScratch[0];
 
   /** The calling thread's scratch, created and registered on its first call. */
   ThreadScratch get() {
     return mine.get();
+  }
+
+  /** Every registered scratch (a new array after each registration; never modified). */
+  ThreadScratch[] array() {
+    return array;
   }
 
   /** The value of {@code c} summed over all threads. */
@@ -29,6 +35,9 @@ public final class ThreadScratches {
   private ThreadScratch create() {
     ThreadScratch w = new ThreadScratch(Thread.currentThread());
     all.add(w);
+    synchronized (all) {
+      array = all.toArray(new ThreadScratch[0]);
+    }
     return w;
   }
 }

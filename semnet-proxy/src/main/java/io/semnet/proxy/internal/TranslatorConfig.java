@@ -28,10 +28,11 @@ package io.semnet.proxy.internal;
  * @param maxFragments fragmented datagrams tracked at once
  * @param fragmentsPerFlow fragmented datagrams tracked at once per flow
  * @param icmpErrorsPerSecond ICMP errors the node generates per second (and burst)
+ * @param health passive health checks and ejection
  */
 public record TranslatorConfig(
     int maxFlows, int parkedPerFlow, int maxParked, long parkTimeoutMs,
     long tcpEstablishedMs, long tcpTransitoryMs, long tcpClosingMs, long udpMs, long icmpMs, long fragmentMs,
     long sweepMs, int underlayMtu, int tunnelOverhead, boolean ipv6Underlay, boolean clampMss,
     int holdPackets, int holdBytes, boolean holdBuffering, long holdLingerNanos, int maxFragments,
-    int fragmentsPerFlow, int icmpErrorsPerSecond) {}
+    int fragmentsPerFlow, int icmpErrorsPerSecond, HealthConfig health) {}

@@ -23,17 +23,20 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>{@link MigrationHolds}</td><td>instances migrating away</td></tr>
  *   <tr><td>{@link ReplayGates}</td><td>instances restored here: in-order delivery across the move</td></tr>
  *   <tr><td>{@link Repointing}</td><td>flows following their instance</td></tr>
+ *   <tr><td>{@link Health}</td><td>passive health of chosen instances, ejection</td></tr>
  * </table>
  */
 public final class TranslatorParts {
   private static final Logger log = LoggerFactory.getLogger(TranslatorParts.class);
 
   private final TranslatorConfig config;
-  private final Control control = new Control();
   private final ThreadScratches scratches = new ThreadScratches();
+  private final Control control = new Control(scratches);
   private final FlowTable table;
+  private final ServiceTallies tallies = new ServiceTallies(ServiceTallies.DEFAULT_CAP);
   private final Flows flows;
   private final InstanceChooser chooser = new InstanceChooser();
+  private final Health health;
   private final IcmpHandler icmp;
   private final FlowSetup setup;
   private final SourceCheck sources;
@@ -48,14 +51,16 @@ public final class TranslatorParts {
     this.config = config;
     this.table = new FlowTable(config.maxFlows() * 2);
     this.flows = new Flows(config, table);
+    flows.connect(scratches);
     this.icmp = new IcmpHandler(config, table);
-    this.setup = new FlowSetup(flows, chooser, icmp);
+    this.health = new Health(config.health());
+    this.setup = new FlowSetup(flows, tallies, chooser, icmp, health);
     this.sources = new SourceCheck(config);
-    this.forwarder = new Forwarder(config, table, flows, scratches, setup, icmp, sources);
+    this.forwarder = new Forwarder(config, table, flows, scratches, setup, icmp, sources, health);
     this.parking = new Parking(config, forwarder, scratches, control, icmp);
     this.holds = new MigrationHolds(config, forwarder, setup, flows, table, scratches, control);
     this.gates = new ReplayGates(forwarder, scratches, control, sources);
-    this.repointing = new Repointing(flows, table, scratches, control, holds);
+    this.repointing = new Repointing(flows, table, scratches, control, holds, health);
     setup.connect(parking);
     sources.connect(parking);
     forwarder.connect(holds, gates, parking);
@@ -68,6 +73,7 @@ public final class TranslatorParts {
     this.wiring = w;
     flows.start(w);
     chooser.start(w);
+    health.start(w);
     icmp.start(w);
     setup.start(w);
     sources.start(w);
@@ -95,16 +101,20 @@ public final class TranslatorParts {
 
   /** Expires idle flows, stale fragment entries, parked packets and holds; runs on the control thread. */
   public void sweep() {
+    ThreadScratch w = scratches.get();
+    w.beginSection();
     try {
       long t = Forwarder.clock();
       forwarder.setNow(t);
-      ThreadScratch w = scratches.get();
       flows.sweep(t, w);
       parking.sweep(t, w);
       holds.sweep(w);
       gates.sweep(w);
+      health.sweep(w, t);
     } catch (RuntimeException e) {
       log.warn("flow sweep failed", e);
+    } finally {
+      w.endSection();
     }
   }
 
@@ -130,6 +140,15 @@ public final class TranslatorParts {
 
   public Repointing repointing() {
     return repointing;
+  }
+
+  public ServiceTallies tallies() {
+    return tallies;
+  }
+
+  /** Passive health and ejection (package-private part; exposed for tests). */
+  Health health() {
+    return health;
   }
 
   public ThreadScratches scratches() {

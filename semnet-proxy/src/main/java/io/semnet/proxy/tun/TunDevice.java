@@ -5,6 +5,9 @@ import io.netty.util.internal.PlatformDependent;
 import io.semnet.core.node.NodeContext;
 import io.semnet.core.node.PacketHandler;
 import io.semnet.core.node.PacketIo;
+import io.semnet.core.stats.Stat;
+import io.semnet.core.stats.StatsSource;
+import io.semnet.core.stats.StatsVisitor;
 import io.semnet.proxy.internal.packet.TcpCoalescer;
 import io.semnet.proxy.internal.packet.TcpSegmenter;
 import java.io.IOException;
@@ -18,7 +21,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A Linux TUN device ({@code IFF_TUN | IFF_NO_PI}, optionally multi-queue) opened through
- * {@code /dev/net/tun} with JNA. {@link #build()} creates (or attaches to) the device, sets its MTU
+ * {@code /dev/net/tun} with JNA. {@link TunDeviceBuilder#build()} creates (or attaches to) the device, sets its MTU
  * and brings it up, in the calling thread's network namespace (see {@link NetworkNamespace}); the
  * device vanishes when closed unless it existed before.
  *
@@ -44,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * opens single-queue devices only and offers no control over the namespace, MTU or offloads; the
  * layer below is a handful of syscalls, written here directly.
  */
-public final class TunDevice implements PacketIo {
+public final class TunDevice implements PacketIo, StatsSource {
   private static final Logger log = LoggerFactory.getLogger(TunDevice.class);
 
   private final String name;
@@ -401,6 +404,26 @@ public final class TunDevice implements PacketIo {
   /** Exceptions thrown by the packet handler (caught; the reader goes on). */
   public long handlerErrors() {
     return handlerErrors.get();
+  }
+
+  private static final Stat PACKETS = Stat.counter("semnet.tun.packets", "Packets read from and written to the TUN device", "direction");
+  private static final Stat SUPER_PACKETS = Stat.counter("semnet.tun.super.packets",
+      "TCP super-packets read and written with offloads on", "direction");
+  private static final Stat ERRORS = Stat.counter("semnet.tun.errors",
+      "TUN errors: offload (nonsensical virtio header), write (refused by the kernel), handler (exception)", "kind");
+  private static final Stat BATCHES = Stat.counter("semnet.tun.batches", "Read batches handed to the handler");
+
+  /** Reports the same counts as the getters above, as {@code semnet.tun.*} stats. */
+  @Override
+  public void reportTo(StatsVisitor v) {
+    v.value(PACKETS, "read", read.get());
+    v.value(PACKETS, "written", written.get());
+    v.value(SUPER_PACKETS, "read", superPackets.get());
+    v.value(SUPER_PACKETS, "written", superPacketsWritten.get());
+    v.value(ERRORS, "offload", offloadErrors.get());
+    v.value(ERRORS, "write", writeErrors.get());
+    v.value(ERRORS, "handler", handlerErrors.get());
+    v.value(BATCHES, batches.get());
   }
 
   @Override

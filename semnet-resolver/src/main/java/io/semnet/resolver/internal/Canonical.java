@@ -122,6 +122,27 @@ public final class Canonical {
     return bytes.toByteArray();
   }
 
+  /** What the root signs for a revocation list: version, then every entry (serial, node id, key, notAfter) in the list's order. */
+  public static byte[] revocationsBody(long version, List<io.semnet.core.trust.RevokedCertificate> revoked) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + 80 * revoked.size());
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeUTF("semnet/revocations/1");
+      out.writeLong(version);
+      out.writeInt(revoked.size());
+      for (io.semnet.core.trust.RevokedCertificate r : revoked) {
+        out.writeLong(r.serial());
+        out.writeUTF(r.nodeId());
+        byte[] key = r.publicKey();
+        out.writeInt(key.length);
+        out.write(key);
+        out.writeLong(r.notAfter().getEpochSecond());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
   /** What the root signs for a heartbeat: epoch, times, rules version and the sorted (service, version) list. */
   public static byte[] heartbeatBody(long epoch, long issuedAt, long expiresAt, long rulesVersion,
       java.util.Map<ServiceId, Long> sortedVersions) {

@@ -7,11 +7,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.semnet.core.address.Addresses;
 import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.core.plan.AddressPlan;
+import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.record.Locator;
 import io.semnet.core.record.ServiceRecord;
 import io.semnet.resolver.NodeRegistration;
 import io.semnet.core.isolation.Grant;
 import io.semnet.core.isolation.IsolationRules;
+import io.semnet.core.trust.RevokedCertificate;
 import io.semnet.core.service.SemanticName;
 import io.semnet.core.service.ServiceId;
 import io.semnet.resolver.protocol.internal.Json;
@@ -121,8 +123,13 @@ public final class WireCodec {
       o.set("removal", removal(((RemovalPush) m).removal()));
     } else if (m instanceof RulesPush) {
       o.set("rules", rules(((RulesPush) m).rules()));
+    } else if (m instanceof RevocationsPush) {
+      o.set("revocations", revocations(((RevocationsPush) m).revocations()));
     } else if (m instanceof HeartbeatPush) {
       o.set("heartbeat", heartbeat(((HeartbeatPush) m).heartbeat()));
+    } else if (m instanceof AvailabilityPush) {
+      AvailabilityPush a = (AvailabilityPush) m;
+      o.put("node", a.nodeId()).put("available", a.available()).put("at", a.atMillis());
     } else if (m instanceof EnrolRequest) {
       EnrolRequest e = (EnrolRequest) m;
       o.put("token", e.tokenId());
@@ -244,8 +251,12 @@ public final class WireCodec {
           return new RemovalPush(removal(Json.need(n, "removal")));
         case "rules":
           return new RulesPush(rules(Json.need(n, "rules")));
+        case "revocations":
+          return new RevocationsPush(revocations(Json.need(n, "revocations")));
         case "heartbeat":
           return new HeartbeatPush(heartbeat(Json.need(n, "heartbeat")));
+        case "availability":
+          return new AvailabilityPush(Json.text(n, "node"), Json.bool(n, "available"), Json.integer(n, "at"));
         case "enrol":
           return new EnrolRequest(Json.text(n, "token"), Json.endpoint(Json.need(n, "endpoint")), Json.geo(n.get("location")),
               Json.has(n, "mqttKey") ? Json.bytes(n, "mqttKey") : null, Json.text(n, "rootKeyHash"), Json.bytes(n, "proof"));
@@ -336,6 +347,25 @@ public final class WireCodec {
     return SignedRules.of(Json.integer(n, "version"), IsolationRules.of(grants), Json.has(n, "sig") ? Json.bytes(n, "sig") : null);
   }
 
+  static ObjectNode revocations(SignedRevocations r) {
+    ObjectNode o = Json.obj();
+    o.put("version", r.version());
+    ArrayNode a = o.putArray("revoked");
+    r.revoked().forEach(c -> a.add(Json.revoked(c)));
+    if (r.signature() != null) {
+      o.put("sig", Json.b64(r.signature()));
+    }
+    return o;
+  }
+
+  static SignedRevocations revocations(JsonNode n) {
+    List<RevokedCertificate> l = new ArrayList<>();
+    for (JsonNode c : Json.array(n, "revoked")) {
+      l.add(Json.revoked(c));
+    }
+    return SignedRevocations.of(Json.integer(n, "version"), l, Json.has(n, "sig") ? Json.bytes(n, "sig") : null);
+  }
+
   static ObjectNode heartbeat(SignedHeartbeat h) {
     ObjectNode o = Json.obj();
     o.put("epoch", h.epoch());
@@ -404,6 +434,32 @@ public final class WireCodec {
   /** Reads {@link #toJson(ServiceRecord)}. */
   public static ServiceRecord serviceRecord(JsonNode n) {
     return value(() -> Json.record(n));
+  }
+
+  /**
+   * The wire form of one instance with its service ({@code service, ordinal, ip4?, ip6?, locator?, meta}): what a
+   * migration's destination needs from the source to restore the instance keeping its addresses.
+   */
+  public static ObjectNode toJson(InstanceRecord r) {
+    ObjectNode o = Json.obj();
+    o.put("service", r.service().toString());
+    o.setAll(Json.instance(r));
+    return o;
+  }
+
+  /** Reads {@link #toJson(InstanceRecord)}. */
+  public static InstanceRecord instanceRecord(JsonNode n) {
+    return value(() -> Json.instance(ServiceId.parse(Json.text(n, "service")), n));
+  }
+
+  /** The wire form of a root-signed service record, as inside {@code record} messages (the signature survives). */
+  public static ObjectNode toJson(SignedRecord r) {
+    return record(r);
+  }
+
+  /** Reads {@link #toJson(SignedRecord)} (does not verify it). */
+  public static SignedRecord signedRecord(JsonNode n) {
+    return value(() -> record(n));
   }
 
   /** The wire form of a locator ({@code ns4?, ns6?, version, worker}). */

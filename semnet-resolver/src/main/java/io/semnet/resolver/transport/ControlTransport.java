@@ -28,6 +28,18 @@ public interface ControlTransport extends AutoCloseable {
   /** Opens a channel from client {@code clientId} to manager {@code managerId}. */
   ClientChannel connect(String managerId, String clientId, PushHandler pushHandler);
 
+  /**
+   * Tells {@code listener} whenever this transport learns that a node connected or went away (the
+   * MQTT transport: the retained {@code alive} topics and their last wills; the in-process one:
+   * {@link InProcessTransport#setAlive}). Managers use it to push availability hints. The default
+   * learns nothing.
+   *
+   * @return closing it stops the notifications
+   */
+  default AutoCloseable watchLiveness(LivenessListener listener) {
+    return () -> {};
+  }
+
   /** Releases everything (bindings, channels, threads). */
   @Override
   void close();

@@ -39,6 +39,7 @@ public final class InProcessTransport implements ControlTransport {
   private final Map<String, Binding> bindings = new ConcurrentHashMap<>();
   private final Map<String, Map<String, Channel>> channels = new ConcurrentHashMap<>();
   private final Set<String> cut = ConcurrentHashMap.newKeySet();
+  private final java.util.List<LivenessListener> liveness = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
   private InProcessTransport(Builder b) {
@@ -76,6 +77,24 @@ public final class InProcessTransport implements ControlTransport {
     } else {
       cut.add(managerId);
     }
+  }
+
+  /**
+   * Announces that node {@code nodeId} is alive or gone, as a network transport learns it from a
+   * connection (or its loss): every {@link #watchLiveness} listener is told, on the calling thread
+   * (so calls are seen in order).
+   */
+  public void setAlive(String nodeId, boolean alive) {
+    for (LivenessListener l : liveness) {
+      l.onLiveness(nodeId, alive);
+    }
+  }
+
+  @Override
+  public AutoCloseable watchLiveness(LivenessListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    liveness.add(listener);
+    return () -> liveness.remove(listener);
   }
 
   @Override

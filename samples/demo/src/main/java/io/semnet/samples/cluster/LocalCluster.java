@@ -484,7 +484,7 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  private static void deleteTree(Path p) {
+  static void deleteTree(Path p) {
     if (!Files.exists(p)) {
       return;
     }

@@ -14,7 +14,6 @@ import io.semnet.samples.cluster.MigrationTraffic;
 import io.semnet.samples.cluster.Shell;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -28,27 +27,50 @@ import java.util.Map;
  * torn down at the end, also on failure or Ctrl-C. Run as root.
  */
 public final class Demo {
-  private static final int PORT = 8080;
-  private final List<String[]> summary = new ArrayList<>();
-  private boolean allPassed = true;
+  static final int PORT = 8080;
+  private final Report report = new Report("in-process");
 
+  /**
+   * {@code demo.sh [--json FILE] [--in-jvm]}: by default the process demo ({@link ProcessDemo}: mosquitto with
+   * TLS, a controller and three agent processes); {@code --in-jvm} runs this one (every node in this JVM,
+   * with the stateful migrations the agent processes cannot do yet).
+   */
   public static void main(String[] args) throws Exception {
-    System.exit(new Demo().run() ? 0 : 1);
+    java.nio.file.Path json = null;
+    boolean inJvm = false;
+    for (int k = 0; k < args.length; k++) {
+      if (args[k].equals("--json") && k + 1 < args.length) {
+        json = java.nio.file.Path.of(args[++k]);
+      } else if (args[k].equals("--in-jvm")) {
+        inJvm = true;
+      } else {
+        System.err.println("usage: demo.sh [--json FILE] [--in-jvm]");
+        System.exit(2);
+      }
+    }
+    boolean passed;
+    if (inJvm) {
+      Demo d = new Demo();
+      passed = d.run();
+      if (json != null) {
+        d.report.writeJson(json);
+      }
+    } else {
+      passed = new ProcessDemo().run(json);
+    }
+    System.exit(passed ? 0 : 1);
   }
 
   private static void step(String text) {
-    System.out.println();
-    System.out.println("==> " + text);
+    Report.step(text);
   }
 
   private static void info(String text) {
-    System.out.println("    " + text);
+    Report.info(text);
   }
 
   private void record(String scenario, String expected, String observed, boolean pass) {
-    summary.add(new String[] {scenario, expected, observed, pass ? "PASS" : "FAIL"});
-    allPassed &= pass;
-    info((pass ? "PASS " : "FAIL ") + scenario + ": " + observed);
+    report.record(scenario, expected, observed, pass);
   }
 
   boolean run() throws Exception {
@@ -77,22 +99,8 @@ public final class Demo {
           + Addresses.format(i1.record().instanceIpv4().address()));
       info("client " + c.label() + " at " + Addresses.format(c.record().locator().namespaceIpv4()));
 
-      String zeroName = SemanticName.ofInstance(web, 0).toString();
       String oneName = SemanticName.ofInstance(web, 1).toString();
-      step("one instance by number: curl http://" + zeroName + ":" + PORT + "/ and " + oneName);
-      List<String> zero = curlTimes(c, zeroName, 2);
-      record("0.none reaches instance 0", "hello#0@w1", String.join(" ", zero), zero.stream().allMatch(s -> s.equals("hello#0@w1")));
-      List<String> one = curlTimes(c, oneName, 2);
-      record("1.none reaches instance 1", "hello#1@w2", String.join(" ", one), one.stream().allMatch(s -> s.equals("hello#1@w2")));
-
-      String rrName = SemanticName.ofPolicy(web, "rr").toString();
-      step("round robin: curl http://" + rrName + ":" + PORT + "/ six times from the client");
-      List<String> rr = curlTimes(c, rrName, 6);
-      boolean alternates = rr.size() == 6 && !rr.contains("ERR");
-      for (int k = 1; k < rr.size() && alternates; k++) {
-        alternates = !rr.get(k).equals(rr.get(k - 1));
-      }
-      record("rr alternates", "hello#0 and hello#1 in turn", String.join(" ", rr), alternates);
+      String rrName = byNumberAndRoundRobin(report, c::run, web);
 
       String closestName = SemanticName.ofPolicy(web, "closest").toString();
       step("closest: w2 is 50 ms away (RTT), w1 is not; wait for keepalive RTTs, then curl " + closestName);
@@ -100,19 +108,15 @@ public final class Demo {
           && cluster.worker("w3").view().rttNanos("w1") >= 0, "RTT measurements on w3");
       info(String.format("w3 measured RTT to w1 %.1f ms, to w2 %.1f ms",
           cluster.worker("w3").view().rttNanos("w1") / 1e6, cluster.worker("w3").view().rttNanos("w2") / 1e6));
-      List<String> closest = curlTimes(c, closestName, 3);
+      List<String> closest = curlTimes(c::run, closestName, 3);
       record("closest picks the nearest", "hello#0@w1 every time", String.join(" ", closest),
           closest.stream().allMatch(s -> s.equals("hello#0@w1")));
 
-      String pluginName = SemanticName.ofPolicy(web, "leastflows").toString();
-      step("a plugin policy from its own jar (samples/policy-plugin): curl http://" + pluginName + ":" + PORT + "/");
-      List<String> plugin = curlTimes(c, pluginName, 2);
-      record("plugin policy leastflows", "served by hello#0 or hello#1", String.join(" ", plugin),
-          plugin.stream().allMatch(s -> s.startsWith("hello#")));
+      pluginPolicy(report, c::run, web);
 
       step("failover: kill hello#0 on w1, then curl the rr name four times");
       cluster.kill(i0);
-      List<String> after = curlTimes(c, rrName, 4);
+      List<String> after = curlTimes(c::run, rrName, 4);
       record("failover to the survivor", "hello#1@w2 every time", String.join(" ", after),
           after.stream().allMatch(s -> s.equals("hello#1@w2")));
 
@@ -141,7 +145,7 @@ public final class Demo {
       List<String> moved = new ArrayList<>();
       LocalCluster.waitFor(() -> {
         moved.clear();
-        moved.addAll(curlTimes(c, oneName, 1));
+        moved.addAll(curlTimes(c::run, oneName, 1));
         return moved.get(0).equals("hello#1@w1");
       }, "hello#1 reachable at w1");
       long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -156,10 +160,10 @@ public final class Demo {
       statefulMigration(cluster, i1, c);
 
       step("summary");
-      printSummary();
+      report.printSummary();
     }
-    step(allPassed ? "all scenarios passed; everything torn down" : "SOME SCENARIOS FAILED; everything torn down");
-    return allPassed;
+    step(report.allPassed() ? "all scenarios passed; everything torn down" : "SOME SCENARIOS FAILED; everything torn down");
+    return report.allPassed();
   }
 
   /**
@@ -212,33 +216,49 @@ public final class Demo {
     }
   }
 
+  /** 0.none and 1.none reach their instance, rr alternates; returns the rr name. */
+  static String byNumberAndRoundRobin(Report report, InNamespace c, ServiceId web) {
+    String zeroName = SemanticName.ofInstance(web, 0).toString();
+    String oneName = SemanticName.ofInstance(web, 1).toString();
+    step("one instance by number: curl http://" + zeroName + ":" + PORT + "/ and " + oneName);
+    List<String> zero = curlTimes(c, zeroName, 2);
+    report.record("0.none reaches instance 0", "hello#0@w1", String.join(" ", zero), zero.stream().allMatch(s -> s.equals("hello#0@w1")));
+    List<String> one = curlTimes(c, oneName, 2);
+    report.record("1.none reaches instance 1", "hello#1@w2", String.join(" ", one), one.stream().allMatch(s -> s.equals("hello#1@w2")));
+
+    String rrName = SemanticName.ofPolicy(web, "rr").toString();
+    step("round robin: curl http://" + rrName + ":" + PORT + "/ six times from the client");
+    List<String> rr = curlTimes(c, rrName, 6);
+    boolean alternates = rr.size() == 6 && !rr.contains("ERR");
+    for (int k = 1; k < rr.size() && alternates; k++) {
+      alternates = !rr.get(k).equals(rr.get(k - 1));
+    }
+    report.record("rr alternates", "hello#0 and hello#1 in turn", String.join(" ", rr), alternates);
+    return rrName;
+  }
+
+  /** The plugin policy from its own jar (samples/policy-plugin) answers. */
+  static void pluginPolicy(Report report, InNamespace c, ServiceId web) {
+    String pluginName = SemanticName.ofPolicy(web, "leastflows").toString();
+    step("a plugin policy from its own jar (samples/policy-plugin): curl http://" + pluginName + ":" + PORT + "/");
+    List<String> plugin = curlTimes(c, pluginName, 2);
+    report.record("plugin policy leastflows", "served by hello#0 or hello#1", String.join(" ", plugin),
+        plugin.stream().allMatch(s -> s.startsWith("hello#")));
+  }
+
+  /** Runs a command in an instance's namespace (both clusters' instances do). */
+  @FunctionalInterface
+  interface InNamespace {
+    Shell.Result run(int timeoutSeconds, String... cmd);
+  }
+
   /** Runs curl by name {@code times} times; each entry is the body or "ERR". */
-  static List<String> curlTimes(LocalCluster.Instance client, String name, int times) {
+  static List<String> curlTimes(InNamespace client, String name, int times) {
     List<String> out = new ArrayList<>();
     for (int k = 0; k < times; k++) {
       Shell.Result r = client.run(10, "curl", "-s", "--max-time", "5", "http://" + name + ":" + PORT + "/");
       out.add(r.ok() ? r.output().trim() : "ERR");
     }
     return out;
-  }
-
-  private void printSummary() {
-    Map<Integer, Integer> width = new LinkedHashMap<>();
-    String[] head = {"scenario", "expected", "observed", "result"};
-    List<String[]> rows = new ArrayList<>();
-    rows.add(head);
-    rows.addAll(summary);
-    for (String[] r : rows) {
-      for (int k = 0; k < r.length; k++) {
-        width.merge(k, r[k].length(), Math::max);
-      }
-    }
-    for (String[] r : rows) {
-      StringBuilder sb = new StringBuilder("    ");
-      for (int k = 0; k < r.length; k++) {
-        sb.append(String.format("%-" + width.get(k) + "s  ", r[k]));
-      }
-      System.out.println(sb.toString().stripTrailing());
-    }
   }
 }

@@ -18,6 +18,7 @@ import io.semnet.core.record.Locator;
 import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.service.ServiceId;
 import io.semnet.core.trust.NodeCertificate;
+import io.semnet.core.trust.RevokedCertificate;
 import io.semnet.resolver.NodeRegistration;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -263,6 +264,16 @@ public final class Json {
 
   public static Grant grant(JsonNode n) {
     return Grant.of(ServiceSelector.parse(text(n, "from")), ServiceSelector.parse(text(n, "to")));
+  }
+
+  public static ObjectNode revoked(RevokedCertificate c) {
+    ObjectNode o = obj();
+    o.put("serial", c.serial()).put("node", c.nodeId()).put("key", b64(c.publicKey())).put("notAfter", c.notAfter().getEpochSecond());
+    return o;
+  }
+
+  public static RevokedCertificate revoked(JsonNode n) {
+    return RevokedCertificate.of(integer(n, "serial"), text(n, "node"), bytes(n, "key"), java.time.Instant.ofEpochSecond(integer(n, "notAfter")));
   }
 
   public static ObjectNode node(NodeRegistration r) {

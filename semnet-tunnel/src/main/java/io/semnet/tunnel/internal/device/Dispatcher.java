@@ -40,12 +40,14 @@ public final class Dispatcher implements SocketEvents<Link> {
   private final io.semnet.tunnel.internal.conn.LoopErrors errors;
   private final ByteBuffer rxIn;
   private final ByteBuffer rxScratch;
+  private final OldVersionPeers oldVersionPeers;
 
   /** @param view told probe RTTs; may be null */
-  public Dispatcher(CipherSuite suite, boolean plaintext, int maxDatagramBytes, LinkTable links, IndexTable indexes, long rejectAfterNanos,
+  public Dispatcher(String nodeId, CipherSuite suite, boolean plaintext, int maxDatagramBytes, LinkTable links, IndexTable indexes, long rejectAfterNanos,
       Handshake handshake, Transmitter tx, Drops drops, TunnelReceiver receiver, LocalNodeView view,
       io.semnet.tunnel.internal.conn.LoopErrors errors) {
     this.errors = errors;
+    this.oldVersionPeers = new OldVersionPeers(nodeId);
     this.suite = suite;
     this.plaintext = plaintext;
     this.links = links;
@@ -83,8 +85,14 @@ public final class Dispatcher implements SocketEvents<Link> {
       drops.drop(DropReason.TRUNCATED);
       return;
     }
-    if (Datagram.version(d) != Datagram.VERSION) {
-      drops.drop(DropReason.UNKNOWN_VERSION);
+    int version = Datagram.version(d);
+    if (version != Datagram.VERSION) {
+      if (version == 1) {
+        drops.drop(DropReason.UNSUPPORTED_VERSION);
+        oldVersionPeers.seen(from);
+      } else {
+        drops.drop(DropReason.UNKNOWN_VERSION);
+      }
       return;
     }
     int type = Datagram.type(d);
@@ -164,10 +172,12 @@ public final class Dispatcher implements SocketEvents<Link> {
   }
 
   private void deliver(Link link, int type, ByteBuffer out, int n) {
+    long now = System.nanoTime();
+    link.lastReceivedNanos = now;
     switch (type) {
       case Datagram.TYPE_DATA:
         link.rxBytes.addAndGet(n);
-        link.lastUsedNanos = System.nanoTime();
+        link.lastUsedNanos = now;
         receiver.onData(link.endpoint, out);
         break;
       case Datagram.TYPE_ROUTE_NOT_FOUND:

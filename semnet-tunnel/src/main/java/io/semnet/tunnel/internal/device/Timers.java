@@ -15,8 +15,9 @@ import java.util.function.Consumer;
 
 /**
  * The tunnel's periodic sweep on the event loop: closes idle links, resends unanswered first
- * contacts, sends keepalive probes (early, at max(1 s, 4 RTT), while data flows), marks peers
- * down after {@code probesBeforeDown} misses and starts a new handshake, rekeys after
+ * contacts, sends keepalive probes (every {@code keepaliveInterval}; at once when data sent to the
+ * peer has gone unanswered for 1 s; again whenever an echo is overdue by max(1 s, 4 RTT)), marks
+ * peers down after {@code probesBeforeDown} misses and starts a new handshake, rekeys after
  * {@code rekeyAfter}, retires the previous session after {@code keyGrace}, forgets sessions past
  * {@code rejectAfter} (a new handshake starts when there is something to send), and removes from
  * the index table whatever no link holds any more. An exception in one sweep is logged and the
@@ -149,13 +150,18 @@ public final class Timers {
     long keepaliveNanos = t.keepaliveNanos();
     long sinceProbe = now - l.probeSentNanos;
     boolean due;
-    if (l.probeOutstanding && now - l.lastUsedNanos < keepaliveNanos) {
-      // Data is flowing: do not wait a whole keepalive interval to notice a dead or restarted
-      // peer; an echo overdue by max(1 s, 4 RTT) counts as missed and the next probe goes now.
+    if (l.probeOutstanding) {
+      // Do not wait a whole keepalive interval to notice a dead or restarted peer: an echo
+      // overdue by max(1 s, 4 RTT) counts as missed and the next probe goes now.
       long rtt = l.lastRttNanos;
       due = sinceProbe >= Math.min(keepaliveNanos, Math.max(FAST_PROBE_TIMEOUT_NANOS, rtt > 0 ? 4 * rtt : 0));
     } else {
-      due = sinceProbe >= keepaliveNanos;
+      // Data sent after the last datagram heard from the peer, unanswered for a second (a SYN
+      // into a dead peer, say): ask now rather than at the next keepalive. A one-way stream to a
+      // live peer costs one probe a second.
+      long heard = l.lastReceivedNanos;
+      boolean unanswered = l.lastUsedNanos - heard > 0 && now - heard >= FAST_PROBE_TIMEOUT_NANOS;
+      due = sinceProbe >= keepaliveNanos || (unanswered && sinceProbe >= FAST_PROBE_TIMEOUT_NANOS);
     }
     if (due) {
       if (l.probeOutstanding && ++l.missedProbes >= t.probesBeforeDown() && l.up) {

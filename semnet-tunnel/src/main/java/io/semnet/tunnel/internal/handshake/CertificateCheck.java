@@ -9,13 +9,13 @@ import java.time.Clock;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
  * The responder's check of the certificate an initiation carries in its encrypted payload: it must
- * decode, vouch for the initiation's static key, not name this node, not name a revoked node, and
+ * decode, vouch for the initiation's static key, not name this node, not be revoked (by node id or
+ * serial, {@link Revocations}), and
  * verify under the root. Ed25519 verifications are bounded: verified certificates are cached (at
  * most {@link #CACHE_ENTRIES}, least recently used out; expiry is checked on every use), and
  * verifications of uncached ones are limited to {@code verifyPerSecond} (a token bucket; over it the
@@ -35,30 +35,22 @@ final class CertificateCheck implements PayloadCheck {
       return size() > CACHE_ENTRIES;
     }
   };
-  private volatile Set<String> revoked = Set.of();
+  private final Revocations revoked;
   private double tokens;
   private long tokensAt;
   private long verifications;
   /** The certificate of the last initiation accepted (read by the driver right after respond). */
   NodeCertificate lastAccepted;
 
-  CertificateCheck(String self, RootTrust root, Clock wall, LongSupplier nanos, double verifyPerSecond) {
+  CertificateCheck(String self, RootTrust root, Revocations revoked, Clock wall, LongSupplier nanos, double verifyPerSecond) {
     this.self = self;
+    this.revoked = revoked;
     this.root = root;
     this.wall = wall;
     this.nanos = nanos;
     this.verifyPerSecond = verifyPerSecond;
     this.tokens = Math.max(1, verifyPerSecond);
     this.tokensAt = nanos.getAsLong();
-  }
-
-  /** Replaces the set of revoked node ids (thread-safe). */
-  void revoke(Set<String> nodeIds) {
-    revoked = Set.copyOf(nodeIds);
-  }
-
-  boolean isRevoked(String nodeId) {
-    return revoked.contains(nodeId);
   }
 
   /** Ed25519 verifications run so far. */
@@ -78,7 +70,7 @@ final class CertificateCheck implements PayloadCheck {
     if (cert.nodeId().equals(self) || !Arrays.equals(cert.publicKey(), peerStatic)) {
       return Drop.BAD_CERTIFICATE;
     }
-    if (revoked.contains(cert.nodeId())) {
+    if (revoked.refuses(cert)) {
       return Drop.REVOKED;
     }
     ByteBuffer key = ByteBuffer.wrap(extra);

@@ -49,21 +49,25 @@ public final class Handshake implements LinkTable.Factory {
 
   private final Settings s;
   private final byte[] publicKey;
-  private final byte[] certificateBytes;
+  /** This node's certificate as initiations carry it; replaced by {@link #certificate} on renewal. */
+  private volatile byte[] certificateBytes;
   private final IndexTable indexes;
   private final LinkTable links;
   private final SendPath<Link> out;
   private final Drops drops;
   private final SessionListener listener;
   private final CertificateCheck certificates;
+  private final Revocations revocations;
   private final io.semnet.tunnel.internal.noise.Handshake noise;
   private long loadWindowStart;
   private int loadCount;
   private int loadPrevious;
 
   /** A driver; {@code links} must be set with {@link #links} before use (the table needs this factory first). */
-  public Handshake(Settings s, IndexTable indexes, LinkTable links, SendPath<Link> out, Drops drops, SessionListener listener) {
+  public Handshake(Settings s, Revocations revocations, IndexTable indexes, LinkTable links, SendPath<Link> out, Drops drops,
+      SessionListener listener) {
     this.s = s;
+    this.revocations = revocations;
     this.indexes = indexes;
     this.links = links;
     this.out = out;
@@ -79,12 +83,20 @@ public final class Handshake implements LinkTable.Factory {
     DhKeyPair identity = DhKeyPair.fromPrivate(s.privateKey());
     this.publicKey = identity.publicKey();
     this.certificateBytes = s.certificate().encode();
-    this.certificates = new CertificateCheck(s.nodeId(), s.rootTrust(), s.clock(), System::nanoTime, s.verifyPerSecond());
+    this.certificates = new CertificateCheck(s.nodeId(), s.rootTrust(), revocations, s.clock(), System::nanoTime, s.verifyPerSecond());
     SourceRateLimiter perSource = new SourceRateLimiter(4096, s.perSourcePerSecond(), s.perSourceBurst(), System::nanoTime);
     SourceRateLimiter perKey = new SourceRateLimiter(4096, s.perKeyPerSecond(), Math.max(2, s.perKeyPerSecond() / 2), System::nanoTime);
     this.noise = new io.semnet.tunnel.internal.noise.Handshake(s.suite(), identity, k -> true,
         new PeerFloors(publicKey, s.ownTimestamps(), 4096), perSource, indexes::reserve, System::nanoTime, s.clock(), certificates,
         perKey);
+  }
+
+  /** Presents {@code renewed} (checked by the caller) in every initiation from now on. */
+  public void certificate(NodeCertificate renewed) {
+    if (s.plaintext()) {
+      throw new IllegalStateException("a plaintext tunnel has no certificate");
+    }
+    this.certificateBytes = renewed.encode();
   }
 
   /** A link for {@code peer} with its cookie generator; null if the key is unusable. */
@@ -99,10 +111,12 @@ public final class Handshake implements LinkTable.Factory {
     return new Link(peer, pub, new CookieGenerator(s.suite(), pub, System::nanoTime), System.nanoTime());
   }
 
-  /** Replaces the revoked node ids; links to them are closed by the caller. Thread-safe. */
-  public void revoke(Set<String> nodeIds) {
-    if (certificates != null) {
-      certificates.revoke(nodeIds);
+
+  /** Closes (and counts as {@link DropReason#REVOKED}) every link the revocations refuse. Event loop only. */
+  public void closeRevokedLinks() {
+    for (Link l : links.all().stream().filter(revocations::refuses).toList()) {
+      drops.drop(DropReason.REVOKED, l);
+      links.close(l);
     }
   }
 
@@ -114,6 +128,11 @@ public final class Handshake implements LinkTable.Factory {
   /** Starts a new handshake as initiator and flushes the initiation. */
   public void start(Link link) {
     if (link.closed) {
+      return;
+    }
+    if (revocations.refuses(link)) {
+      drops.drop(DropReason.REVOKED, link);
+      links.close(link);
       return;
     }
     link.helloAttempts = 0;
@@ -213,7 +232,7 @@ public final class Handshake implements LinkTable.Factory {
     Link existing = links.get(cert.nodeId());
     boolean sameKey = existing != null && !existing.closed && Arrays.equals(existing.peerPublicKey, k.peerStatic());
     if (existing != null && !existing.closed && !sameKey && existing.current != null
-        && existing.certificateNotAfter > cert.notAfter().getEpochSecond()) {
+        && existing.certificate != null && cert.isOlderThan(existing.certificate)) {
       drops.drop(DropReason.OLDER_CERTIFICATE, existing);
       return;
     }
@@ -226,7 +245,7 @@ public final class Handshake implements LinkTable.Factory {
       drops.drop(DropReason.BAD_CERTIFICATE);
       return;
     }
-    link.certificateNotAfter = cert.notAfter().getEpochSecond();
+    link.certificate = cert;
     installResponder(link, k.localIndex(), k.remoteIndex(), key(k.sendKey()), key(k.receiveKey()), from, r.message());
   }
 

@@ -31,8 +31,10 @@ public final class Link implements Peer {
   public Session next;
   public volatile boolean closed;
   public volatile long lastUsedNanos;
-  /** The notAfter of the certificate this link was accepted with (epoch seconds), or Long.MIN_VALUE. */
-  public long certificateNotAfter = Long.MIN_VALUE;
+  /** When the last authenticated datagram (data, probe, echo, notice) came from the peer. */
+  public volatile long lastReceivedNanos;
+  /** The certificate this link's peer last proved with an initiation, or null (this node initiated: it never sees the peer's). */
+  public io.semnet.core.trust.NodeCertificate certificate;
   /** Handshakes completed on this link (the key id in stats). */
   public int generation = -1;
 
@@ -66,6 +68,7 @@ public final class Link implements Peer {
     this.peerPublicKey = peerPublicKey;
     this.cookies = cookies;
     this.lastUsedNanos = now;
+    this.lastReceivedNanos = now;
   }
 
   /** An initiation in flight under this node's receiver index {@code index}; {@code noise} is null in plaintext mode. */
@@ -113,6 +116,6 @@ public final class Link implements Peer {
   public LinkStats stats() {
     Session c = current;
     return new LinkStats(endpoint, c != null, c == null ? -1 : c.keyId, txPackets.get(), txBytes.get(),
-        rxPackets.get(), rxBytes.get(), drops.get(), lastRttNanos, up);
+        rxPackets.get(), rxBytes.get(), drops.get(), lastRttNanos, up, c == null ? -1 : System.nanoTime() - c.createdNanos);
   }
 }
