@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Migration KPIs, in two parts merged into one report:
 #  1. Convergence (io.semnet.bench.migration.MigrationConvergenceBenchmark): in-process with 1, 10,
-#     100 and 1,000 interested workers and over a real mosquitto on a free loopback port with 1, 10
-#     and 50, 100 migrations each; convergence p50/p99 (max over workers of t_apply - t_pub),
+#     100 and 1,000 interested workers and over a real mosquitto on a free loopback port with 1, 10,
+#     50 and 1,000 (each node its own broker connection, all from one JVM), 100 migrations each; convergence p50/p99 (max over workers of t_apply - t_pub),
 #     control messages and bytes per migration, queries during the migrations (must be 0) and
 #     locator regressions (must be 0).
 #  2. The data path, end to end in network namespaces (needs root; io.semnet.samples.cluster.
@@ -10,8 +10,9 @@
 #     on) between two workers while a client on a third streams UDP at 1 ms intervals and keeps a
 #     TCP connection busy; --e2e-reps moves (default 20) with make-before-break buffering at the
 #     source node, as many without. Network share of downtime (t_first - t_up, p50/p99) and where it
-#     went (downtime_breakdown_ms: publish, push_apply_source, push_apply_sender, release_wait,
-#     replay_to_first_reply), UDP lost and reordered with and without buffering (echoes at the client:
+#     went (downtime_breakdown_ms: up_to_release, replay_to_first_reply; and, off the critical path since
+#     the destination tells the source in-band, publish, push_apply_source, push_apply_sender), UDP lost
+#     and reordered with and without buffering (echoes at the client:
 #     udp_reordered_with_buffer; arrivals at the instance: udp_reordered_at_instance_with_buffer),
 #     TCP survival, what the source held, replayed, forwarded and relayed, and the control transport
 #     of these moves (e2e_control_transport).
@@ -25,7 +26,7 @@ cd "$(dirname "$0")/../.."
 JSON=""
 REPS=100
 MQTT_REPS=100
-MQTT_NS="1,10,50"
+MQTT_NS="1,10,50,1000"
 E2E_REPS=20
 while (($#)); do
   case "$1" in

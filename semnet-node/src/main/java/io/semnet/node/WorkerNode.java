@@ -270,8 +270,13 @@ public final class WorkerNode implements AutoCloseable, StatsSource {
     Locator old = Objects.requireNonNull(before.locator(), "the instance has no locator");
     NodeNetwork.Wired w = wire(target, old.namespaceIpv4(), old.namespaceIpv6());
     Locator loc = Locator.of(w.ipv4(), w.ipv6(), endpoint(), 0);
+    boolean moved = !old.worker().nodeId().equals(nodeId());
+    if (moved) {
+      // The node left may forward what it held and relay replies until the root's record says so.
+      loc = loc.movedFrom(old.worker(), System.currentTimeMillis());
+    }
     InstanceRecord local = before.withLocator(loc);
-    if (!old.worker().nodeId().equals(nodeId())) {
+    if (moved) {
       translator.expectReplay(local, old.worker().nodeId());
     }
     localInstances.attach(local);
@@ -280,13 +285,22 @@ public final class WorkerNode implements AutoCloseable, StatsSource {
 
   /**
    * Migration phase 3: has {@code placement} (typically {@code orchestration.migrate}) publish the
-   * restored instance's locator and serves the published record. If the control plane refuses, the
-   * instance stays served here under its local record and the exception is rethrown.
+   * restored instance's locator and serves the published record; after a stateful restore from
+   * another node, tells that node in-band that the instance runs here (it replays what it held). If
+   * the control plane refuses, the instance stays served here under its local record and the
+   * exception is rethrown.
    */
   public synchronized Attachment publish(Attachment restored, Placement placement) {
     requireRunning();
     InstanceRecord placed = Objects.requireNonNull(placement.place(restored.locator()), "the placement returned no record");
     localInstances.attach(placed);
+    WorkerEndpoint previous = restored.locator().previous();
+    if (previous != null && !previous.nodeId().equals(nodeId())) {
+      // The node left replays what it held as soon as it hears this, not after the root's push
+      // reached it. Not before the root has the new place: this node's managers must already know
+      // it hosts the instance to answer its queries for the senders of the replayed packets.
+      translator.announceRestore(placed, previous);
+    }
     return restored.withRecord(placed);
   }
 

@@ -53,6 +53,13 @@ public enum Counter {
   MIGRATION_REPLAY_END_SENT,
   /** Replay-end markers received by this node, the new place of a migrated instance. */
   MIGRATION_REPLAY_END_RECEIVED,
+  /** In-band "restored here" signals this node sent to the previous place of an instance restored here. */
+  MIGRATION_RESTORED_SENT,
+  /**
+   * In-band "restored here" signals this node received from the destination it named when it froze
+   * the instance: it released at once, without waiting for the root's push.
+   */
+  MIGRATION_RESTORED_RECEIVED,
   /**
    * Packets for an instance restored here that came from a sender other than its previous place and
    * waited until that place's replay ended, so they did not overtake it.

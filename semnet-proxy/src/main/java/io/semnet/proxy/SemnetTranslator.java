@@ -241,6 +241,18 @@ public final class SemnetTranslator implements PacketTranslator, StatsSource {
     parts.gates().open(restored, fromNode);
   }
 
+  /**
+   * The destination's side of a stateful move, once {@code restored} is attached here with the
+   * namespace IPs it had at {@code previous}: tells that node in-band, through the tunnel, that the
+   * instance runs here. If it froze the instance naming this node as the destination
+   * ({@link #freeze(InstanceRecord, boolean, WorkerEndpoint)}), it replays what it held at once
+   * instead of waiting for the root's publish and push, which take the critical path otherwise
+   * (the push still releases if this one datagram is lost). Never blocks.
+   */
+  public void announceRestore(InstanceRecord restored, WorkerEndpoint previous) {
+    parts.holds().announceRestore(restored, previous);
+  }
+
   /** What this node did with the packets of an instance migrating away, or null if it holds none. */
   public MigrationHoldStats holdStats(InstanceKey instance) {
     return parts.holds().stats(instance);

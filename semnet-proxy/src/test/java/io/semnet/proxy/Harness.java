@@ -249,9 +249,16 @@ public final class Harness implements AutoCloseable {
     public final List<Map.Entry<WorkerEndpoint, byte[]>> sent = new CopyOnWriteArrayList<>();
     public final List<Map.Entry<WorkerEndpoint, InetAddress>> notFound = new CopyOnWriteArrayList<>();
     public final AtomicInteger flushes = new AtomicInteger();
+    /** Peers whose link is still being set up ({@link #isReady} false). */
+    public final java.util.Set<WorkerEndpoint> notReady = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     @Override
     public void start(NodeContext context) {}
+
+    @Override
+    public boolean isReady(WorkerEndpoint peer) {
+      return !notReady.contains(peer);
+    }
 
     @Override
     public WorkerEndpoint localEndpoint() {

@@ -215,6 +215,100 @@ class MigrationHoldTest {
     assertArrayEquals(req(1, 8), h.io.take());
   }
 
+  /**
+   * There and back (the defect migration.sh hit on w2 -> w1): the instance moved to n3 and is
+   * restored here again from n3 while this node still knows its flow (way back n2) and its cache
+   * still holds the root's record naming n3 (the push of the return move has not come yet). n3
+   * replays what it held: delivered here in order, not dropped as a roam the source does not own.
+   */
+  @Test
+  void anInstanceRestoredHereAgainTakesTheReplayOfWhereItWas() throws Exception {
+    h = new Harness();
+    h.fromPeer(N2, req(1, 8));
+    h.io.take();
+    freeze(true);
+    movedTo(Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), N3, 5).movedFrom(Harness.N1, System.currentTimeMillis()));
+    await(() -> h.count(Counter.MIGRATION_REPLAY_END_SENT) == 1);
+    h.tunnel.sent.clear();
+    // restored here from n3, as WorkerNode.restore does: the local locator names where it came from
+    InstanceRecord back = h.server1.withLocator(
+        Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), Harness.N1, 0).movedFrom(N3, System.currentTimeMillis()));
+    h.translator.expectReplay(back, "n3");
+    h.locals.attach(back);
+    await(() -> h.translator.holdStats(h.server1.key()) == null);
+    h.fromPeer(N2, req(1, 12)); // the sender already switched: waits for n3's replay end
+    h.fromPeer(N3, req(1, 9)); // n3's replay
+    h.fromPeer(N3, req(1, 10));
+    assertArrayEquals(req(1, 9), h.io.take());
+    assertArrayEquals(req(1, 10), h.io.take());
+    // published: the root's record (previous n3) is attached; the push reaches the cache later
+    InstanceRecord placed = h.server1.withLocator(
+        Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), Harness.N1, 6).movedFrom(N3, System.currentTimeMillis()));
+    h.locals.attach(placed);
+    h.fromPeer(N3, req(1, 11));
+    assertArrayEquals(req(1, 11), h.io.take());
+    h.fromPeer(N3, Pkt.v4("172.30.2.2", "10.1.0.3", 253, new byte[] {0x53, 0x4e, 0x52, 0x45, 0, 0, 0, 1}));
+    assertArrayEquals(req(1, 12), h.io.take(), "the direct packet follows the replay end");
+    assertEquals(0, h.count(Counter.DROP_ROAM_NOT_OWNED));
+    assertEquals(0, h.count(Counter.DROP_SOURCE_NOT_OWNED));
+    assertEquals(0, h.translator.drops(), "no drops");
+  }
+
+  /** The destination's in-band "restored here" signal for server #1 (IPv4: from its InstanceIP to {@code dst}). */
+  private static byte[] restored(String dst) {
+    return Pkt.v4("172.30.2.2", dst, 253, new byte[] {0x53, 0x4e, 0x55, 0x50, 0, 0, 0, 1});
+  }
+
+  /**
+   * The destination the orchestrator named at the freeze says in-band that the instance runs there
+   * with its namespace IP: the hold releases at once, without the root's push; no other node's
+   * signal, and no signal for another address, counts. The push, when it comes, replays nothing twice.
+   */
+  @Test
+  void theNamedDestinationsRestoredSignalReleasesWithoutWaitingForThePush() throws Exception {
+    h = new Harness();
+    h.fromPeer(N2, req(0, 8));
+    h.io.take();
+    h.translator.freeze(h.server1, true, N3);
+    h.locals.detach(h.server1.key());
+    h.fromPeer(N2, req(1, 10));
+    h.fromPeer(N2, restored("10.1.0.3")); // not the named destination
+    h.fromPeer(N3, restored("10.1.0.9")); // not the address it kept
+    assertEquals(2, h.count(Counter.DROP_UNSUPPORTED_PROTOCOL));
+    assertEquals("frozen", h.translator.holdStats(h.server1.key()).phase());
+    h.fromPeer(N3, restored("10.1.0.3"));
+    await(() -> h.count(Counter.MIGRATION_REPLAY_END_SENT) == 1);
+    assertEquals(1, h.count(Counter.MIGRATION_RESTORED_RECEIVED));
+    Map.Entry<WorkerEndpoint, byte[]> replayed = h.tunnel.take();
+    assertEquals(N3, replayed.getKey());
+    assertArrayEquals(req(1, 10), replayed.getValue());
+    assertReplayEnd(h.tunnel.take());
+    // the root's record follows: late packets still go to n3, nothing is replayed again
+    movedTo(Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), N3, 5).movedFrom(Harness.N1, System.currentTimeMillis()));
+    h.fromPeer(N2, req(2, 4));
+    assertEquals(N3, h.tunnel.take().getKey());
+    assertEquals(1, h.count(Counter.MIGRATION_REPLAYED));
+    assertEquals(1, h.count(Counter.MIGRATION_FORWARDED_LATE));
+    assertEquals(0, h.io.written.size(), "nothing reached the bridge");
+  }
+
+  /** The destination's side: once restored here from n3, n3 is told in-band through the tunnel. */
+  @Test
+  void aRestoreIsAnnouncedToThePreviousPlace() throws Exception {
+    h = new Harness();
+    InstanceRecord back = h.server1.withLocator(
+        Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), Harness.N1, 0).movedFrom(N3, System.currentTimeMillis()));
+    h.translator.announceRestore(back, N3);
+    await(() -> h.tunnel.sent.size() == 1);
+    Map.Entry<WorkerEndpoint, byte[]> e = h.tunnel.take();
+    assertEquals(N3, e.getKey());
+    byte[] p = e.getValue();
+    assertEquals(253, p[9] & 0xff);
+    assertAddresses(p, "172.30.2.2", "10.1.0.3");
+    assertArrayEquals(java.util.Arrays.copyOfRange(restored("10.1.0.3"), 20, 28), java.util.Arrays.copyOfRange(p, 20, 28), "SNUP v1");
+    assertEquals(1, h.count(Counter.MIGRATION_RESTORED_SENT));
+  }
+
   @Test
   void aLearnedFlowAnswersThePeerItsPacketsNowComeFrom() throws Exception {
     h = new Harness();

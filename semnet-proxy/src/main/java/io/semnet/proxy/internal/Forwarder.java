@@ -201,7 +201,7 @@ public final class Forwarder {
     PacketView pv = w.pv;
     int st = pv.parse(b, from, to);
     if (st != 0) {
-      if (peer != null && direction == Half.INGRESS && gates.marker(w, st, pv, peer)) {
+      if (peer != null && direction == Half.INGRESS && (gates.marker(w, st, pv, peer) || holds.restoredSignal(w, st, pv, peer))) {
         return CONSUMED;
       }
       w.counts[PARSE_DROPS[st].ordinal()]++;

@@ -57,6 +57,10 @@ final class Hold {
   volatile long releasedAtNanos;
   volatile long drainedAtNanos;
   volatile long lastLateNanos;
+  /** The node the orchestrator named as the destination at the freeze, or null. */
+  volatile WorkerEndpoint destination;
+  /** When the last replay batch was sent (control thread only). */
+  long lastReplayNanos;
   /** When the release first found the tunnel link to the new place not ready (control thread only). */
   long readyWaitSince;
 

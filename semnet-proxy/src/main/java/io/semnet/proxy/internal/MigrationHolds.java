@@ -34,9 +34,13 @@ public final class MigrationHolds {
   private static final Logger log = LoggerFactory.getLogger(MigrationHolds.class);
   /** Held packets replayed per millisecond after a release. */
   private static final int REPLAY_BATCH = 64;
+  /** Most batches one late replay step takes at once. */
+  private static final int REPLAY_CATCH_UP = 4;
   /** Longest a release waits for the tunnel link to the new place before replaying anyway. */
   private static final long READY_WAIT_NANOS = 2_000_000_000L;
   private static final Hold[] NONE = new Hold[0];
+  /** Payload of the in-band "restored here" signal ({@link #announceRestore}): "SNUP". */
+  static final int RESTORED_MAGIC = 0x534e5550;
 
   private final Forwarder forwarder;
   private final FlowSetup setup;
@@ -99,6 +103,7 @@ public final class MigrationHolds {
       }
     }
     Hold h = new Hold(instance, store, holdPackets, System.nanoTime());
+    h.destination = destination;
     synchronized (holdPool) {
       List<Hold> next = new ArrayList<>();
       for (Hold o : holds) {
@@ -142,7 +147,69 @@ public final class MigrationHolds {
     return null;
   }
 
+  /**
+   * The destination's side of a stateful move: tells {@code previous}, in-band through the tunnel,
+   * that {@code restored} (which kept its namespace IPs) runs on this node now. A previous place
+   * that froze the instance naming this node as its destination releases at once, without waiting
+   * for the root's publish and push; the push still comes, and still releases if the signal was
+   * lost. One small datagram, sent from the control thread.
+   */
+  public void announceRestore(InstanceRecord restored, WorkerEndpoint previous) {
+    Objects.requireNonNull(restored, "restored");
+    Objects.requireNonNull(previous, "previous");
+    Locator l = restored.locator();
+    if (l == null || tunnel == null || !control.started() || previous.nodeId().equals(wiring.nodeId())) {
+      return;
+    }
+    boolean v4 = restored.instanceIpv4() != null && l.namespaceIpv4() != null;
+    if (!v4 && (restored.instanceIpv6() == null || l.namespaceIpv6() == null)) {
+      return;
+    }
+    InetAddress src = v4 ? restored.instanceIpv4().address() : restored.instanceIpv6().address();
+    InetAddress dst = v4 ? l.namespaceIpv4() : l.namespaceIpv6();
+    control.execute(() -> {
+      ThreadScratch w = scratches.get();
+      ByteBuffer buf = w.parkBuffer();
+      int len = ReplayGates.writeSignal(buf, RESTORED_MAGIC, !v4, AddressWords.hi(src), AddressWords.lo(src),
+          AddressWords.hi(dst), AddressWords.lo(dst));
+      buf.limit(len).position(0);
+      tunnel.send(previous, buf);
+      w.counts[Counter.SENT_TUNNEL.ordinal()]++;
+      w.counts[Counter.MIGRATION_RESTORED_SENT.ordinal()]++;
+      tunnel.flush();
+    });
+  }
+
   // ---------------------------------------------------------------- data path
+
+  /**
+   * A packet the parser refused ({@code parseStatus}) from {@code peer}: true (consumed) if it is
+   * the "restored here" signal of an instance frozen here that the orchestrator is moving to that
+   * peer's node, with its namespace IP kept; the hold is released to that node at once.
+   */
+  boolean restoredSignal(ThreadScratch w, int parseStatus, PacketView pv, WorkerEndpoint peer) {
+    if (!ReplayGates.isSignal(parseStatus, pv, RESTORED_MAGIC)) {
+      return false;
+    }
+    boolean v6 = pv.isIpv6();
+    for (Hold h : holds) {
+      WorkerEndpoint d = h.destination;
+      if (d == null || !d.nodeId().equals(peer.nodeId()) || !h.isInstanceIp(v6, pv.srcHi(), pv.srcLo())
+          || !h.isOldNamespaceIp(v6, pv.dstHi(), pv.dstLo())) {
+        continue;
+      }
+      w.counts[Counter.MIGRATION_RESTORED_RECEIVED.ordinal()]++;
+      if (h.state == Hold.FROZEN) {
+        Locator to = Locator.of(h.from.namespaceIpv4(), h.from.namespaceIpv6(), d, h.from.version());
+        if (!control.execute(() -> released(h, to, false))) {
+          released(h, to, false);
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
 
   /** True if {@code (hi, lo)} is the old namespace IP of one of {@code hs}. */
   static boolean isHeld(Hold[] hs, boolean v6, long hi, long lo) {
@@ -274,15 +341,22 @@ public final class MigrationHolds {
    * whatever its version says, packets are delivered here. Control thread.
    */
   private void moved(Hold h, Locator to, boolean home) {
+    if (home || to.isNewerThan(h.from) && (h.to == null || to.isNewerThan(h.to))) {
+      released(h, to, home);
+    }
+  }
+
+  /** Releases {@code h} to {@code to} without a version check (the destination's signal, or via {@link #moved}). Control thread. */
+  private void released(Hold h, Locator to, boolean home) {
     try {
-      releaseHold(h, to, home);
+      release(h, to, home);
     } catch (RuntimeException e) {
       log.warn("releasing {} to {} failed", h.key, to, e);
     }
   }
 
-  private void releaseHold(Hold h, Locator to, boolean home) {
-    if (!control.started() || !home && (!to.isNewerThan(h.from) || (h.to != null && !to.isNewerThan(h.to)))) {
+  private void release(Hold h, Locator to, boolean home) {
+    if (!control.started()) {
       return;
     }
     InetAddress t = to.namespaceIpv4() != null ? to.namespaceIpv4() : to.namespaceIpv6();
@@ -303,7 +377,7 @@ public final class MigrationHolds {
       if (h.readyWaitSince == 0) {
         h.readyWaitSince = now;
       }
-      if (now - h.readyWaitSince < READY_WAIT_NANOS && control.schedule(() -> moved(h, to, home), 1)) {
+      if (now - h.readyWaitSince < READY_WAIT_NANOS && control.schedule(() -> released(h, to, home), 1)) {
         return;
       }
     }
@@ -318,10 +392,12 @@ public final class MigrationHolds {
   }
 
   /**
-   * Replays up to {@link #REPLAY_BATCH} held packets, in order, then comes back a millisecond
-   * later for the next batch: a whole freeze's worth of packets at once would overflow the queues
-   * on the way (a tunnel link's, a device's transmit queue, the instance's socket). Packets that
-   * arrive meanwhile queue behind the held ones. Control thread.
+   * Replays up to {@link #REPLAY_BATCH} held packets per millisecond, in order, then comes back a
+   * millisecond later for the next batch: a whole freeze's worth of packets at once would overflow
+   * the queues on the way (a tunnel link's, a device's transmit queue, the instance's socket). A
+   * batch that comes late (a busy machine) takes the milliseconds it missed too, up to
+   * {@link #REPLAY_CATCH_UP} batches, so the replay keeps its rate. Packets that arrive meanwhile
+   * queue behind the held ones. Control thread.
    */
   private void replay(Hold h) {
     ThreadScratch w = scratches.get();
@@ -335,8 +411,12 @@ public final class MigrationHolds {
 
   private void replayBatch(Hold h, ThreadScratch w) {
     ByteBuffer buf = w.parkBuffer();
+    long t = System.nanoTime();
+    long late = h.lastReplayNanos == 0 ? 1 : (t - h.lastReplayNanos) / 1_000_000L;
+    h.lastReplayNanos = t;
+    int batch = REPLAY_BATCH * (int) Math.max(1, Math.min(REPLAY_CATCH_UP, late));
     int len = 0;
-    for (int n = 0; n < REPLAY_BATCH && (len = h.take(buf)) >= 0; n++) {
+    for (int n = 0; n < batch && (len = h.take(buf)) >= 0; n++) {
       if (w.pv.parse(buf, 0, len) != 0) {
         continue;
       }

@@ -62,11 +62,11 @@ public final class Parking {
   /**
    * Per-flow cap for packets from a peer parked while their source is verified. Larger than the
    * route-miss cap: a migrated instance's previous place replays its held packets as a burst (64 per
-   * millisecond) to the new place, which usually has not seen the sender's record yet; dropping all
+   * millisecond, up to 4 times that when it catches up on a busy machine) to the new place, which usually has not seen the sender's record yet; dropping all
    * but the first few would lose exactly what the hold kept. Still bounded by the total budget and
    * the fair share per owner.
    */
-  static final int SOURCE_PARKED_PER_FLOW = 1024;
+  static final int SOURCE_PARKED_PER_FLOW = 2048;
 
   /** Packets parked waiting for routes. */
   public int count() {

@@ -52,6 +52,8 @@ final class ReplayGate {
   volatile int state = OPEN;
   /** When the first packet started waiting (0: none yet). Guarded by this. */
   long firstHeldNanos;
+  /** When a packet from {@link #from} (its replay) last passed: the wait's bound counts from there. */
+  volatile long progressNanos;
   /** Nodes that sent packets for the instance here directly (they applied the new locator); copy-on-write. */
   private volatile WorkerEndpoint[] direct = new WorkerEndpoint[0];
 

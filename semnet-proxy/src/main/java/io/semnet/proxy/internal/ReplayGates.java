@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  * message and no round trip: the marker is one small datagram on the link the replay used anyway.
  *
  * <p>Bounded: at most {@link #GATE_PACKETS} packets / {@link #GATE_BYTES} bytes wait per instance,
- * and for at most {@link #WAIT_MS} after the first began to wait; past either bound the waiting
- * packets are delivered at once (order given up, nothing dropped; counted
+ * for at most {@link #WAIT_MS} after the first began to wait or the previous place's replay last
+ * made progress (a busy machine replays slowly), and {@link #MAX_WAIT_MS} in all; past a bound the
+ * waiting packets are delivered at once (order given up, nothing dropped; counted
  * {@code MIGRATION_ORDER_BOUND_HIT}). A gate nothing waited at is forgotten after {@link #LIFE_MS}.
  * Only the node the instance was restored from can end the wait with a marker.
  *
@@ -46,6 +47,8 @@ public final class ReplayGates {
   static final int GATE_BYTES = 2 << 20;
   /** Longest the first waiting packet waits for the marker: the replay of a full freeze (64 packets per ms, slower on a loaded machine) plus the previous place learning the new locator later than the sender must fit. */
   static final long WAIT_MS = 500;
+  /** Longest the first waiting packet waits while the previous place's replay keeps coming. */
+  static final long MAX_WAIT_MS = 2_000;
   /** A gate at which nothing waited is forgotten after this long without a marker. */
   static final long LIFE_MS = 10_000;
   static final int PASS = 0;
@@ -110,8 +113,11 @@ public final class ReplayGates {
   int gate(ThreadScratch w, PacketView pv, WorkerEndpoint peer, ReplayGate[] gs) {
     boolean v6 = pv.isIpv6();
     for (ReplayGate g : gs) {
-      if (g.state == ReplayGate.CLOSED || !g.isNamespaceIp(v6, pv.dstHi(), pv.dstLo())
-          || g.from.equals(peer.nodeId())) {
+      if (g.state == ReplayGate.CLOSED || !g.isNamespaceIp(v6, pv.dstHi(), pv.dstLo())) {
+        continue;
+      }
+      if (g.from.equals(peer.nodeId())) {
+        g.progressNanos = System.nanoTime(); // the replay goes on: the wait's bound counts from here
         continue;
       }
       int r = g.append(pv.buffer(), pv.start(), pv.length(), peer, System.nanoTime());
@@ -161,12 +167,7 @@ public final class ReplayGates {
    * is the replay-end marker of an instance restored here from that peer's node; its gate drains.
    */
   boolean marker(ThreadScratch w, int parseStatus, PacketView pv, WorkerEndpoint peer) {
-    if (parseStatus != UNSUPPORTED || pv.protocol() != MARKER_PROTOCOL) {
-      return false;
-    }
-    ByteBuffer b = pv.buffer();
-    int p = pv.l4Offset();
-    if (p + 8 > pv.end() || b.getInt(p) != MAGIC) {
+    if (!isSignal(parseStatus, pv, MAGIC)) {
       return false;
     }
     boolean v6 = pv.isIpv6();
@@ -212,6 +213,16 @@ public final class ReplayGates {
   private void expire(ReplayGate g) {
     try {
       if (g.state == ReplayGate.OPEN) {
+        long now = System.nanoTime();
+        long first;
+        synchronized (g) {
+          first = g.firstHeldNanos;
+        }
+        long quiet = now - Math.max(first, g.progressNanos);
+        long left = WAIT_MS - quiet / 1_000_000L;
+        if (left > 0 && now - first < MAX_WAIT_MS * 1_000_000L && control.schedule(() -> expire(g), left)) {
+          return; // the previous place is still replaying
+        }
         log.debug("{}: no replay end from {} within {} ms, {} packets stop waiting", g.key, g.from, WAIT_MS, g.waiting());
         drain(g, scratches.get(), true);
       }
@@ -249,27 +260,47 @@ public final class ReplayGates {
    * has an IPv4 InstanceIP, else IPv6) and returns its length, or -1 if it has no InstanceIP.
    */
   static int writeMarker(ByteBuffer b, Hold h) {
-    b.clear();
     if (h.hasIip4) {
+      return writeSignal(b, MAGIC, false, 0, h.iip4, 0, h.hasV4 ? h.oldV4 : h.iip4);
+    }
+    if (h.hasIip6) {
+      return writeSignal(b, MAGIC, true, h.iip6Hi, h.iip6Lo, h.hasV6 ? h.oldV6Hi : h.iip6Hi, h.hasV6 ? h.oldV6Lo : h.iip6Lo);
+    }
+    return -1;
+  }
+
+  /**
+   * Writes an in-band migration signal into {@code b} at 0 and returns its length: an IP packet with
+   * protocol {@link #MARKER_PROTOCOL}, the given addresses and an 8-byte payload {@code magic} +
+   * version.
+   */
+  static int writeSignal(ByteBuffer b, int magic, boolean v6, long srcHi, long srcLo, long dstHi, long dstLo) {
+    b.clear();
+    if (!v6) {
       b.putInt(0, 0x45000000 | 28);
       b.putInt(4, 0x00004000); // id 0, DF
       b.putInt(8, 64 << 24 | MARKER_PROTOCOL << 16);
-      b.putInt(12, (int) h.iip4);
-      b.putInt(16, h.hasV4 ? (int) h.oldV4 : (int) h.iip4);
+      b.putInt(12, (int) srcLo);
+      b.putInt(16, (int) dstLo);
       b.putShort(10, (short) Checksums.finish(Checksums.sum(b, 0, 20, 0)));
-      b.putInt(20, MAGIC);
+      b.putInt(20, magic);
       b.putInt(24, VERSION);
       return 28;
     }
-    if (h.hasIip6) {
-      b.putInt(0, 0x60000000);
-      b.putInt(4, 8 << 16 | MARKER_PROTOCOL << 8 | 64);
-      AddressWords.putAddresses(b, 0, true, h.iip6Hi, h.iip6Lo, h.hasV6 ? h.oldV6Hi : h.iip6Hi,
-          h.hasV6 ? h.oldV6Lo : h.iip6Lo);
-      b.putInt(40, MAGIC);
-      b.putInt(44, VERSION);
-      return 48;
+    b.putInt(0, 0x60000000);
+    b.putInt(4, 8 << 16 | MARKER_PROTOCOL << 8 | 64);
+    AddressWords.putAddresses(b, 0, true, srcHi, srcLo, dstHi, dstLo);
+    b.putInt(40, magic);
+    b.putInt(44, VERSION);
+    return 48;
+  }
+
+  /** True if a packet the parser refused ({@code parseStatus}) is an in-band migration signal {@code magic}. */
+  static boolean isSignal(int parseStatus, PacketView pv, int magic) {
+    if (parseStatus != UNSUPPORTED || pv.protocol() != MARKER_PROTOCOL) {
+      return false;
     }
-    return -1;
+    int p = pv.l4Offset();
+    return p + 8 <= pv.end() && pv.buffer().getInt(p) == magic;
   }
 }

@@ -133,15 +133,24 @@ final class SourceCheck {
     return l != null && (l.worker().nodeId().equals(node) || l.previousMayRelay(node, nowMs, lingerMs));
   }
 
-  /** The local instance's signed locator (else the attached one) names {@code node} as its previous place. */
+  /**
+   * The local instance's cached signed locator or the attached one (what this node restored, then
+   * the record the root returned for it) names {@code node} as its previous place. Both count: on a
+   * move back to a node that still caches the record of the move away, the push of the return move
+   * comes later than the previous place's replay.
+   */
   private boolean forwardsFor(InstanceRecord local, String node, long nowMs) {
     if (local == null) {
       return false;
     }
+    Locator attached = local.locator();
+    if (attached != null && attached.previousMayRelay(node, nowMs, lingerMs)) {
+      return true;
+    }
     InstanceIp iip = local.instanceIpv4() != null ? local.instanceIpv4() : local.instanceIpv6();
     Route r = iip == null ? null : resolver.cached(iip.address());
     InstanceRecord signed = r == null ? null : instanceOf(r);
-    Locator l = signed != null && signed.key().equals(local.key()) ? signed.locator() : local.locator();
+    Locator l = signed != null && signed.key().equals(local.key()) ? signed.locator() : null;
     return l != null && l.previousMayRelay(node, nowMs, lingerMs);
   }
 

@@ -92,6 +92,24 @@ public final class LocalCluster implements AutoCloseable {
     return controlPlane;
   }
 
+  /**
+   * Where the root, the cluster manager and every worker's resolver place instance {@code ordinal}
+   * of {@code service} (locator and record version), and each worker's resolver counters: what to
+   * print when a move does not converge.
+   */
+  public String controlState(io.semnet.core.service.ServiceId service, int ordinal) {
+    StringBuilder sb = new StringBuilder();
+    java.util.function.Function<io.semnet.core.record.ServiceRecord, String> at = r -> r == null ? "no record"
+        : r.version() + ":" + (r.instance(ordinal) == null ? "no instance" : r.instance(ordinal).locator());
+    sb.append("root ").append(at.apply(orchestration().record(service)));
+    controlPlane.clusters().forEach((id, m) -> sb.append("; cluster ").append(id).append(' ').append(at.apply(m.record(service))));
+    for (WorkerNode w : workers()) {
+      sb.append("; ").append(w.nodeId()).append(' ').append(at.apply(w.resolver().record(service)))
+          .append(' ').append(w.resolver().stats());
+    }
+    return sb.toString();
+  }
+
   public Orchestration orchestration() {
     return controlPlane.orchestration();
   }

@@ -72,6 +72,21 @@ public final class MigrationTraffic {
       return this;
     }
 
+    /**
+     * Ends the stream at {@code tNanos} ({@link System#nanoTime()}; at once if that passed): the
+     * client stops sending, waits a second for stragglers and reports. Lets a caller run the stream
+     * until a move is over however long the move took on a loaded machine.
+     */
+    public Client stopAt(long tNanos) throws InterruptedException {
+      long wait = tNanos - System.nanoTime();
+      if (wait > 0) {
+        TimeUnit.NANOSECONDS.sleep(wait);
+      }
+      process.descendants().forEach(ProcessHandle::destroy);
+      process.destroy();
+      return this;
+    }
+
     /** Waits for the client to finish and parses what it saw. */
     public Result await() throws InterruptedException {
       if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {

@@ -34,8 +34,10 @@ import java.util.function.ToLongFunction;
 public final class StatefulMigrationBenchmark {
   private static final int UDP = 9200;
   private static final int TCP = 9201;
+  /** How long the stream goes on after t_up. */
+  public static final long AFTER_UP_NANOS = 1_500_000_000L;
   /** The parts of t_first - t_up, in this order (see {@link #breakdown}). */
-  static final String[] PARTS = {"publish", "push_apply_source", "push_apply_sender", "release_wait", "replay_to_first_reply"};
+  static final String[] PARTS = {"up_to_release", "replay_to_first_reply", "publish", "push_apply_source", "push_apply_sender"};
   /** What carries the control messages of these moves. */
   static final String CONTROL_TRANSPORT = "in-process (InProcessControlPlane: root and cluster manager in the"
       + " benchmark's JVM; the workers' data path in network namespaces)";
@@ -93,10 +95,11 @@ public final class StatefulMigrationBenchmark {
     out.put("udp_reordered_at_instance_with_buffer", atInstance[0]);
     out.put("e2e_control_transport", CONTROL_TRANSPORT);
     ObjectNode bd = out.putObject("downtime_breakdown_ms");
-    bd.put("what", "network downtime t_first - t_up of the buffered moves = publish (root: allocate, sign, store, t_pub)"
-        + " + push_apply_source (push fan-out until the source node applied) + release_wait (source: link ready, replay"
-        + " start) + replay_to_first_reply (replay/forward to the new place, the instance, its first echo back);"
-        + " push_apply_sender is the client's node applying, in parallel");
+    bd.put("what", "network downtime t_first - t_up of the buffered moves = up_to_release (the source node hears the"
+        + " destination's in-band restored signal, or else the root's push, and starts replaying) + replay_to_first_reply"
+        + " (replay to the new place, the instance, its first echo back to the client). Off that path since the in-band"
+        + " signal, for reference: publish (t_pub - t_up: root allocates, signs, stores), push_apply_source and"
+        + " push_apply_sender (t_apply - t_pub at the source node and at the client's node)");
     for (int i = 0; i < PARTS.length; i++) {
       int k = i;
       long[] v = parts.stream().mapToLong(x -> x[k]).filter(x -> x != MigrationReport.NOT_MEASURED).sorted().toArray();
@@ -118,12 +121,25 @@ public final class StatefulMigrationBenchmark {
     String from = server.node().nodeId();
     String to = server.node().nodeId().equals("w1") ? "w2" : "w1";
     java.util.Map<String, Long> tunnelDrops = tunnelDrops(cluster);
-    MigrationTraffic.Client c = MigrationTraffic.start(client, target, UDP, TCP, freeze.plusMillis(1900), Duration.ofMillis(1))
-        .awaitFlowing();
+    // The stream runs until 1.5 s after t_up, however long the freeze and restore took (on a loaded
+    // machine wiring namespaces takes seconds), at most 30 s.
+    MigrationTraffic.Client c = MigrationTraffic.start(client, target, UDP, TCP, freeze.plusSeconds(30), Duration.ofMillis(1));
+    try {
+      c.awaitFlowing();
+    } catch (IllegalStateException e) {
+      printCounters(cluster);
+      throw e;
+    }
     Thread.sleep(300);
     try (Migration m = cluster.migrateStateful(server, to, freeze, buffering)) {
-      m.awaitReleased();
-      MigrationTraffic.Result r = c.await();
+      try {
+        m.awaitReleased();
+      } catch (IllegalStateException e) {
+        System.out.println("control state: " + cluster.controlState(m.instance().service(), m.instance().ordinal()));
+        printCounters(cluster);
+        throw e;
+      }
+      MigrationTraffic.Result r = c.stopAt(m.tUp() + AFTER_UP_NANOS).await();
       if (!r.tcpSurvived(m.tUp())) {
         System.out.printf("TCP did not survive: %s, %d responses, last %.1f ms after t_up, longest wait %.1f ms%n",
             r.tcpError(), r.tcpResponses(), (r.tcpLastNanos() - m.tUp()) / 1e6, r.tcpMaxGapNanos() / 1e6);
@@ -141,19 +157,24 @@ public final class StatefulMigrationBenchmark {
       after.replaceAll((w, n) -> n - tunnelDrops.getOrDefault(w, 0L));
       after.values().removeIf(n -> n == 0);
       if (!after.isEmpty() || buffering && report.udpLost() > report.udpSent() / 20) {
-        System.out.println("tunnel drops during this move (per node): " + after + ", links opened "
-            + cluster.workers().stream().map(w -> w.nodeId() + "=" + w.tunnel().stats().linksOpened()).toList());
-        for (WorkerNode w : cluster.workers()) {
-          java.util.Map<String, Long> cs = new java.util.TreeMap<>();
-          w.translator().counters().forEach((k, v) -> {
-            if (v != 0 && (k.isDrop() || k.name().startsWith("MIGRATION"))) {
-              cs.put(k.name(), v);
-            }
-          });
-          System.out.println("  translator " + w.nodeId() + " (since start): " + cs);
-        }
+        System.out.println("tunnel drops during this move (per node): " + after);
+        printCounters(cluster);
       }
       return report;
+    }
+  }
+
+  /** Prints every node's tunnel links and drops (by reason) and its translator's drop and migration counters, since its start. */
+  private static void printCounters(LocalCluster cluster) {
+    for (WorkerNode w : cluster.workers()) {
+      java.util.Map<String, Long> cs = new java.util.TreeMap<>();
+      w.translator().counters().forEach((k, v) -> {
+        if (v != 0 && (k.isDrop() || k.name().startsWith("MIGRATION"))) {
+          cs.put(k.name(), v);
+        }
+      });
+      System.out.println("  " + w.nodeId() + " (since start): links opened " + w.tunnel().stats().linksOpened()
+          + ", tunnel drops " + w.tunnel().stats().drops() + ", translator " + cs);
     }
   }
 
@@ -167,18 +188,18 @@ public final class StatefulMigrationBenchmark {
     long senderApplied = r.tApply().getOrDefault(sender, MigrationReport.NOT_MEASURED);
     var hold = m.hold();
     long released = hold == null || hold.releasedAtNanos() == 0 ? MigrationReport.NOT_MEASURED : hold.releasedAtNanos();
-    parts[0] = m.tPub() - m.tUp();
+    if (released != MigrationReport.NOT_MEASURED) {
+      parts[0] = released - m.tUp();
+      if (r.tFirst() > 0) {
+        parts[1] = r.tFirst() - released;
+      }
+    }
+    parts[2] = m.tPub() - m.tUp();
     if (applied != MigrationReport.NOT_MEASURED) {
-      parts[1] = applied - m.tPub();
+      parts[3] = applied - m.tPub();
     }
     if (senderApplied != MigrationReport.NOT_MEASURED) {
-      parts[2] = senderApplied - m.tPub();
-    }
-    if (released != MigrationReport.NOT_MEASURED && applied != MigrationReport.NOT_MEASURED) {
-      parts[3] = released - applied;
-    }
-    if (released != MigrationReport.NOT_MEASURED && r.tFirst() > 0) {
-      parts[4] = r.tFirst() - released;
+      parts[4] = senderApplied - m.tPub();
     }
   }
 

@@ -1,13 +1,16 @@
 # Client of a migrating instance: a UDP stream (sequence number + send time, one datagram every
-# interval) and one TCP connection exchanging request/response lines, both for `duration` seconds.
+# interval) and one TCP connection exchanging request/response lines, both for `duration` seconds
+# or until SIGTERM.
 # Prints one line per datagram ("U seq sent_ns recv_ns" for the first echo, "L seq sent_ns" if none
 # came back), then totals.
 # Times are time.monotonic_ns(), the same clock as Java's System.nanoTime() on Linux.
-import socket, struct, sys, threading, time
+import signal, socket, struct, sys, threading, time
 
 target, udp_port, tcp_port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 duration, interval = float(sys.argv[4]), float(sys.argv[5])
 done = threading.Event()
+stop = threading.Event()  # SIGTERM ends the stream early (then stragglers and totals as usual)
+signal.signal(signal.SIGTERM, lambda *_: stop.set())
 first = {}
 dups = 0
 reordered = 0
@@ -82,7 +85,7 @@ step = int(interval * 1e9)
 print("start %d" % start, flush=True)
 while True:
     now = time.monotonic_ns()
-    if now >= end:
+    if now >= end or stop.is_set():
         break
     if now < nxt:
         time.sleep((nxt - now) / 1e9)

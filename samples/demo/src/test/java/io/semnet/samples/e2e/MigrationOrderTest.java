@@ -11,10 +11,13 @@ import io.semnet.proxy.Counter;
 import io.semnet.samples.cluster.LocalCluster;
 import io.semnet.samples.cluster.Migration;
 import io.semnet.samples.cluster.MigrationTraffic;
+import io.semnet.samples.cluster.StatefulMigrationBenchmark;
 import io.semnet.testing.Privileged;
 import io.semnet.testkit.MigrationReport;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,7 +26,8 @@ import org.junit.jupiter.api.Test;
  * The source holds what arrives during the freeze and replays it to w2; the client's node switches
  * to w2 as soon as it applies the new locator, so its direct datagrams would overtake the replay's
  * tail; w2 holds them until w1's in-band replay end. The echo server counts datagrams that reach it
- * after a later one of the same stream; none may, and none may be lost.
+ * after a later one of the same stream; none may, and none may be lost. The instance then moves back
+ * to w1 and to w2 again, under the same checks.
  */
 @Privileged
 class MigrationOrderTest {
@@ -31,7 +35,7 @@ class MigrationOrderTest {
   private static final int TCP = 9301;
 
   @Test
-  void aBufferedStatefulMoveDeliversEveryDatagramInOrder() throws Exception {
+  void bufferedStatefulMovesThereAndBackDeliverEveryDatagramInOrder() throws Exception {
     ServiceId svc = ServiceId.of("order", "tum", "state", "prod");
     ServiceId users = ServiceId.of("order", "tum", "player", "prod");
     try (LocalCluster cluster = new LocalCluster()) {
@@ -44,37 +48,115 @@ class MigrationOrderTest {
       LocalCluster.Instance client = cluster.startInstance("w3", users, 0);
       MigrationTraffic.serve(server, UDP, TCP);
       InetAddress target = server.record().instanceIpv4().address();
-
-      MigrationTraffic.Client c = MigrationTraffic.start(client, target, UDP, TCP, Duration.ofMillis(2500),
-          Duration.ofMillis(1)).awaitFlowing();
-      Thread.sleep(300);
-      long reorderedBefore = MigrationTraffic.reorderedAtServer(server);
-      try (Migration m = cluster.migrateStateful(server, "w2", Duration.ofMillis(300), true)) {
-        m.awaitReleased();
-        MigrationTraffic.Result r = c.await();
-        MigrationReport report = m.report(r);
-        long reorderedAtServer = MigrationTraffic.reorderedAtServer(server) - reorderedBefore;
-        long[] window = r.window(m.tFreeze(), Long.MAX_VALUE);
-        WorkerNode w2 = cluster.worker("w2");
-        System.out.println("move: " + report);
-        System.out.printf("datagrams from the freeze on %d, lost %d, reordered at the instance %d, echoes reordered at the"
-            + " client %d; w2 held %d direct packets for the replay end (bound hit %d), markers received %d%n",
-            window[0], window[1], reorderedAtServer, r.reordered(), w2.translator().counter(Counter.MIGRATION_ORDER_HELD),
-            w2.translator().counter(Counter.MIGRATION_ORDER_BOUND_HIT),
-            w2.translator().counter(Counter.MIGRATION_REPLAY_END_RECEIVED));
-        var hold = m.hold();
-        if (hold != null) {
-          System.out.printf("w1 released %.1f ms after t_up, drained %.1f ms after; t_apply after t_pub (ms): %s%n",
-              (hold.releasedAtNanos() - m.tUp()) / 1e6, (hold.drainedAtNanos() - hold.releasedAtNanos()) / 1e6,
-              report.tApply().entrySet().stream().map(e -> e.getKey() + "=" + (e.getValue() - m.tPub()) / 1e6).toList());
-        }
-        assertTrue(report.buffered() > 50, "the source held the freeze's datagrams: " + report);
-        assertEquals(1, w2.translator().counter(Counter.MIGRATION_REPLAY_END_RECEIVED), "w1's replay end reached w2");
-        assertEquals(0, window[1], "datagrams lost");
-        assertEquals(0, reorderedAtServer, "datagrams that reached the instance out of order");
-        assertEquals(0, r.duplicated());
-        assertTrue(r.tcpSurvived(m.tUp()), "TCP survived: " + r.tcpError());
+      // There, back (the destination still knows the instance's flows and caches the record of the
+      // move away: the return move's replay was dropped as DROP_ROAM_NOT_OWNED) and there again.
+      for (String to : new String[] {"w2", "w1", "w2"}) {
+        moveInOrder(cluster, server, client, target, to);
       }
     }
+  }
+
+  private static void moveInOrder(LocalCluster cluster, LocalCluster.Instance server, LocalCluster.Instance client,
+      InetAddress target, String to) throws Exception {
+    WorkerNode dest = cluster.worker(to);
+    long markers = dest.translator().counter(Counter.MIGRATION_REPLAY_END_RECEIVED);
+    long notOwned = notOwned(cluster);
+    MigrationTraffic.Client c = MigrationTraffic.start(client, target, UDP, TCP, Duration.ofSeconds(30),
+        Duration.ofMillis(1)).awaitFlowing();
+    Map<String, Map<String, Long>> before = drops(cluster); // after the stream's first contacts
+    Thread.sleep(300);
+    long reorderedBefore = MigrationTraffic.reorderedAtServer(server);
+    String from = server.node().nodeId();
+    try (Migration m = cluster.migrateStateful(server, to, Duration.ofMillis(300), true)) {
+      try {
+        m.awaitReleased();
+      } catch (IllegalStateException e) {
+        System.out.println("control state: " + cluster.controlState(m.instance().service(), m.instance().ordinal()));
+        throw e;
+      }
+      MigrationTraffic.Result r = c.stopAt(m.tUp() + StatefulMigrationBenchmark.AFTER_UP_NANOS).await();
+      MigrationReport report = m.report(r);
+      long reorderedAtServer = MigrationTraffic.reorderedAtServer(server) - reorderedBefore;
+      long[] window = r.window(m.tFreeze(), Long.MAX_VALUE);
+      System.out.println("move " + from + " -> " + to + ": " + report);
+      System.out.printf("datagrams from the freeze on %d, lost %d, reordered at the instance %d, echoes reordered at the"
+          + " client %d; %s held %d direct packets for the replay end (bound hit %d), markers received %d%n",
+          window[0], window[1], reorderedAtServer, r.reordered(), to, dest.translator().counter(Counter.MIGRATION_ORDER_HELD),
+          dest.translator().counter(Counter.MIGRATION_ORDER_BOUND_HIT),
+          dest.translator().counter(Counter.MIGRATION_REPLAY_END_RECEIVED) - markers);
+      System.out.println("drops during the move: " + since(before, drops(cluster)) + "; lost (ms after the freeze): "
+          + lostRanges(r, m.tFreeze()));
+      var hold = m.hold();
+      if (hold != null) {
+        System.out.printf("%s released %.1f ms after t_up, drained %.1f ms after; t_apply after t_pub (ms): %s%n", from,
+            (hold.releasedAtNanos() - m.tUp()) / 1e6, (hold.drainedAtNanos() - hold.releasedAtNanos()) / 1e6,
+            report.tApply().entrySet().stream().map(e -> e.getKey() + "=" + (e.getValue() - m.tPub()) / 1e6).toList());
+      }
+      assertTrue(report.buffered() > 50, "the source held the freeze's datagrams: " + report);
+      assertEquals(1, dest.translator().counter(Counter.MIGRATION_REPLAY_END_RECEIVED) - markers,
+          from + "'s replay end reached " + to);
+      assertEquals(0, notOwned(cluster) - notOwned, "packets refused as sent by a node that does not own them");
+      assertEquals(0, window[1], "datagrams lost");
+      assertEquals(0, reorderedAtServer, "datagrams that reached the instance out of order");
+      assertEquals(0, r.duplicated());
+      assertTrue(r.tcpSurvived(m.tUp()), "TCP survived: " + r.tcpError());
+    }
+  }
+
+  /** Every node's drop counters and its tunnel's drops, by name. */
+  private static Map<String, Map<String, Long>> drops(LocalCluster cluster) {
+    Map<String, Map<String, Long>> m = new TreeMap<>();
+    for (WorkerNode w : cluster.workers()) {
+      Map<String, Long> cs = new TreeMap<>();
+      w.translator().counters().forEach((k, v) -> {
+        if (k.isDrop()) {
+          cs.put(k.name(), v);
+        }
+      });
+      w.tunnel().stats().drops().forEach((k, v) -> cs.put("tunnel " + k, v));
+      m.put(w.nodeId(), cs);
+    }
+    return m;
+  }
+
+  private static Map<String, Map<String, Long>> since(Map<String, Map<String, Long>> a, Map<String, Map<String, Long>> b) {
+    Map<String, Map<String, Long>> d = new TreeMap<>();
+    b.forEach((node, cs) -> cs.forEach((k, v) -> {
+      long n = v - a.getOrDefault(node, Map.of()).getOrDefault(k, 0L);
+      if (n != 0) {
+        d.computeIfAbsent(node, x -> new TreeMap<>()).put(k, n);
+      }
+    }));
+    return d;
+  }
+
+  /** The lost datagrams as ranges of send times, ms after {@code t0}. */
+  private static String lostRanges(MigrationTraffic.Result r, long t0) {
+    StringBuilder sb = new StringBuilder();
+    int i = 0;
+    long[] s = r.sentNanos();
+    long[] got = r.recvNanos();
+    while (i < s.length) {
+      if (got[i] != 0 || s[i] < t0) {
+        i++;
+        continue;
+      }
+      int j = i;
+      while (j + 1 < s.length && got[j + 1] == 0) {
+        j++;
+      }
+      sb.append(String.format("[%.1f..%.1f: %d] ", (s[i] - t0) / 1e6, (s[j] - t0) / 1e6, j - i + 1));
+      i = j + 1;
+    }
+    return sb.length() == 0 ? "none" : sb.toString();
+  }
+
+  /** Packets the cluster's nodes refused because the sending node did not own their source or flow. */
+  private static long notOwned(LocalCluster cluster) {
+    long n = 0;
+    for (WorkerNode w : cluster.workers()) {
+      n += w.translator().counter(Counter.DROP_ROAM_NOT_OWNED) + w.translator().counter(Counter.DROP_SOURCE_NOT_OWNED);
+    }
+    return n;
   }
 }

@@ -33,6 +33,9 @@ class StatefulMigrationTest {
   private static final int UDP = 9100;
   private static final int TCP = 9101;
   private static final Duration FREEZE = Duration.ofMillis(300);
+  /** The stream runs until this long after t_up (however long wiring namespaces took), at most {@link #STREAM_MAX}. */
+  private static final long AFTER_UP_NANOS = 1_500_000_000L;
+  private static final Duration STREAM_MAX = Duration.ofSeconds(30);
 
   @Test
   void bufferedMoveLosesNothingAndKeepsTcpUnbufferedMoveCountsItsLoss() throws Exception {
@@ -51,7 +54,7 @@ class StatefulMigrationTest {
       InetAddress nsIp = server.record().locator().namespaceIpv4();
 
       // 1. buffered, w1 -> w2
-      MigrationTraffic.Client c = MigrationTraffic.start(client, target, UDP, TCP, Duration.ofMillis(2500), Duration.ofMillis(1))
+      MigrationTraffic.Client c = MigrationTraffic.start(client, target, UDP, TCP, STREAM_MAX, Duration.ofMillis(1))
           .awaitFlowing();
       Thread.sleep(300);
       MigrationReport buffered;
@@ -60,7 +63,7 @@ class StatefulMigrationTest {
         // w1 hosts nothing else: from the freeze on, nothing may reach its bridge.
         deliveredAtW1 = cluster.worker("w1").translator().counter(Counter.DELIVERED_LOCAL);
         m.awaitReleased();
-        MigrationTraffic.Result r = c.await();
+        MigrationTraffic.Result r = c.stopAt(m.tUp() + AFTER_UP_NANOS).await();
         buffered = m.report(r);
         InstanceRecord moved = server.record();
         assertEquals(nsIp, moved.locator().namespaceIpv4(), "a stateful restore keeps the namespace IP");
@@ -88,11 +91,11 @@ class StatefulMigrationTest {
       assertEquals(deliveredAtW1, cluster.worker("w1").translator().counter(Counter.DELIVERED_LOCAL));
 
       // 2. unbuffered, w2 -> w1 (back into the address's own subnet)
-      c = MigrationTraffic.start(client, target, UDP, TCP, Duration.ofMillis(2500), Duration.ofMillis(1)).awaitFlowing();
+      c = MigrationTraffic.start(client, target, UDP, TCP, STREAM_MAX, Duration.ofMillis(1)).awaitFlowing();
       Thread.sleep(300);
       try (Migration m = cluster.migrateStateful(server, "w1", FREEZE, false)) {
         m.awaitReleased();
-        MigrationTraffic.Result r = c.await();
+        MigrationTraffic.Result r = c.stopAt(m.tUp() + AFTER_UP_NANOS).await();
         MigrationReport unbuffered = m.report(r);
         System.out.println("unbuffered: " + unbuffered);
         MigrationHoldStats hold = m.hold();
