@@ -192,6 +192,15 @@ public final class MigrationScenario implements AutoCloseable {
     transport.reset();
   }
 
+  /** The transport identities a scenario with {@code workers} workers uses: root, cluster, workers. */
+  public static List<String> identities(int workers) {
+    List<String> ids = new ArrayList<>(List.of(ROOT, CLUSTER));
+    for (int k = 0; k < workers; k++) {
+      ids.add("w" + k);
+    }
+    return ids;
+  }
+
   private static WorkerEndpoint endpoint(String id, int hi, int lo) {
     byte[] key = Arrays.copyOf(id.getBytes(StandardCharsets.UTF_8), 32);
     return WorkerEndpoint.of(id, new InetSocketAddress(Addresses.parseLiteral("198.18." + hi + "." + lo), 51820), key);

@@ -14,9 +14,15 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -49,8 +55,10 @@ public final class MqttNodeSet implements ControlTransport {
     Path dir = Files.createTempDirectory("semnet-migration-mosquitto-");
     Path conf = dir.resolve("mosquitto.conf");
     // max_queued_messages: a thousand-odd pushes may be in flight to one slow client.
+    // max_connections -1: no cap but the file descriptors mosquitto inherits from this JVM (which
+    // raised its soft limit to the hard one); 1,000 nodes need 1,000-odd.
     Files.writeString(conf, "listener " + port + " 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n"
-        + "set_tcp_nodelay true\nmax_queued_messages 10000\n");
+        + "set_tcp_nodelay true\nmax_queued_messages 10000\nmax_connections -1\n");
     Process p = new ProcessBuilder("/usr/sbin/mosquitto", "-c", conf.toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("out.log").toFile()).start();
     MqttNodeSet set = new MqttNodeSet(dir, p, port);
@@ -85,6 +93,30 @@ public final class MqttNodeSet implements ControlTransport {
     });
   }
 
+  /**
+   * Opens the broker connections of {@code ids} ahead, {@code parallel} at a time (a thousand
+   * one after the other take minutes on a busy 2-core machine); later binds and connects of these
+   * identities reuse them.
+   */
+  public void connectAhead(List<String> ids, int parallel) throws InterruptedException {
+    ExecutorService pool = Executors.newFixedThreadPool(parallel);
+    try {
+      List<Future<MqttTransport>> done = new ArrayList<>();
+      for (String id : ids) {
+        done.add(pool.submit(() -> node(id)));
+      }
+      for (Future<MqttTransport> f : done) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          throw new IllegalStateException("connecting ahead failed", e.getCause());
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   @Override
   public ServerBinding bind(String managerId, RequestHandler handler) {
     return node(managerId).bind(managerId, handler);
@@ -93,6 +125,11 @@ public final class MqttNodeSet implements ControlTransport {
   @Override
   public ClientChannel connect(String managerId, String clientId, PushHandler pushHandler) {
     return node(clientId).connect(managerId, clientId, pushHandler);
+  }
+
+  /** Broker connections open (one per node identity). */
+  public int connections() {
+    return nodes.size();
   }
 
   /** Inbound messages the nodes rejected as malformed or unexpected (should stay 0). */

@@ -67,7 +67,7 @@ public final class Repointing {
     long nLo = AddressWords.lo(namespaceIp);
     Map<InetAddress, List<Kept>> byTarget = new HashMap<>();
     for (Flow f : flows.clientFlowsTo(from, v6, nHi, nLo)) {
-      byTarget.computeIfAbsent(f.virtualDst, k -> new ArrayList<>()).add(new Kept(f, f.gen, f.instance.ordinal()));
+      byTarget.computeIfAbsent(f.virtualDst, k -> new ArrayList<>()).add(new Kept(f, f.gen, f.instance.ordinal(), f.health));
     }
     for (Map.Entry<InetAddress, List<Kept>> e : byTarget.entrySet()) {
       wiring.resolver().resolve(e.getKey()).whenComplete((res, err) -> {
@@ -80,7 +80,7 @@ public final class Repointing {
             if (err == null && res != null && res.isFound()) {
               inst = res.route().record().instance(k.ordinal());
             }
-            repoint(k.flow(), k.gen(), inst, true);
+            repoint(k.flow(), k.gen(), k.health(), inst, true);
           }
         } finally {
           w.endSection();
@@ -89,27 +89,28 @@ public final class Repointing {
     }
   }
 
-  /** A flow kept across an asynchronous step, with its generation and its instance's ordinal then. */
-  private record Kept(Flow flow, int gen, int ordinal) {}
+  /** A flow kept across an asynchronous step, with its generation, its instance's ordinal and health cell then. */
+  private record Kept(Flow flow, int gen, int ordinal, Health.Cell health) {}
 
   /**
    * Points a client flow at its instance's current place. With {@code mustMove}, a flow whose
-   * instance is gone or unchanged is dropped so its next packet chooses afresh. Nothing happens if
+   * instance is gone or unchanged is dropped so its next packet chooses afresh (unchanged: a
+   * failure of the instance, reported to its health {@code cell}). Nothing happens if
    * the flow was recycled since generation {@code gen} (what is read of it may then be another
    * conversation's; every change is checked against the generation under the table's lock).
    */
-  private void repoint(Flow f, int gen, InstanceRecord inst, boolean mustMove) {
-    repoint(f, gen, inst, mustMove, 0);
+  private void repoint(Flow f, int gen, Health.Cell cell, InstanceRecord inst, boolean mustMove) {
+    repoint(f, gen, cell, inst, mustMove, 0);
   }
 
   /**
-   * {@link #repoint(Flow, int, InstanceRecord, boolean)}; a pushed move to a peer whose tunnel link is
-   * not ready yet (a first contact: handshake) keeps the flow on its old place, which forwards its
-   * packets during the migration linger, and tries again every millisecond for at most
+   * {@link #repoint(Flow, int, Health.Cell, InstanceRecord, boolean)}; a pushed move to a peer whose
+   * tunnel link is not ready yet (a first contact: handshake) keeps the flow on its old place, which
+   * forwards its packets during the migration linger, and tries again every millisecond for at most
    * {@link #READY_WAIT_NANOS} since {@code waitingSince} (0: not waiting yet): switching at once
    * would queue the stream behind the handshake, and the link's small queue would drop it.
    */
-  private void repoint(Flow f, int gen, InstanceRecord inst, boolean mustMove, long waitingSince) {
+  private void repoint(Flow f, int gen, Health.Cell cell, InstanceRecord inst, boolean mustMove, long waitingSince) {
     Half old = f.out;
     if (f.removed || f.gen != gen) {
       return;
@@ -125,8 +126,9 @@ public final class Repointing {
     if (tHi == old.nDstHi && tLo == old.nDstLo && Objects.equals(hop, old.nextHop)) {
       if (mustMove) {
         // its record still places it where the node said it is not: a failure of the instance
-        health.routeNotFound(scratches.get(), f, Forwarder.clock());
-        flows.remove(f, gen);
+        if (flows.remove(f, gen) && cell != null) {
+          health.routeNotFound(scratches.get(), cell, Forwarder.clock());
+        }
       }
       return;
     }
@@ -134,7 +136,7 @@ public final class Repointing {
     if (!mustMove && hop != null && old.nextHop != null && tunnel != null && !tunnel.isReady(hop)) {
       long now = System.nanoTime();
       long since = waitingSince == 0 ? now : waitingSince;
-      if (now - since < READY_WAIT_NANOS && control.schedule(() -> repoint(f, gen, inst, false, since), 1)) {
+      if (now - since < READY_WAIT_NANOS && control.schedule(() -> repoint(f, gen, cell, inst, false, since), 1)) {
         return;
       }
     }
@@ -145,7 +147,7 @@ public final class Repointing {
 
   private void repointService(ServiceRecord current) {
     for (Flow f : clientFlowsOf(current.service())) {
-      repoint(f, f.gen, current.instance(f.instance.ordinal()), false);
+      repoint(f, f.gen, f.health, current.instance(f.instance.ordinal()), false);
     }
   }
 
