@@ -24,7 +24,7 @@ final class ControlPlane {
   final int mqttPort;
   final Path controllerYaml;
   final int controllerAdmin;
-  final Process controller;
+  Process controller;
   private final TestNetwork net;
   private Process broker;
 
@@ -43,9 +43,14 @@ final class ControlPlane {
         + "\n  caFile: " + pki.resolve("ca.crt") + "\n  caKeyFile: " + pki.resolve("ca.key") + "\n  identityDir: " + pki
         + "\norchestratorKeys: [" + pki.resolve("orchestrator-signing.pub") + "]\nadmin: {bind: \"127.0.0.1:" + controllerAdmin + "\"}\n"
         + controllerExtra);
-    controller = procs.start("controller", ControllerMain.class, "--config", controllerYaml.toString());
+    startController(procs, "controller");
+  }
+
+  /** Starts the controller (again) with the same configuration and waits until it is healthy. */
+  void startController(Launcher procs, String name) throws Exception {
+    controller = procs.start(name, ControllerMain.class, "--config", controllerYaml.toString());
     Launcher.waitFor(() -> Launcher.get("http://127.0.0.1:" + controllerAdmin + "/health").code() == 200, 60,
-        () -> "controller healthy: " + procs.read("controller"));
+        () -> "controller healthy: " + procs.read(name));
   }
 
   static ControlPlane start(Path dir, TestNetwork net, Launcher procs, String aclExtra, String controllerExtra) throws Exception {

@@ -40,7 +40,11 @@ final class Launcher implements AutoCloseable {
 
   /** Runs {@code main} to its end (at most 60 s); returns exit code and output. */
   Result run(String name, Class<?> main, String... args) throws Exception {
-    Process p = start(name, main, args);
+    return finish(name, start(name, main, args));
+  }
+
+  /** Waits (at most 60 s) for {@code p}, started as {@code name}, to end; returns exit code and output. */
+  Result finish(String name, Process p) throws Exception {
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new AssertionError(name + " did not finish in 60 s: " + read(name));

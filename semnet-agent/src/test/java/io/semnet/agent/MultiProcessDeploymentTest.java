@@ -117,8 +117,10 @@ class MultiProcessDeploymentTest {
           admin[i] = Launcher.freePort();
           yaml[i] = cp.agentYaml("w" + i, ns[i], "10.97.0." + i, admin[i], token, hash);
           agents[i] = procs.start("agent-w" + i, AgentMain.class, "--config", yaml[i].toString());
+        }
+        for (int i = 1; i <= 3; i++) { // started together: they take turns on the shared enrolment identity
           int n = i;
-          Launcher.waitFor(() -> health(admin[n]).code() == 200, 60, () -> "agent w" + n + " healthy: " + procs.read("agent-w" + n));
+          Launcher.waitFor(() -> health(admin[n]).code() == 200, 90, () -> "agent w" + n + " healthy: " + procs.read("agent-w" + n));
         }
         assertEquals(3, o.nodes().size());
         JsonNode h1 = JSON.readTree(health(admin[1]).output());
@@ -131,12 +133,14 @@ class MultiProcessDeploymentTest {
         String fresh = ControlPlane.retry(() -> o.issueJoinToken("c1", Duration.ofMinutes(10), true)).token();
         String bad = fresh.substring(0, fresh.indexOf('.') + 1) + "00".repeat(16);
         String badNs = net.namespace("mpdx");
-        Launcher.Result wrong = procs.run("agent-bad", AgentMain.class, "--config",
+        Process wrongP = procs.start("agent-bad", AgentMain.class, "--config",
             cp.agentYaml("w8", badNs, "10.97.0.8", Launcher.freePort(), bad, hash).toString());
+        Process reusedP = procs.start("agent-reused", AgentMain.class, "--config",
+            cp.agentYaml("w9", badNs, "10.97.0.9", Launcher.freePort(), token1, hash).toString());
+        Launcher.Result wrong = procs.finish("agent-bad", wrongP);
+        Launcher.Result reused = procs.finish("agent-reused", reusedP);
         assertEquals(1, wrong.code(), wrong.output());
         assertTrue(wrong.output().contains("does not match"), wrong.output());
-        Launcher.Result reused = procs.run("agent-reused", AgentMain.class, "--config",
-            cp.agentYaml("w9", badNs, "10.97.0.9", Launcher.freePort(), token1, hash).toString());
         assertEquals(1, reused.code(), reused.output());
         assertTrue(reused.output().contains("already used"), reused.output());
         assertEquals(3, o.nodes().size(), "refused enrolments change nothing");
@@ -154,7 +158,7 @@ class MultiProcessDeploymentTest {
         ServiceRecord webRecord = o.deploy(ServiceDescriptor.builder(web).instances(1).build());
         o.deploy(ServiceDescriptor.builder(shop).instances(2).build());
         JsonNode w0 = attach(procs, yaml[1], server, web, 0);
-        JsonNode c0 = attach(procs, yaml[2], client, shop, 0);
+        JsonNode c0 = attachDirect(tmp.resolve("w2/control.sock"), client, shop, 0);
         Path site = Files.createDirectories(tmp.resolve("site"));
         Files.writeString(site.resolve("index.html"), "hello from w1\n");
         net.start(server, "/usr/bin/python3", "-m", "http.server", Integer.toString(HTTP), "--bind", "0.0.0.0", "--directory", site.toString());
@@ -188,7 +192,7 @@ class MultiProcessDeploymentTest {
         assertEquals(h2.get("registrationSerial"), h2b.get("registrationSerial"), "the stored registration was loaded");
         assertTrue(procs.read("agent-w2-again").contains("identity of w2 loaded"));
         assertEquals(w2, o.node("w2"), "the root's registration is unchanged");
-        attach(procs, yaml[2], client2, shop, 1);
+        attachDirect(tmp.resolve("w2/control.sock"), client2, shop, 1);
         net.resolvConf(client2, gateway(net, client2));
         assertEquals("hello from w1", curl(net, client2, byName), "after the restart");
 
@@ -208,11 +212,19 @@ class MultiProcessDeploymentTest {
     }
   }
 
-  private static JsonNode attach(Launcher procs, Path yaml, String netns, ServiceId service, int ordinal) throws Exception {
+  static JsonNode attach(Launcher procs, Path yaml, String netns, ServiceId service, int ordinal) throws Exception {
     Launcher.Result r = procs.run("attach-" + netns, AgentMain.class, "attach", "--config", yaml.toString(), "--netns", netns,
         "--service", service.toString(), "--ordinal", Integer.toString(ordinal));
     assertEquals(0, r.code(), r.output());
     return JSON.readTree(r.output().substring(r.output().indexOf('{')));
+  }
+
+  /** The same request as {@code agent attach}, straight to the agent's control socket (one JVM start less). */
+  private static JsonNode attachDirect(Path socket, String netns, ServiceId service, int ordinal) throws Exception {
+    JsonNode r = io.semnet.agent.internal.LocalControl.call(socket, io.semnet.agent.internal.LocalControl.request("attach")
+        .put("netns", netns).put("service", service.toString()).put("ordinal", ordinal));
+    assertTrue(r.path("ok").asBoolean(), r.toString());
+    return r;
   }
 
   private static String gateway(TestNetwork net, String ns) {
@@ -237,11 +249,11 @@ class MultiProcessDeploymentTest {
     assertTrue(inst.lines().allMatch(l -> l.contains(": lo:")), "the instance's veth is gone: " + inst);
   }
 
-  private static Launcher.Result health(int port) {
+  static Launcher.Result health(int port) {
     return Launcher.get("http://127.0.0.1:" + port + "/health");
   }
 
-  private static String line(String output, String prefix) {
+  static String line(String output, String prefix) {
     return output.lines().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow(() -> new AssertionError(prefix + " in " + output))
         .substring(prefix.length()).trim();
   }

@@ -3,9 +3,9 @@ package io.semnet.mdns;
 import io.semnet.core.stats.Stat;
 import io.semnet.core.stats.StatsSource;
 import io.semnet.core.stats.StatsVisitor;
+import io.semnet.mdns.internal.ResponderCounts;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Live counters of a {@link SemanticNameResponder}: what it received, how it answered and what it
@@ -127,22 +127,21 @@ public final class ResponderCounters implements StatsSource {
       LABELS[c.ordinal()] = c.name().toLowerCase(java.util.Locale.ROOT);
     }
   }
-  private final AtomicLongArray values = new AtomicLongArray(ALL.length);
+  private final ResponderCounts values;
 
-  /** Adds one. Not part of the public contract; the responder's internals call it. */
-  public void increment(Counter c) {
-    values.incrementAndGet(c.ordinal());
+  ResponderCounters(ResponderCounts values) {
+    this.values = values;
   }
 
   public long get(Counter c) {
-    return values.get(c.ordinal());
+    return values.get(c);
   }
 
   /** A consistent-enough copy of all counters (each value read once). */
   public Map<Counter, Long> snapshot() {
     Map<Counter, Long> m = new EnumMap<>(Counter.class);
     for (Counter c : ALL) {
-      m.put(c, values.get(c.ordinal()));
+      m.put(c, values.get(c));
     }
     return m;
   }
@@ -159,7 +158,7 @@ public final class ResponderCounters implements StatsSource {
     v.value(QUERIES, "tcp", get(Counter.UNICAST_TCP_QUERIES));
     v.value(QUERIES, "mdns", get(Counter.MDNS_PACKETS));
     for (Counter c : ALL) {
-      v.value(EVENTS, LABELS[c.ordinal()], values.get(c.ordinal()));
+      v.value(EVENTS, LABELS[c.ordinal()], values.get(c));
     }
   }
 
@@ -167,7 +166,7 @@ public final class ResponderCounters implements StatsSource {
   public String toString() {
     StringBuilder sb = new StringBuilder("ResponderCounters{");
     for (Counter c : ALL) {
-      long v = values.get(c.ordinal());
+      long v = values.get(c);
       if (v != 0) {
         sb.append(c.name().toLowerCase(java.util.Locale.ROOT)).append('=').append(v).append(' ');
       }

@@ -39,6 +39,7 @@ import io.semnet.core.service.ServiceId;
 import io.semnet.mdns.internal.EngineConfig;
 import io.semnet.mdns.internal.LinkFilter;
 import io.semnet.mdns.internal.QueryEngine;
+import io.semnet.mdns.internal.ResponderCounts;
 import io.semnet.mdns.internal.ResponderHandlers;
 import io.semnet.mdns.internal.UpstreamForwarder;
 import java.net.Inet4Address;
@@ -128,7 +129,8 @@ public final class SemanticNameResponder implements NameResponder {
   private final int maxForwardedQueries;
   private final RouteResolver resolverOverride;
   private final RoutingPolicyRegistry policiesOverride;
-  private final ResponderCounters counters = new ResponderCounters();
+  private final ResponderCounts counters = new ResponderCounts();
+  private final ResponderCounters view = new ResponderCounters(counters);
   private final List<Channel> channels = new ArrayList<>();
   private final List<InetSocketAddress> boundAddresses = new ArrayList<>();
   private final AtomicInteger tcpConnections = new AtomicInteger();
@@ -169,7 +171,7 @@ public final class SemanticNameResponder implements NameResponder {
 
   /** Live counters. */
   public ResponderCounters counters() {
-    return counters;
+    return view;
   }
 
   /** The unicast DNS addresses actually bound (address and port), after {@link #start}. */

@@ -29,11 +29,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
-import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -292,13 +288,6 @@ public final class UdpTunnel implements Tunnel, StatsSource {
     Handshake h = handshake;
     if (h == null) {
       throw new IllegalStateException("the tunnel is not started");
-    }
-    if (!renewed.nodeId().equals(handshakeSettings.nodeId())
-        || !Arrays.equals(renewed.publicKey(), localEndpoint().publicKey())) {
-      throw new IllegalArgumentException("certificate " + renewed + " does not vouch for this node's id and public key");
-    }
-    if (!handshakeSettings.rootTrust().verify(renewed, Instant.now())) {
-      throw new IllegalArgumentException("certificate " + renewed + " is not valid under the configured root");
     }
     h.certificate(renewed);
   }
@@ -600,28 +589,12 @@ public final class UdpTunnel implements Tunnel, StatsSource {
           throw new IllegalStateException("identity(keys, certificate) is required unless plaintext(true)");
         }
         Objects.requireNonNull(rootTrust, "rootTrust is required unless plaintext(true)");
-        if (!certificate.nodeId().equals(nodeId) || !Arrays.equals(certificate.publicKey(), keys.publicKeyRef())) {
-          throw new IllegalArgumentException("certificate " + certificate + " does not vouch for this node's id and public key");
-        }
-        if (!rootTrust.verify(certificate, Instant.now())) {
-          throw new IllegalArgumentException("certificate " + certificate + " is not valid under the configured root");
-        }
+        Handshake.checkIdentity(certificate, nodeId, keys.publicKeyRef(), rootTrust);
       }
       if (maxLinks < 1 || probesBeforeDown < 1 || waitingPerLink < 0 || maxDatagramBytes < 128 || maxDatagramBytes > 65507) {
         throw new IllegalArgumentException("maxLinks, probesBeforeDown >= 1; waitingPerLink >= 0; maxDatagramBytes in 128..65507");
       }
-      for (Duration d : List.of(idleTimeout, keepaliveInterval, handshakeRetry, rekeyAfter, keyGrace, rejectAfter)) {
-        if (d.isNegative() || d.isZero()) {
-          throw new IllegalArgumentException("durations must be positive");
-        }
-      }
-      if (rekeyAfter.compareTo(rejectAfter) >= 0) {
-        throw new IllegalArgumentException("rekeyAfter must be shorter than the reject-after time (" + rejectAfter + ")");
-      }
-      if (perSourcePerSecond < 1 || perSourceBurst < 1 || perKeyPerSecond < 1 || underLoadPerSecond < 0 || firstContactsPerSecond <= 0) {
-        throw new IllegalArgumentException("handshake limits must be positive");
-      }
-      return new UdpTunnel(this);
+      return new UdpTunnel(this); // the timer and handshake settings check their own values
     }
   }
 }

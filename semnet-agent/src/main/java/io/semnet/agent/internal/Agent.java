@@ -38,6 +38,7 @@ public final class Agent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Agent.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration ENROL_PATIENCE = Duration.ofMinutes(2);
+  private static final Duration ENROL_ATTEMPT = Duration.ofSeconds(5);
 
   private final AgentConfig config;
   private final CloseStack started = new CloseStack();
@@ -99,6 +100,10 @@ public final class Agent implements AutoCloseable {
     if (config.tunnel.bind != null) {
       builder.tunnelBind(ConfigValues.address("tunnel.bind", config.tunnel.bind));
     }
+    if (config.tunnel.keepaliveInterval != null) {
+      java.time.Duration keepalive = ConfigValues.duration("tunnel.keepaliveInterval", config.tunnel.keepaliveInterval);
+      builder.tunnelOptions(t -> t.keepaliveInterval(keepalive));
+    }
     if (config.tunnel.insecurePlaintext) {
       log.warn("the tunnel of {} is PLAINTEXT (tunnel.insecurePlaintext): datagrams are neither authenticated nor encrypted",
           config.nodeId);
@@ -140,22 +145,29 @@ public final class Agent implements AutoCloseable {
         : ClientIdentity.fromFiles(Path.of(b.enrolCertFile), Path.of(b.enrolKeyFile));
     GeoPoint location = config.node.latitude == null ? null : GeoPoint.of(config.node.latitude, config.node.longitude);
     byte[] mqttKey = identity.mqttKeyPair().getPublic().getEncoded();
-    try (MqttTransport enrolNet = Connections.mqtt(b.uri, b.enrolUser, caFile(), enrolId, b.insecurePlaintext, b.verifyHostname,
-        b.topicPrefix)) {
-      long deadline = System.nanoTime() + ENROL_PATIENCE.toNanos();
-      while (true) {
-        try {
-          Enrolled e = Enrolment.enrol(enrolNet, config.join.token, config.join.rootKeyHash, endpoint, location, mqttKey);
-          identity.saveEnrolment(e);
-          log.info("{} enrolled in cluster {}", config.nodeId, e.managerId());
-          return e;
-        } catch (TransportException e) {
-          if (System.nanoTime() > deadline) {
-            throw e;
-          }
-          log.info("enrolment service not reachable yet ({}); retrying", e.getMessage());
-          Thread.sleep(500);
+    // The enrolment identity is one MQTT client id: an agent enrolling at the same moment takes the
+    // connection over. So each attempt is one short connection that does not reconnect by itself,
+    // and a failed attempt waits a random while before the next (an identical retry is answered again).
+    long deadline = System.nanoTime() + ENROL_PATIENCE.toNanos();
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    while (true) {
+      try (MqttTransport enrolNet = Connections.mqtt(b.uri, b.enrolUser, caFile(), enrolId, b.insecurePlaintext, b.verifyHostname,
+          b.topicPrefix, Duration.ofMinutes(1))) {
+        if (!enrolNet.awaitConnected(Duration.ofSeconds(10))) {
+          throw new TransportException("not connected to " + b.uri + " as " + b.enrolUser);
         }
+        Enrolled e = Enrolment.enrol(enrolNet, Enrolment.DEFAULT_SERVICE_ID, config.join.token, config.join.rootKeyHash, endpoint,
+            location, mqttKey, ENROL_ATTEMPT);
+        identity.saveEnrolment(e);
+        log.info("{} enrolled in cluster {}", config.nodeId, e.managerId());
+        return e;
+      } catch (TransportException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        long pause = random.nextLong(200, 2000);
+        log.info("enrolment attempt failed ({}); retrying in {} ms", e.getMessage(), pause);
+        Thread.sleep(pause);
       }
     }
   }

@@ -53,6 +53,8 @@ public final class AgentConfig {
     /** Where the socket binds; default: the wildcard address on the advertised port. */
     public String bind;
     public int underlayMtu = 1500;
+    /** How often an idle link sends a keepalive (which also measures the RTT {@code closest} uses); default the tunnel's. */
+    public String keepaliveInterval;
     /** Tunnel datagrams neither authenticated nor encrypted (benchmarks, labs): logs a warning. */
     public boolean insecurePlaintext;
   }

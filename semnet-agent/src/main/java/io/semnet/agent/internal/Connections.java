@@ -31,8 +31,14 @@ public final class Connections {
    */
   public static MqttTransport mqtt(String uri, String clientId, Path caFile, ClientIdentity identity, boolean plaintext,
       boolean verifyHostname, String topicPrefix) {
+    return mqtt(uri, clientId, caFile, identity, plaintext, verifyHostname, topicPrefix, Duration.ofMillis(100));
+  }
+
+  /** As above, reconnecting no sooner than {@code reconnectMin} after a lost connection. */
+  public static MqttTransport mqtt(String uri, String clientId, Path caFile, ClientIdentity identity, boolean plaintext,
+      boolean verifyHostname, String topicPrefix, Duration reconnectMin) {
     MqttTransport.Builder b = MqttTransport.builder().brokerUri(uri).clientId(clientId).topicPrefix(topicPrefix)
-        .reconnectDelay(Duration.ofMillis(100), Duration.ofSeconds(5));
+        .reconnectDelay(reconnectMin, reconnectMin.compareTo(Duration.ofSeconds(5)) > 0 ? reconnectMin : Duration.ofSeconds(5));
     if (plaintext) {
       log.warn("MQTT to {} as '{}' is PLAINTEXT without client certificates (insecurePlaintext): anybody on the path "
           + "can read and forge control messages; use it in a lab only", uri, clientId);

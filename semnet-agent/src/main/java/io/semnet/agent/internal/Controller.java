@@ -95,7 +95,8 @@ public final class Controller implements AutoCloseable {
     }
     closing(EnrolmentService.bind(root, rootNet, Enrolment.DEFAULT_SERVICE_ID, issuer,
         ConfigValues.duration("enrolmentRetryWindow", config.enrolmentRetryWindow)));
-    OrchestrationService.Builder api = OrchestrationService.builder().orchestration(root.orchestration()).transport(rootNet);
+    OrchestrationService.Builder api = OrchestrationService.builder().orchestration(root.orchestration())
+        .nodeEvents(root.nodeEvents()).transport(rootNet);
     for (String f : config.orchestratorKeys) {
       api.trust(Pem.publicKey(Path.of(f), "Ed25519").getEncoded());
     }

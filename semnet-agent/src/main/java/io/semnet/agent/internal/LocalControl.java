@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * placed as {@code service}/{@code ordinal} through the orchestration API), {@code detach}
  * ({@code netns}: unplaced at the root, then unwired) and {@code list}. Closing it (the agent's
  * SIGTERM) unplaces and detaches every instance attached through it, so a restarted node does not
- * find its namespace addresses still taken. Requests are at most 4 KiB; one at a time, on one daemon thread.
+ * find its namespace addresses still taken. Requests are at most 4 KiB; one at a time, on one daemon
+ * thread, so a client that connects and sends nothing holds the socket until it goes (only the
+ * agent's own user can connect; the data path never waits for it).
  * The admin HTTP server stays read-only.
  */
 public final class LocalControl implements AutoCloseable {

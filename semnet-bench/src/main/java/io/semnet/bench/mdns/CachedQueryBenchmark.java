@@ -6,7 +6,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.DefaultEventLoop;
-import io.semnet.mdns.ResponderCounters;
+import io.semnet.mdns.internal.ResponderCounts;
 import io.semnet.mdns.internal.EngineConfig;
 import io.semnet.mdns.internal.QueryEngine;
 import io.semnet.mdns.internal.ReplySink;
@@ -87,7 +87,7 @@ public class CachedQueryBenchmark {
     loop = new DefaultEventLoop();
     EngineConfig cfg = new EngineConfig(30, TimeUnit.SECONDS.toNanos(5), TimeUnit.HOURS.toNanos(1), 2000,
         1024, 64, 10_000, 512, 9000, false, false);
-    engine = new QueryEngine(cfg, new StaticResolver(), p -> p.equals("rr"), loop, new ResponderCounters(), null);
+    engine = new QueryEngine(cfg, new StaticResolver(), p -> p.equals("rr"), loop, new ResponderCounts(), null);
     output = new QueryEngine.MdnsOutput(sink, new InetSocketAddress("224.0.0.251", 5353));
     queryA = direct(query(0x1234, INSTANCE, 1, 1));
     queryAaaa = direct(query(0x1235, SERVICE, 28, 1));

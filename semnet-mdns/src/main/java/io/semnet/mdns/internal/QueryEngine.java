@@ -66,7 +66,7 @@ public final class QueryEngine {
   private final RouteResolver resolver;
   private final Predicate<String> knownPolicy;
   private final EventExecutor loop;
-  private final ResponderCounters counters;
+  private final ResponderCounts counters;
   private final Forwarder forwarder;
   private final Map<NameKey, NameEntry> store = new HashMap<>();
   private final Map<NameKey, Pending> pending = new HashMap<>();
@@ -78,7 +78,7 @@ public final class QueryEngine {
   private int waiting;
 
   public QueryEngine(EngineConfig cfg, RouteResolver resolver, Predicate<String> knownPolicy, EventExecutor loop,
-      ResponderCounters counters, Forwarder forwarder) {
+      ResponderCounts counters, Forwarder forwarder) {
     this.cfg = cfg;
     this.resolver = resolver;
     this.knownPolicy = knownPolicy;

@@ -25,9 +25,9 @@ final class Replies {
   final NameEntry[] answers = new NameEntry[ParsedQuery.MAX_QUESTIONS];
   final int[] questions = new int[ParsedQuery.MAX_QUESTIONS];
   private final EngineConfig cfg;
-  private final ResponderCounters counters;
+  private final ResponderCounts counters;
 
-  Replies(EngineConfig cfg, ResponderCounters counters) {
+  Replies(EngineConfig cfg, ResponderCounts counters) {
     this.cfg = cfg;
     this.counters = counters;
   }

@@ -32,9 +32,9 @@ public final class ResponderHandlers {
   /** Replies on a datagram channel; drops (and counts) what a full socket buffer cannot take. */
   public static final class UdpSink implements ReplySink {
     private final Channel ch;
-    private final ResponderCounters counters;
+    private final ResponderCounts counters;
 
-    public UdpSink(Channel ch, ResponderCounters counters) {
+    public UdpSink(Channel ch, ResponderCounts counters) {
       this.ch = ch;
       this.counters = counters;
     }
@@ -60,10 +60,10 @@ public final class ResponderHandlers {
   public static final class UnicastUdp extends SimpleChannelInboundHandler<DatagramPacket> {
     private final QueryEngine engine;
     private final LinkFilter linkFilter;
-    private final ResponderCounters counters;
+    private final ResponderCounts counters;
     private UdpSink sink;
 
-    public UnicastUdp(QueryEngine engine, LinkFilter linkFilter, ResponderCounters counters) {
+    public UnicastUdp(QueryEngine engine, LinkFilter linkFilter, ResponderCounts counters) {
       this.engine = engine;
       this.linkFilter = linkFilter;
       this.counters = counters;
@@ -102,14 +102,14 @@ public final class ResponderHandlers {
   public static final class Tcp extends SimpleChannelInboundHandler<ByteBuf> implements ReplySink {
     private final QueryEngine engine;
     private final LinkFilter linkFilter;
-    private final ResponderCounters counters;
+    private final ResponderCounts counters;
     private final AtomicInteger connections;
     private final int maxConnections;
     private ChannelHandlerContext ctx;
     private boolean onLink;
     private long lastRead;
 
-    public Tcp(QueryEngine engine, LinkFilter linkFilter, ResponderCounters counters, AtomicInteger connections,
+    public Tcp(QueryEngine engine, LinkFilter linkFilter, ResponderCounts counters, AtomicInteger connections,
         int maxConnections) {
       this.engine = engine;
       this.linkFilter = linkFilter;

@@ -66,7 +66,7 @@ public final class UpstreamForwarder implements QueryEngine.Forwarder {
   private final long timeoutMillis;
   private final int maxOutstanding;
   private final EventLoop loop;
-  private final ResponderCounters counters;
+  private final ResponderCounts counters;
   private final Transport transport;
   private final SecureRandom random = new SecureRandom();
   private final ParsedQuery scratch = new ParsedQuery();
@@ -74,7 +74,7 @@ public final class UpstreamForwarder implements QueryEngine.Forwarder {
   private boolean closed;
 
   public UpstreamForwarder(List<InetSocketAddress> upstreams, long timeoutMillis, int maxOutstanding, EventLoop loop,
-      ResponderCounters counters, Transport transport) {
+      ResponderCounts counters, Transport transport) {
     this.upstreams = List.copyOf(upstreams);
     this.timeoutMillis = timeoutMillis;
     this.maxOutstanding = maxOutstanding;

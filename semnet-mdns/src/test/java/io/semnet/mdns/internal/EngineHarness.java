@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.DefaultEventLoop;
 import io.semnet.core.policy.RoutingPolicyRegistry;
-import io.semnet.mdns.ResponderCounters;
 import io.semnet.mdns.testing.FakeResolver;
 import io.semnet.mdns.testing.Wire;
 import java.net.InetSocketAddress;
@@ -23,7 +22,7 @@ final class EngineHarness implements AutoCloseable {
 
   final DefaultEventLoop loop = new DefaultEventLoop();
   final FakeResolver resolver = new FakeResolver();
-  final ResponderCounters counters = new ResponderCounters();
+  final ResponderCounts counters = new ResponderCounts();
   final BlockingQueue<Sent> sent = new LinkedBlockingQueue<>();
   final ReplySink sink = new ReplySink() {
     @Override

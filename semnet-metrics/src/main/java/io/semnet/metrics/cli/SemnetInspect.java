@@ -77,7 +77,11 @@ public final class SemnetInspect implements Callable<Integer> {
       if (rc != 0 || watchSeconds == null) {
         return rc;
       }
-      Thread.sleep(watchSeconds * 1000L);
+      try {
+        Thread.sleep(watchSeconds * 1000L);
+      } catch (InterruptedException e) {
+        return 0; // watching ends when interrupted
+      }
       out.println();
     }
   }

@@ -76,8 +76,8 @@ public final class InspectionJson {
 
   /**
    * The routes the resolver holds: service, record version, ServiceIPs and instances. The
-   * {@code ejected} list names instances passive health checks took out of new-flow selection; it
-   * stays empty until the node reports ejections.
+   * {@code ejected} list holds the ordinals of instances passive health checks took out of
+   * new-flow selection ({@code NodeView.isEjected}).
    */
   public static byte[] routes(WorkerNode node, int limit) throws Exception {
     List<ServiceId> services = new ArrayList<>(node.resolver().cachedServices());
@@ -96,6 +96,7 @@ public final class InspectionJson {
       ArrayNode ips = o.putArray("serviceIps");
       r.serviceIps().forEach(ip -> ips.addObject().put("policy", ip.policy()).put("address", Addresses.format(ip.address())));
       ArrayNode inst = o.putArray("instances");
+      ArrayNode ejected = o.putArray("ejected");
       for (InstanceRecord i : r.instances()) {
         ObjectNode io = inst.addObject();
         io.put("ordinal", i.ordinal());
@@ -105,8 +106,12 @@ public final class InspectionJson {
         io.put("namespaceIpv4", loc == null ? null : format(loc.namespaceIpv4()));
         io.put("locatorVersion", loc == null ? null : loc.version());
         io.put("peerUp", loc == null ? null : node.view().isPeerUp(loc.worker().nodeId()));
+        boolean out = node.view().isEjected(i.key());
+        io.put("ejected", out);
+        if (out) {
+          ejected.add(i.ordinal());
+        }
       }
-      o.putArray("ejected");
     }
     return JSON.writeValueAsBytes(root);
   }

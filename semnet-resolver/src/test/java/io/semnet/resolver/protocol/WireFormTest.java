@@ -50,7 +50,17 @@ class WireFormTest {
     return WorkerEndpoint.of(node, new InetSocketAddress(Addresses.parseLiteral("198.51.100.7"), 51820), tunnelKey);
   }
 
+  private NodeRegistration registration;
+
+  /** One registration per test: every certify call makes a certificate with a new serial. */
   private NodeRegistration registration() {
+    if (registration == null) {
+      registration = newRegistration();
+    }
+    return registration;
+  }
+
+  private NodeRegistration newRegistration() {
     return new NodeRegistration("edge-1", "cluster-a", endpoint("edge-1"), GeoPoint.of(48.14, 11.58),
         IpPrefix.parse("172.16.4.0/26"), IpPrefix.parse("fdec:5e00:0:4::/64"),
         root.certify("edge-1", tunnelKey, Instant.parse("2030-01-01T00:00:00Z")));

@@ -119,6 +119,7 @@ public final class ProcessCluster implements AutoCloseable {
   private final Thread hook = new Thread(this::close, "process-cluster-cleanup");
   private List<String> jvmOptions = List.of();
   private boolean plaintextTunnels;
+  private String keepalive;
   private int mqttPort;
   private Path controllerYaml;
   private String rootKeyHash;
@@ -158,6 +159,12 @@ public final class ProcessCluster implements AutoCloseable {
     return this;
   }
 
+  /** The tunnels' keepalive interval of workers added from now on ({@code tunnel.keepaliveInterval}, e.g. {@code 1s}). */
+  public ProcessCluster keepaliveInterval(String interval) {
+    this.keepalive = interval;
+    return this;
+  }
+
   /** Whether workers added from now on run plaintext tunnels ({@code tunnel.insecurePlaintext}; default false). */
   public ProcessCluster plaintextTunnels(boolean on) {
     this.plaintextTunnels = on;
@@ -174,14 +181,24 @@ public final class ProcessCluster implements AutoCloseable {
     return underlay;
   }
 
-  /** The operator's orchestration client (valid after {@link #startControlPlane}). */
-  public RemoteOrchestration orchestration() {
+  /**
+   * The operator's orchestration client, connected on first use (after {@link #startControlPlane}).
+   * {@code token create} connects with the same operator identity, so a later one takes the broker
+   * connection from this client for a moment (it reconnects).
+   */
+  public synchronized RemoteOrchestration orchestration() {
+    requireOpen();
+    if (orchestration == null) {
+      operatorLink = Connections.mqtt("ssl://127.0.0.1:" + mqttPort, "orchestrator", pki.resolve("ca.crt"),
+          ClientIdentity.fromFiles(pki.resolve("orchestrator.crt"), pki.resolve("orchestrator.key")), false, true, "semnet");
+      orchestration = RemoteOrchestration.builder().transport(operatorLink).clientId("orchestrator")
+          .key(Connections.orchestratorKey(pki.resolve("orchestrator-signing.key"))).build();
+    }
     return orchestration;
   }
 
   /**
-   * Writes the broker PKI with {@code certs init}, starts mosquitto with TLS and the controller,
-   * and connects the operator's orchestration client.
+   * Writes the broker PKI with {@code certs init} and starts mosquitto with TLS and the controller.
    */
   public void startControlPlane() throws Exception {
     mqttPort = freePort();
@@ -203,10 +220,6 @@ public final class ProcessCluster implements AutoCloseable {
         + admin + "\"}\n");
     startJava("controller", "controller", controllerJar, "io.semnet.agent.ControllerMain", "--config", controllerYaml.toString());
     waitFor(() -> httpStatus("http://127.0.0.1:" + admin + "/health") == 200, 90, "the controller healthy: " + log("controller"));
-    operatorLink = Connections.mqtt("ssl://127.0.0.1:" + mqttPort, "orchestrator", pki.resolve("ca.crt"),
-        ClientIdentity.fromFiles(pki.resolve("orchestrator.crt"), pki.resolve("orchestrator.key")), false, true, "semnet");
-    orchestration = RemoteOrchestration.builder().transport(operatorLink).clientId("orchestrator")
-        .key(Connections.orchestratorKey(pki.resolve("orchestrator-signing.key"))).build();
   }
 
   /** A one-time join token from the controller's {@code token create} command; remembers the root key hash. */
@@ -243,7 +256,8 @@ public final class ProcessCluster implements AutoCloseable {
         + "\n  caFile: " + pki.resolve("ca.crt") + "\n  enrolCertFile: " + pki.resolve("semnet-enrol.crt") + "\n  enrolKeyFile: "
         + pki.resolve("semnet-enrol.key") + "\njoin: {token: \"" + token + "\", rootKeyHash: \"" + rootKeyHash + "\"}\n"
         + "tunnel: {advertise: \"" + at.advertised().getAddress().getHostAddress() + ":" + at.advertised().getPort() + "\", bind: \""
-        + at.bind().getAddress().getHostAddress() + ":" + at.bind().getPort() + "\", insecurePlaintext: " + plaintextTunnels + "}\n"
+        + at.bind().getAddress().getHostAddress() + ":" + at.bind().getPort() + "\", insecurePlaintext: " + plaintextTunnels
+        + (keepalive == null ? "" : ", keepaliveInterval: " + keepalive) + "}\n"
         + "node: {namespace: " + ns + ", latitude: " + location.latitude() + ", longitude: " + location.longitude() + "}\n"
         + "admin: {bind: \"127.0.0.1:" + admin + "\"}\norchestrator: {keyFile: " + pki.resolve("orchestrator-signing.key") + "}\n");
     agentYaml.put(name, yaml);

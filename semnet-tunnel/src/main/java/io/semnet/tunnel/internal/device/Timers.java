@@ -29,6 +29,16 @@ public final class Timers {
   /** The timer settings, in nanoseconds. */
   public record Settings(long idleNanos, long keepaliveNanos, long handshakeRetryNanos, long rekeyNanos, long keyGraceNanos,
       int probesBeforeDown, long rejectAfterNanos) {
+    /** Checks the builder's values: every timer positive, rekeying before the reject-after time. */
+    public Settings {
+      if (idleNanos <= 0 || keepaliveNanos <= 0 || handshakeRetryNanos <= 0 || rekeyNanos <= 0 || keyGraceNanos <= 0 || rejectAfterNanos <= 0) {
+        throw new IllegalArgumentException("durations must be positive");
+      }
+      if (rekeyNanos >= rejectAfterNanos) {
+        throw new IllegalArgumentException("rekeyAfter must be shorter than the reject-after time (" + java.time.Duration.ofNanos(rejectAfterNanos) + ")");
+      }
+    }
+
     /** The sweep period: a quarter of the shortest timer, at least 10 ms. */
     public long tickNanos() {
       return Math.max(TimeUnit.MILLISECONDS.toNanos(10),

@@ -43,7 +43,14 @@ public final class Handshake implements LinkTable.Factory {
   /** This node's identity and the handshake's limits. */
   public record Settings(String nodeId, byte[] privateKey, NodeCertificate certificate, RootTrust rootTrust, CipherSuite suite,
       boolean plaintext, double verifyPerSecond, int perSourcePerSecond, int perSourceBurst, int perKeyPerSecond, int underLoadPerSecond,
-      Clock clock, io.semnet.tunnel.TimestampPersistence ownTimestamps) {}
+      Clock clock, io.semnet.tunnel.TimestampPersistence ownTimestamps) {
+    /** Checks the builder's limits. */
+    public Settings {
+      if (perSourcePerSecond < 1 || perSourceBurst < 1 || perKeyPerSecond < 1 || underLoadPerSecond < 0 || verifyPerSecond <= 0) {
+        throw new IllegalArgumentException("handshake limits must be positive");
+      }
+    }
+  }
 
   private static final long LOAD_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
@@ -91,12 +98,28 @@ public final class Handshake implements LinkTable.Factory {
         perKey);
   }
 
-  /** Presents {@code renewed} (checked by the caller) in every initiation from now on. */
+  /**
+   * Presents {@code renewed} in every initiation from now on.
+   *
+   * @throws IllegalArgumentException see {@link #checkIdentity}
+   * @throws IllegalStateException in plaintext mode
+   */
   public void certificate(NodeCertificate renewed) {
     if (s.plaintext()) {
       throw new IllegalStateException("a plaintext tunnel has no certificate");
     }
+    checkIdentity(renewed, s.nodeId(), publicKey, s.rootTrust());
     this.certificateBytes = renewed.encode();
+  }
+
+  /** Throws IllegalArgumentException unless {@code cert} vouches for {@code nodeId} and {@code publicKey} and is valid under {@code root} now. */
+  public static void checkIdentity(NodeCertificate cert, String nodeId, byte[] publicKey, RootTrust root) {
+    if (!cert.nodeId().equals(nodeId) || !Arrays.equals(cert.publicKey(), publicKey)) {
+      throw new IllegalArgumentException("certificate " + cert + " does not vouch for this node's id and public key");
+    }
+    if (!root.verify(cert, java.time.Instant.now())) {
+      throw new IllegalArgumentException("certificate " + cert + " is not valid under the configured root");
+    }
   }
 
   /** A link for {@code peer} with its cookie generator; null if the key is unusable. */

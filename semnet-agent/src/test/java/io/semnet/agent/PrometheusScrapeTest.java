@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.semnet.agent.internal.BrokerPki;
-import io.semnet.agent.internal.ClientIdentity;
-import io.semnet.agent.internal.Connections;
 import io.semnet.control.RemoteOrchestration;
 import io.semnet.control.ServiceDescriptor;
 import io.semnet.core.address.Addresses;
@@ -15,14 +12,13 @@ import io.semnet.core.service.ServiceId;
 import io.semnet.metrics.testing.NodeFixture;
 import io.semnet.metrics.testing.PrometheusServer;
 import io.semnet.mqtt.MqttTransport;
+import io.semnet.resolver.enrol.JoinToken;
 import io.semnet.testing.Privileged;
 import io.semnet.testing.TestNetwork;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -37,8 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code not_permitted} drop counter, as read through Prometheus's {@code /api/v1/query}.
  */
 @Privileged
-@Timeout(value = 150, unit = TimeUnit.SECONDS)
-class AgentPrometheusScrapeTest {
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class PrometheusScrapeTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int FLOWS = 5;
   private static final int REFUSED = 12;
@@ -57,55 +53,34 @@ class AgentPrometheusScrapeTest {
       String bNs = net.namespace("apsb");
       String cNs = net.namespace("apsc");
 
-      int mqttPort = Launcher.freePort();
-      Path pki = tmp.resolve("pki");
-      BrokerPki.init(pki, List.of("127.0.0.1"), List.of("c1"), mqttPort, "127.0.0.1", 1, "semnet");
-      Files.writeString(pki.resolve("mosquitto.conf"), Files.readString(pki.resolve("mosquitto.conf")) + "user root\nlog_dest stdout\n");
-      Process broker = net.start(null, "mosquitto", "-c", pki.resolve("mosquitto.conf").toString());
-      Launcher.waitFor(() -> Launcher.listening(mqttPort) || !broker.isAlive(), 10, () -> "mosquitto listening");
-
-      Path ctlYaml = tmp.resolve("controller.yaml");
-      int ctlAdmin = Launcher.freePort();
-      Files.writeString(ctlYaml, "stateDir: " + tmp.resolve("ctl") + "\nbroker:\n  uri: ssl://127.0.0.1:" + mqttPort
-          + "\n  caFile: " + pki.resolve("ca.crt") + "\n  caKeyFile: " + pki.resolve("ca.key") + "\n  identityDir: " + pki
-          + "\norchestratorKeys: [" + pki.resolve("orchestrator-signing.pub") + "]\nadmin: {bind: \"127.0.0.1:" + ctlAdmin + "\"}\n");
-      procs.start("controller", ControllerMain.class, "--config", ctlYaml.toString());
-      Launcher.waitFor(() -> Launcher.get("http://127.0.0.1:" + ctlAdmin + "/health").code() == 200, 60,
-          () -> "controller healthy: " + procs.read("controller"));
-      Launcher.Result created = procs.run("token-create", ControllerMain.class, "token", "create", "--config", ctlYaml.toString());
-      assertEquals(0, created.code(), created.output());
-
       int admin = Launcher.freePort();
-      Path yaml = tmp.resolve("w1.yaml");
-      Files.writeString(yaml, "nodeId: w1\nstateDir: " + tmp.resolve("w1") + "\nbroker:\n  uri: ssl://127.0.0.1:" + mqttPort
-          + "\n  caFile: " + pki.resolve("ca.crt") + "\n  enrolCertFile: " + pki.resolve("semnet-enrol.crt") + "\n  enrolKeyFile: "
-          + pki.resolve("semnet-enrol.key") + "\njoin: {token: \"" + line(created.output(), "token: ") + "\", rootKeyHash: \""
-          + line(created.output(), "root-key-hash: ") + "\"}\ntunnel: {advertise: \"10.95.0.1:51820\"}\nnode: {namespace: " + nodeNs
-          + "}\nadmin: {bind: \"127.0.0.1:" + admin + "\"}\norchestrator: {keyFile: " + pki.resolve("orchestrator-signing.key") + "}\n");
-      procs.start("agent-w1", AgentMain.class, "--config", yaml.toString());
-      Launcher.waitFor(() -> Launcher.get("http://127.0.0.1:" + admin + "/health").code() == 200, 60,
-          () -> "agent healthy: " + procs.read("agent-w1"));
-      long tAgent = System.nanoTime();
-
-      PrometheusServer prom = new PrometheusServer(net, "127.0.0.1:" + admin);
+      PrometheusServer prom = new PrometheusServer(net, "127.0.0.1:" + admin); // starts while the JVMs do
+      ControlPlane cp = ControlPlane.start(tmp, net, procs, "", "");
       InetAddress serviceIp;
-      try (MqttTransport opNet = Connections.mqtt("ssl://127.0.0.1:" + mqttPort, BrokerPki.OPERATOR, pki.resolve("ca.crt"),
-              ClientIdentity.fromFiles(pki.resolve("orchestrator.crt"), pki.resolve("orchestrator.key")), false, true, "semnet");
-          RemoteOrchestration o = RemoteOrchestration.builder().transport(opNet).clientId(BrokerPki.OPERATOR)
-              .key(Connections.orchestratorKey(pki.resolve("orchestrator-signing.key"))).build()) {
-        assertTrue(opNet.awaitConnected(Duration.ofSeconds(20)), "the operator connects to the broker");
+      Path yaml;
+      try (MqttTransport opNet = cp.operatorTransport(); RemoteOrchestration o = cp.operator(opNet)) {
+        JoinToken t = ControlPlane.retry(() -> o.issueJoinToken("c1", Duration.ofMinutes(5), true));
+        yaml = cp.agentYaml("w1", nodeNs, "10.95.0.1", admin, t.token(), t.rootKeyHash());
+        procs.start("agent-w1", AgentMain.class, "--config", yaml.toString());
+        Launcher.waitFor(() -> Launcher.get("http://127.0.0.1:" + admin + "/health").code() == 200, 60,
+            () -> "agent healthy: " + procs.read("agent-w1"));
         serviceIp = o.deploy(ServiceDescriptor.builder(web).instances(1).build()).serviceIp("rr", true).address();
         o.deploy(ServiceDescriptor.builder(client).instances(1).build());
         o.deploy(ServiceDescriptor.builder(outsider).instances(1).build());
       }
-      attach(procs, yaml, bNs, web);
-      InetAddress aIp = InetAddress.getByName(attach(procs, yaml, aNs, client).path("attachment").path("ipv4").asText());
-      InetAddress cIp = InetAddress.getByName(attach(procs, yaml, cNs, outsider).path("attachment").path("ipv4").asText());
+      long tAgent = System.nanoTime();
+      Process[] attaching = {attach(procs, yaml, bNs, web), attach(procs, yaml, aNs, client), attach(procs, yaml, cNs, outsider)};
+      attached(procs, attaching[0], bNs);
+      InetAddress aIp = InetAddress.getByName(attached(procs, attaching[1], aNs).path("attachment").path("ipv4").asText());
+      InetAddress cIp = InetAddress.getByName(attached(procs, attaching[2], cNs).path("attachment").path("ipv4").asText());
       prom.awaitTargetUp(Duration.ofSeconds(30));
       String flows = "semnet_translator_new_flows_total{service_ip=\"" + Addresses.format(serviceIp) + "\",policy=\"rr\"}";
       String drops = "semnet_translator_drops_total{reason=\"not_permitted\"}";
       assertEquals(0, prom.value(drops), "no drop before the traffic");
       assertEquals(1, prom.value("semnet_control_connected"), "the agent's MQTT transport reports too");
+      Launcher.Result ctlMetrics = Launcher.get("http://127.0.0.1:" + cp.controllerAdmin + "/metrics");
+      assertEquals(200, ctlMetrics.code(), ctlMetrics.output());
+      assertTrue(ctlMetrics.output().contains("semnet_control_messages_total{direction=\"received\"}"), ctlMetrics.output());
 
       try (DatagramSocket server = NodeFixture.listen(bNs)) {
         assertTrue(NodeFixture.sendUntilReceived(aNs, aIp, serviceIp, server), "the first flow reached the web instance");
@@ -117,7 +92,7 @@ class AgentPrometheusScrapeTest {
         Duration seen = prom.awaitValue(flows, warm + FLOWS, Duration.ofSeconds(20));
         double refused = awaitStable(prom, drops);
         assertTrue(refused >= 1 && refused <= REFUSED, "the outsider's datagrams were refused and counted: " + refused);
-        System.out.printf("AgentPrometheusScrapeTest: agent healthy after %d ms; %d flows (+%.0f warm-up) and %.0f refused packets"
+        System.out.printf("PrometheusScrapeTest: agent healthy after %d ms; %d flows (+%.0f warm-up) and %.0f refused packets"
             + " (of %d sent) seen through Prometheus %d ms after the traffic; whole test %.1f s%n", (tAgent - t0) / 1_000_000, FLOWS,
             warm, refused, REFUSED, seen.toMillis(), (System.nanoTime() - t0) / 1e9);
       }
@@ -141,15 +116,17 @@ class AgentPrometheusScrapeTest {
     throw new AssertionError(query + " did not settle above 0 (last " + last + ")");
   }
 
-  private static JsonNode attach(Launcher procs, Path yaml, String netns, ServiceId service) throws Exception {
-    Launcher.Result r = procs.run("attach-" + netns, AgentMain.class, "attach", "--config", yaml.toString(), "--netns", netns,
+  /** Starts {@code agent attach} of instance 0 of {@code service} in namespace {@code netns}. */
+  private static Process attach(Launcher procs, Path yaml, String netns, ServiceId service) throws Exception {
+    return procs.start("attach-" + netns, AgentMain.class, "attach", "--config", yaml.toString(), "--netns", netns,
         "--service", service.toString(), "--ordinal", "0");
-    assertEquals(0, r.code(), r.output());
-    return JSON.readTree(r.output().substring(r.output().indexOf('{')));
   }
 
-  private static String line(String output, String prefix) {
-    return output.lines().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow(() -> new AssertionError(prefix + " in " + output))
-        .substring(prefix.length()).trim();
+  /** Waits for an {@link #attach} to finish well; returns its JSON answer. */
+  private static JsonNode attached(Launcher procs, Process p, String netns) throws Exception {
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "attach " + netns + " finished");
+    String out = procs.read("attach-" + netns);
+    assertEquals(0, p.exitValue(), out);
+    return JSON.readTree(out.substring(out.indexOf('{')));
   }
 }
