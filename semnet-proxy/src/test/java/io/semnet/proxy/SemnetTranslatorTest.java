@@ -438,6 +438,32 @@ class SemnetTranslatorTest {
     assertEquals(N3, h.tunnel.take().getKey());
   }
 
+  /**
+   * A pushed move to a node this one has no ready tunnel link to (a first contact: the handshake
+   * is under way) keeps the flow on the old place, which forwards during the migration linger,
+   * until the link is up: switching at once would queue the stream behind the handshake.
+   */
+  @Test
+  void aPushedMoveWaitsForTheLinkToTheNewPlace() throws Exception {
+    h.fromTun(Pkt.v4("10.1.0.2", "172.30.0.10", 17, Pkt.udp(2346, 53, 4)));
+    assertEquals(N2, h.tunnel.take().getKey());
+    h.tunnel.notReady.add(N3);
+    InstanceRecord moved = h.server0.withLocator(
+        Locator.of(ip("10.3.0.5"), ip("fd00:3::5"), N3, 2).movedFrom(N2, System.currentTimeMillis()));
+    h.setServerRecord(h.serverRecord.withInstance(moved, 2));
+    Thread.sleep(50);
+    assertEquals(0, h.count(Counter.FLOWS_REPOINTED));
+    h.fromTun(Pkt.v4("10.1.0.2", "172.30.0.10", 17, Pkt.udp(2346, 53, 4)));
+    assertEquals(N2, h.tunnel.take().getKey(), "still to the old place");
+    h.tunnel.notReady.remove(N3);
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (h.count(Counter.FLOWS_REPOINTED) == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    h.fromTun(Pkt.v4("10.1.0.2", "172.30.0.10", 17, Pkt.udp(2346, 53, 4)));
+    assertEquals(N3, h.tunnel.take().getKey());
+  }
+
   @Test
   void aFlowKeepsItsInstanceEvenWhenThePolicyWouldChooseAnother() {
     h.fromTun(Pkt.v4("10.1.0.2", "172.30.0.10", 6, Pkt.tcp(3333, 80, SYN, 0, 0)));

@@ -70,13 +70,13 @@ final class Flow {
     this.virtualDst = virtualDst;
     this.lastSeen = now;
     this.created = now;
-    this.bytesOut = 0;
-    this.bytesIn = 0;
-    this.tally = null;
-    this.health = null;
     this.flags = 0;
     this.synNanos = 0;
     this.fragments = 0;
+    this.health = null;
+    this.bytesOut = 0;
+    this.bytesIn = 0;
+    this.tally = null;
     this.prevByTarget = null;
     this.nextByTarget = null;
     this.removed = false;

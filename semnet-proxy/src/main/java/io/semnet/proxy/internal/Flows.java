@@ -227,12 +227,12 @@ public final class Flows {
     remove(f, f.gen);
   }
 
-  /** Removes a flow if it still is the conversation of generation {@code gen} and was not removed yet. */
-  void remove(Flow f, int gen) {
+  /** Removes a flow if it still is the conversation of generation {@code gen} and was not removed yet; true if it was removed here. */
+  boolean remove(Flow f, int gen) {
     io.semnet.core.record.InstanceKey closed;
     synchronized (table) {
       if (f.removed || f.gen != gen) {
-        return;
+        return false;
       }
       f.removed = true;
       table.remove(f.out);
@@ -248,6 +248,7 @@ public final class Flows {
     if (closed != null) {
       view.flowClosed(closed);
     }
+    return true;
   }
 
   /**

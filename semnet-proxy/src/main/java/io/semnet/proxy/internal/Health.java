@@ -147,10 +147,8 @@ final class Health {
   }
 
   /** The node the instance's record names answered route-not-found for it. */
-  void routeNotFound(ThreadScratch w, Flow f, long now) {
-    if (f.health != null) {
-      failure(w, f.health, now);
-    }
+  void routeNotFound(ThreadScratch w, Cell cell, long now) {
+    failure(w, cell, now);
   }
 
   /** True if {@code key} is ejected now (for tests and inspection). */

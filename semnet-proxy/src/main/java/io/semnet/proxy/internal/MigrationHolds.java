@@ -401,6 +401,15 @@ public final class MigrationHolds {
    */
   private void replay(Hold h) {
     ThreadScratch w = scratches.get();
+    w.beginSection(); // may be called from an API thread: flows it reads stay unrecycled until done
+    try {
+      replayBatch(h, w);
+    } finally {
+      w.endSection();
+    }
+  }
+
+  private void replayBatch(Hold h, ThreadScratch w) {
     ByteBuffer buf = w.parkBuffer();
     long t = System.nanoTime();
     long late = h.lastReplayNanos == 0 ? 1 : (t - h.lastReplayNanos) / 1_000_000L;

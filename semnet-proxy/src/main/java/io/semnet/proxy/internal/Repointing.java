@@ -31,6 +31,8 @@ public final class Repointing {
   private final Control control;
   private final MigrationHolds holds;
   private final Health health;
+  /** Longest a pushed move waits for the tunnel link to the new place before switching anyway. */
+  private static final long READY_WAIT_NANOS = 2_000_000_000L;
   private final RouteListener listener = new Listener();
   private Wiring wiring;
 
@@ -65,7 +67,7 @@ public final class Repointing {
     long nLo = AddressWords.lo(namespaceIp);
     Map<InetAddress, List<Kept>> byTarget = new HashMap<>();
     for (Flow f : flows.clientFlowsTo(from, v6, nHi, nLo)) {
-      byTarget.computeIfAbsent(f.virtualDst, k -> new ArrayList<>()).add(new Kept(f, f.gen, f.instance.ordinal()));
+      byTarget.computeIfAbsent(f.virtualDst, k -> new ArrayList<>()).add(new Kept(f, f.gen, f.instance.ordinal(), f.health));
     }
     for (Map.Entry<InetAddress, List<Kept>> e : byTarget.entrySet()) {
       wiring.resolver().resolve(e.getKey()).whenComplete((res, err) -> {
@@ -78,7 +80,7 @@ public final class Repointing {
             if (err == null && res != null && res.isFound()) {
               inst = res.route().record().instance(k.ordinal());
             }
-            repoint(k.flow(), k.gen(), inst, true);
+            repoint(k.flow(), k.gen(), k.health(), inst, true);
           }
         } finally {
           w.endSection();
@@ -87,16 +89,28 @@ public final class Repointing {
     }
   }
 
-  /** A flow kept across an asynchronous step, with its generation and its instance's ordinal then. */
-  private record Kept(Flow flow, int gen, int ordinal) {}
+  /** A flow kept across an asynchronous step, with its generation, its instance's ordinal and health cell then. */
+  private record Kept(Flow flow, int gen, int ordinal, Health.Cell health) {}
 
   /**
    * Points a client flow at its instance's current place. With {@code mustMove}, a flow whose
-   * instance is gone or unchanged is dropped so its next packet chooses afresh. Nothing happens if
+   * instance is gone or unchanged is dropped so its next packet chooses afresh (unchanged: a
+   * failure of the instance, reported to its health {@code cell}). Nothing happens if
    * the flow was recycled since generation {@code gen} (what is read of it may then be another
    * conversation's; every change is checked against the generation under the table's lock).
    */
-  private void repoint(Flow f, int gen, InstanceRecord inst, boolean mustMove) {
+  private void repoint(Flow f, int gen, Health.Cell cell, InstanceRecord inst, boolean mustMove) {
+    repoint(f, gen, cell, inst, mustMove, 0);
+  }
+
+  /**
+   * {@link #repoint(Flow, int, Health.Cell, InstanceRecord, boolean)}; a pushed move to a peer whose
+   * tunnel link is not ready yet (a first contact: handshake) keeps the flow on its old place, which
+   * forwards its packets during the migration linger, and tries again every millisecond for at most
+   * {@link #READY_WAIT_NANOS} since {@code waitingSince} (0: not waiting yet): switching at once
+   * would queue the stream behind the handshake, and the link's small queue would drop it.
+   */
+  private void repoint(Flow f, int gen, Health.Cell cell, InstanceRecord inst, boolean mustMove, long waitingSince) {
     Half old = f.out;
     if (f.removed || f.gen != gen) {
       return;
@@ -112,18 +126,19 @@ public final class Repointing {
     if (tHi == old.nDstHi && tLo == old.nDstLo && Objects.equals(hop, old.nextHop)) {
       if (mustMove) {
         // its record still places it where the node said it is not: a failure of the instance
-        health.routeNotFound(scratches.get(), f, Forwarder.clock());
-        flows.remove(f, gen);
+        if (flows.remove(f, gen) && cell != null) {
+          health.routeNotFound(scratches.get(), cell, Forwarder.clock());
+        }
       }
       return;
     }
     Tunnel tunnel = wiring.tunnel();
-    if (!mustMove && hop != null && old.nextHop != null && tunnel != null) {
-      // Starts the handshake with a new place now, without waiting for it: a flow kept on the old
-      // place until the link is ready switched after the replay end had opened the destination's
-      // gate, and its direct packets overtook those the old place still forwarded (211 reordered
-      // at the instance in one move at load 20-30).
-      tunnel.isReady(hop);
+    if (!mustMove && hop != null && old.nextHop != null && tunnel != null && !tunnel.isReady(hop)) {
+      long now = System.nanoTime();
+      long since = waitingSince == 0 ? now : waitingSince;
+      if (now - since < READY_WAIT_NANOS && control.schedule(() -> repoint(f, gen, cell, inst, false, since), 1)) {
+        return;
+      }
     }
     if (flows.replaceOut(f, gen, old, old.withTarget(tHi, tLo, hop))) {
       scratches.get().counts[Counter.FLOWS_REPOINTED.ordinal()]++;
@@ -132,7 +147,7 @@ public final class Repointing {
 
   private void repointService(ServiceRecord current) {
     for (Flow f : clientFlowsOf(current.service())) {
-      repoint(f, f.gen, current.instance(f.instance.ordinal()), false);
+      repoint(f, f.gen, f.health, current.instance(f.instance.ordinal()), false);
     }
   }
 

@@ -9,6 +9,8 @@ import io.semnet.core.address.Addresses;
 import io.semnet.core.record.GeoPoint;
 import io.semnet.core.record.ServiceRecord;
 import io.semnet.core.service.ServiceId;
+import io.semnet.control.Orchestration;
+import io.semnet.control.RemoteOrchestration;
 import io.semnet.control.ServiceDescriptor;
 import io.semnet.samples.cluster.LocalCluster;
 import io.semnet.node.Attachment;
@@ -25,8 +27,10 @@ import java.util.concurrent.Executors;
 /**
  * A node agent with a small REST API, like the thesis's Environment Manager (§3.5.2): the node is
  * registered (and gets its subnets) when the agent starts; instances are plugged in by network
- * namespace name or container PID and unplugged again. It fronts the (in-process) orchestrator too,
- * so a service can be deployed with one request.
+ * namespace name or container PID and unplugged again. It fronts the orchestrator too, so a service
+ * can be deployed with one request. The orchestrator is any {@link Orchestration}: across machines a
+ * {@link RemoteOrchestration} over the node's MQTT transport, signed with the operator's key (what
+ * the {@code semnet-agent} process does); in one JVM the in-process control plane's.
  *
  * <pre>
  * GET    /node                                   the node: id, subnets, tunnel endpoint
@@ -40,15 +44,15 @@ import java.util.concurrent.Executors;
 public final class NodeAgent implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final LocalCluster cluster;
+  private final Orchestration orchestration;
   private final WorkerNode node;
   private final HttpServer http;
   private final Map<String, Plugged> plugged = new LinkedHashMap<>();
 
   private record Plugged(ServiceId service, int ordinal, String netns, Attachment attachment) {}
 
-  public NodeAgent(LocalCluster cluster, WorkerNode node, InetSocketAddress listen) throws IOException {
-    this.cluster = cluster;
+  public NodeAgent(Orchestration orchestration, WorkerNode node, InetSocketAddress listen) throws IOException {
+    this.orchestration = orchestration;
     this.node = node;
     this.http = HttpServer.create(listen, 16);
     http.setExecutor(Executors.newSingleThreadExecutor(r -> {
@@ -118,7 +122,7 @@ public final class NodeAgent implements AutoCloseable {
     require(method, "POST");
     ServiceId id = ServiceId.parse(text(body, "service"));
     int instances = body.path("instances").asInt(1);
-    ServiceRecord r = cluster.deploy(ServiceDescriptor.builder(id).instances(instances).build());
+    ServiceRecord r = orchestration.deploy(ServiceDescriptor.builder(id).instances(instances).build());
     Map<String, String> ips = new LinkedHashMap<>();
     r.serviceIps().forEach(ip -> ips.merge(ip.policy(), Addresses.format(ip.address()), (a, b) -> a + " " + b));
     return Map.of("service", id.toString(), "version", r.version(), "serviceIps", ips);
@@ -159,11 +163,11 @@ public final class NodeAgent implements AutoCloseable {
       } else {
         throw new HttpError(400, "give 'netns' (a named network namespace) or 'pid' (a container's process)");
       }
-      if (cluster.orchestration().record(id) == null) {
+      if (orchestration.record(id) == null) {
         throw new HttpError(404, "service " + id + " is not deployed");
       }
       try {
-        Attachment a = node.attach(target, loc -> cluster.orchestration().placeInstance(id, ordinal, loc).instance(ordinal));
+        Attachment a = node.attach(target, loc -> orchestration.placeInstance(id, ordinal, loc).instance(ordinal));
         Plugged p = new Plugged(id, ordinal, netns, a);
         plugged.put(key, p);
         return describe(p);
@@ -178,7 +182,7 @@ public final class NodeAgent implements AutoCloseable {
         throw new HttpError(404, "nothing plugged in as " + key);
       }
       node.detach(p.attachment());
-      cluster.orchestration().unplaceInstance(p.service(), p.ordinal());
+      orchestration.unplaceInstance(p.service(), p.ordinal());
       return Map.of("removed", key);
     }
     throw new HttpError(405, method + " " + path + " is not supported");
@@ -216,12 +220,12 @@ public final class NodeAgent implements AutoCloseable {
     ((java.util.concurrent.ExecutorService) http.getExecutor()).shutdownNow();
   }
 
-  /** Runs one node with its agent on 127.0.0.1:8181 until Ctrl-C. */
+  /** Runs one node of an in-process cluster with its agent on 127.0.0.1:8181 until Ctrl-C. */
   public static void main(String[] args) throws Exception {
     int port = args.length > 0 ? Integer.parseInt(args[0]) : 8181;
     LocalCluster cluster = new LocalCluster();
     WorkerNode w = cluster.addWorker("agent-w1", GeoPoint.of(48.14, 11.58));
-    NodeAgent agent = new NodeAgent(cluster, w, new InetSocketAddress("127.0.0.1", port));
+    NodeAgent agent = new NodeAgent(cluster.orchestration(), w, new InetSocketAddress("127.0.0.1", port));
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close));
     System.out.println("node agent for " + w.nodeId() + " on http://127.0.0.1:" + port + " (Ctrl-C to stop); try:");
     System.out.println("  curl -s localhost:" + port + "/node");

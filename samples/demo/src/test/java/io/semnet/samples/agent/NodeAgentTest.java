@@ -3,6 +3,9 @@ package io.semnet.samples.agent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.semnet.control.OrchestrationService;
+import io.semnet.control.OrchestratorKey;
+import io.semnet.control.RemoteOrchestration;
 import io.semnet.core.record.GeoPoint;
 import io.semnet.samples.cluster.LocalCluster;
 import io.semnet.samples.cluster.Shell;
@@ -32,7 +35,14 @@ class NodeAgentTest {
       String ns = cluster.prefix() + "-app";
       Shell.check(null, "ip", "netns", "add", ns);
       Process container = new ProcessBuilder("unshare", "-n", "sleep", "120").start();
-      try (NodeAgent agent = new NodeAgent(cluster, w, new InetSocketAddress("127.0.0.1", 0))) {
+      // The agent talks to the root as a remote orchestrator would: signed calls over the control
+      // transport (MQTT across machines; the in-process transport here), not to a Java object.
+      OrchestratorKey key = OrchestratorKey.generate();
+      try (OrchestrationService service = OrchestrationService.builder().orchestration(cluster.orchestration())
+              .transport(cluster.controlPlane().transport()).trust(key.publicKey()).build();
+          RemoteOrchestration remote = RemoteOrchestration.builder().transport(cluster.controlPlane().transport())
+              .clientId("node-agent").key(key).build();
+          NodeAgent agent = new NodeAgent(remote, w, new InetSocketAddress("127.0.0.1", 0))) {
         assertTrue(call(agent, "GET", "/node", null).body().contains(w.registration().subnetV4().toString()));
         HttpResponse<String> dep = call(agent, "POST", "/services", "{\"service\":\"web.tum.hello.prod\",\"instances\":2}");
         assertEquals(200, dep.statusCode(), dep.body());
