@@ -101,6 +101,22 @@ class MqttTransportTest {
     return c.request(m, T).toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
+  /**
+   * Waits until manager {@code mid} announced itself up (retained, published once its request
+   * subscription is active): a request sent before may reach the broker ahead of that subscription.
+   */
+  private void awaitBound(String mid) throws Exception {
+    CompletableFuture<String> up = new CompletableFuture<>();
+    MqttAsyncClient spy = raw(broker, id("spy"), (topic, m) -> up.complete(topic));
+    try {
+      spy.subscribe("semnet/" + mid + "/state", 1).waitForCompletion(5000);
+      up.get(10, TimeUnit.SECONDS);
+    } finally {
+      spy.disconnect().waitForCompletion(5000);
+      spy.close();
+    }
+  }
+
   @Test
   void requestReplyCarriesAuthenticatedClientIdAndCompletesOnTransportThread() throws Exception {
     String mid = id("cluster");
@@ -108,6 +124,7 @@ class MqttTransportTest {
     try (MqttTransport server = started(transport(broker, mid));
         MqttTransport client = started(transport(broker, id("worker")))) {
       server.bind(mid, h);
+      awaitBound(mid);
       ClientChannel ch = client.connect(mid, "w1", p -> {});
       String caller = Thread.currentThread().getName();
       CompletableFuture<String> thread = new CompletableFuture<>();
@@ -127,6 +144,7 @@ class MqttTransportTest {
       SignedRecord signed = SignedRecord.sign(MqttTestSupport.record(7), root);
       String mid2 = id("cluster");
       server.bind(mid2, (cid, req) -> CompletableFuture.completedFuture(QueryReply.found(signed)));
+      awaitBound(mid2);
       ClientChannel ch2 = client.connect(mid2, "w1", p -> {});
       QueryReply found = (QueryReply) get(ch2, new Query(QueryKey.of(SemanticName.parse("cart.prod.shop.prod.any.rr.local")), false));
       assertEquals(signed, found.record());
