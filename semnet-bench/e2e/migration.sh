@@ -2,7 +2,8 @@
 # Migration KPIs, in two parts merged into one report:
 #  1. Convergence (io.semnet.bench.migration.MigrationConvergenceBenchmark): in-process with 1, 10,
 #     100 and 1,000 interested workers and over a real mosquitto on a free loopback port with 1, 10,
-#     50 and 1,000 (each node its own broker connection, all from one JVM), 100 migrations each; convergence p50/p99 (max over workers of t_apply - t_pub),
+#     50 and 1,000 (each node its own broker connection, all from one JVM), 100 migrations each;
+#     convergence p50/p99 (max over workers of t_apply - t_pub),
 #     control messages and bytes per migration, queries during the migrations (must be 0) and
 #     locator regressions (must be 0).
 #  2. The data path, end to end in network namespaces (needs root; io.semnet.samples.cluster.

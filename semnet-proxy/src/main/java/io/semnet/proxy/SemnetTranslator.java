@@ -248,6 +248,11 @@ public final class SemnetTranslator implements PacketTranslator, StatsSource {
    * ({@link #freeze(InstanceRecord, boolean, WorkerEndpoint)}), it replays what it held at once
    * instead of waiting for the root's publish and push, which take the critical path otherwise
    * (the push still releases if this one datagram is lost). Never blocks.
+   *
+   * <p>Call it only once this node's managers know it hosts the instance (they applied the root's
+   * record): the replayed packets' senders must be visible to it, or its queries for them are
+   * answered not-found and the replay is dropped ({@code DROP_SOURCE_NOT_OWNED}). Right after
+   * publish that is a race (seen once at load 30), so {@code WorkerNode} does not call it yet.
    */
   public void announceRestore(InstanceRecord restored, WorkerEndpoint previous) {
     parts.holds().announceRestore(restored, previous);

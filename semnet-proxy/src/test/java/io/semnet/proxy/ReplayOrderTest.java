@@ -6,6 +6,7 @@ import static io.semnet.proxy.Harness.await;
 import static io.semnet.proxy.Harness.ip;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.record.Locator;
@@ -146,7 +147,7 @@ class ReplayOrderTest {
     }
     long took = System.nanoTime() - t0;
     System.out.printf("replay of 14 packets took %.0f ms, longest gap %.0f ms%n", took / 1e6, longestGap / 1e6);
-    org.junit.jupiter.api.Assumptions.assumeTrue(longestGap < 400_000_000L && took < 1_900_000_000L,
+    org.junit.jupiter.api.Assumptions.assumeTrue(longestGap < 250_000_000L && took < 1_500_000_000L,
         "the machine stalled the replay itself; nothing to check");
     assertEquals(0, h.count(Counter.MIGRATION_ORDER_BOUND_HIT), "still waiting after " + took / 1_000_000 + " ms");
     h.fromPeer(N3, marker("172.30.2.2"));
@@ -163,7 +164,9 @@ class ReplayOrderTest {
     // on a loaded machine the 500 ms bound may end the wait (on the control thread) before the FIFO fills
     await(() -> h.io.written.size() == 2049);
     assertEquals(2049, h.io.written.size(), "nothing dropped");
-    assertEquals(2048, h.count(Counter.MIGRATION_ORDER_HELD));
+    // 2,048 if the FIFO filled first; a packet that came while a timed-out gate drained queued too
+    long held = h.count(Counter.MIGRATION_ORDER_HELD);
+    assertTrue(held == 2048 || held == 2049, "held " + held);
     assertEquals(1, h.count(Counter.MIGRATION_ORDER_BOUND_HIT));
     for (int i = 0; i < 2049; i++) {
       assertEquals(20 + 8 + 8 + i % 100, h.io.written.get(i).length, "in order");

@@ -432,7 +432,12 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Polls {@code condition} for up to 20 s. */
   public static void waitFor(java.util.function.BooleanSupplier condition, String what) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    waitFor(condition, what, Duration.ofSeconds(20));
+  }
+
+  /** {@link #waitFor(java.util.function.BooleanSupplier, String)} for at most {@code limit}. */
+  public static void waitFor(java.util.function.BooleanSupplier condition, String what, Duration limit) {
+    long deadline = System.nanoTime() + limit.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("timed out waiting for " + what);

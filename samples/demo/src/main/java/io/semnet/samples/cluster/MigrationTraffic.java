@@ -58,7 +58,8 @@ public final class MigrationTraffic {
 
     /**
      * Waits until the first UDP echo and the first TCP response came back (the route is resolved,
-     * the tunnel links are up, the stream flows and the connection is established).
+     * the tunnel links are up, the stream flows and the connection is established), at most 60 s:
+     * a fresh cluster's first handshakes took over 20 s at load 40.
      */
     public Client awaitFlowing() {
       LocalCluster.waitFor(() -> {
@@ -68,7 +69,7 @@ public final class MigrationTraffic {
         } catch (IOException e) {
           return false;
         }
-      }, "the migration client's first echo");
+      }, "the migration client's first echo", Duration.ofSeconds(60));
       return this;
     }
 

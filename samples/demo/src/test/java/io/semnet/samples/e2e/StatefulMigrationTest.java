@@ -34,7 +34,7 @@ class StatefulMigrationTest {
   private static final int TCP = 9101;
   private static final Duration FREEZE = Duration.ofMillis(300);
   /** The stream runs until this long after t_up (however long wiring namespaces took), at most {@link #STREAM_MAX}. */
-  private static final long AFTER_UP_NANOS = 1_500_000_000L;
+  private static final long AFTER_UP_NANOS = 3_000_000_000L;
   private static final Duration STREAM_MAX = Duration.ofSeconds(30);
 
   @Test
