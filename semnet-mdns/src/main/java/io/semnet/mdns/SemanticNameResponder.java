@@ -275,24 +275,46 @@ public final class SemanticNameResponder implements NameResponder {
   }
 
   private void bindUnicast(InetAddress address) throws InterruptedException {
+    // With dnsPort 0 (tests), the TCP socket takes the port the kernel gave the UDP one; another
+    // process may hold that port for TCP already, so pick again a few times before giving up.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        bindUnicastOnce(address);
+        return;
+      } catch (Exception e) { // Netty rethrows the bind's IOException unchecked
+        if (dnsPort != 0 || attempt == 8 || !(e instanceof java.io.IOException)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private void bindUnicastOnce(InetAddress address) throws InterruptedException {
     boolean v4 = address instanceof Inet4Address;
     InetSocketAddress at = new InetSocketAddress(address, dnsPort);
-    Channel udp = keep(new Bootstrap().group(loop).channelFactory(udp(v4))
-        .handler(new ResponderHandlers.UnicastUdp(engine, linkFilter, counters)).bind(at).sync().channel());
+    Channel udp = new Bootstrap().group(loop).channelFactory(udp(v4))
+        .handler(new ResponderHandlers.UnicastUdp(engine, linkFilter, counters)).bind(at).sync().channel();
     InetSocketAddress bound = (InetSocketAddress) udp.localAddress();
+    Channel tcp;
+    try {
+      tcp = new ServerBootstrap().group(loop).channelFactory(tcp(v4))
+          .childHandler(new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+              ch.pipeline().addLast(
+                  new LengthFieldBasedFrameDecoder(4096, 0, 2, 0, 2),
+                  new LengthFieldPrepender(2),
+                  new ResponderHandlers.Tcp(engine, linkFilter, counters, tcpConnections, maxTcpConnections));
+            }
+          })
+          .bind(new InetSocketAddress(address, bound.getPort())).sync().channel();
+    } catch (Exception e) {
+      udp.close().sync();
+      throw e;
+    }
+    keep(udp);
+    keep(tcp);
     boundAddresses.add(bound);
-    // TCP on the same port the UDP socket got (matters only when dnsPort is 0 in tests).
-    keep(new ServerBootstrap().group(loop).channelFactory(tcp(v4))
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(
-                new LengthFieldBasedFrameDecoder(4096, 0, 2, 0, 2),
-                new LengthFieldPrepender(2),
-                new ResponderHandlers.Tcp(engine, linkFilter, counters, tcpConnections, maxTcpConnections));
-          }
-        })
-        .bind(new InetSocketAddress(address, bound.getPort())).sync().channel());
   }
 
   private void bindMdns(NetworkInterface nif) throws InterruptedException, UnknownHostException {
