@@ -276,6 +276,11 @@ public final class ProcessCluster implements AutoCloseable {
     return httpGet("http://127.0.0.1:" + adminPorts.get(worker) + "/health");
   }
 
+  /** The agent's {@code /metrics} answer (Prometheus text). */
+  public String metrics(String worker) throws IOException {
+    return httpGet("http://127.0.0.1:" + adminPorts.get(worker) + "/metrics");
+  }
+
   /** Creates an instance namespace and attaches it on {@code worker} with {@code agent attach}. */
   public synchronized Instance startInstance(String worker, ServiceId service, int ordinal) throws IOException {
     requireOpen();
@@ -306,6 +311,11 @@ public final class ProcessCluster implements AutoCloseable {
   public synchronized void kill(Instance i) {
     Shell.kill(i.server);
     check(agentCommand("detach-" + i.namespace, i.worker, "detach", "--netns", i.namespace), "agent detach");
+  }
+
+  /** Attaches a {@link #kill killed} instance again on its worker with {@code agent attach}, as an orchestrator restarting it. */
+  public synchronized void restart(Instance i) {
+    attach(i, i.worker);
   }
 
   /**
