@@ -415,10 +415,11 @@ class DerivedChoiceTest {
           for (int u = before; u <= after && !ok; u++) {
             ok = j < selectors.size() ? expected[j][u] == choice : choice >= 0 ? up[u][choice] : allDown(up[u]);
           }
-          if (!ok && j < selectors.size()) {
+          if (!ok) {
             // A choice reads the view candidate by candidate while the updater runs, so it may see
             // each candidate as it was at a different moment of the window: a mix of its states.
-            ok = rightForSomeMix(j, choice, up, before, after, capacity);
+            ok = j < selectors.size() ? rightForSomeMix(j, choice, up, before, after, capacity)
+                : availableInSomeMix(choice, up, before, after);
           }
           if (!ok) {
             failure.compareAndSet(null, "selector " + j + " chose " + choice + " between states " + before + " and " + after);
@@ -473,6 +474,26 @@ class DerivedChoiceTest {
       }
     }
     return false;
+  }
+
+  /**
+   * For rr, fastest and sticky (whose pick among the available ones depends on more than
+   * availability): {@code choice} was available at some moment of the window, or, for no choice,
+   * every candidate was down at some moment of it.
+   */
+  private static boolean availableInSomeMix(int choice, boolean[][] up, int from, int to) {
+    int n = up[from].length;
+    for (int i = 0; i < n; i++) {
+      boolean wanted = i == choice;
+      boolean seen = false;
+      for (int u = from; u <= to && !seen; u++) {
+        seen = choice < 0 ? !up[u][i] : !wanted || up[u][i];
+      }
+      if (!seen) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The choice of selector {@code j} (as in {@link #rightForSomeMix}) for one availability state. */
