@@ -13,7 +13,7 @@
 # also needs perf. SemNet's two nodes run as two agent processes (see run_semnet).
 #
 #   semnet-bench/e2e/run.sh [--json FILE] [--rounds N] [--secs N] [--only kernel|semnet]
-#                           [--conn-threads N] [--breakdown]
+#                           [--conn-threads N] [--breakdown] [--profile DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 JSON=""
@@ -21,6 +21,7 @@ SECS=8
 ROUNDS=3
 CONN_THREADS=4
 BREAKDOWN=0
+PROFILE=""
 PATHS="kernel semnet"
 while (($#)); do
   case "$1" in
@@ -29,6 +30,7 @@ while (($#)); do
     --rounds) ROUNDS="$2"; shift 2 ;;
     --conn-threads) CONN_THREADS="$2"; shift 2 ;;
     --breakdown) BREAKDOWN=1; shift ;;
+    --profile) PROFILE="$2"; shift 2 ;;
     --only) PATHS="$2"; shift 2 ;;   # kernel or semnet
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -66,11 +68,18 @@ measure() {
   ip netns exec "$sns" "$WORK/tcpconn" server 11112 >/dev/null 2>&1 &
   local cs=$!
   sleep 1
+  profile_start
   local j0; j0=$(busy_jiffies)
   # -O 3: the first seconds are not counted on any path, so a JIT warming up is not measured.
   local out; out=$(ip netns exec "$cns" iperf3 -c "$dst" -t "$SECS" -O 3 -J)
   local j1; j1=$(busy_jiffies)
-  read -r TP_GBPS BYTES < <(python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]["sum_received"]; print(round(e["bits_per_second"]/1e9,3), e["bytes"])' <<<"$out")
+  profile_stop
+  # Throughput counts only the seconds after -O; CPU per GB divides the busy time of the whole
+  # iperf3 run by the bytes of the whole run (every interval, the omitted ones too), so both sides
+  # of the ratio cover the same window.
+  read -r TP_GBPS BYTES < <(python3 -c 'import json,sys
+d=json.load(sys.stdin); e=d["end"]["sum_received"]
+print(round(e["bits_per_second"]/1e9,3), sum(i["sum"]["bytes"] for i in d["intervals"]))' <<<"$out")
   CPU_S_PER_GB=$(python3 -c "print(round(($j1-$j0)/$HZ/($BYTES/1e9),3))")
   ip netns exec "$cns" sockperf ping-pong -i "$dst" -p 11111 --tcp -t 2 >/dev/null 2>&1 || true   # warm-up
   out=$(ip netns exec "$cns" sockperf ping-pong -i "$dst" -p 11111 --tcp -t "$SECS" 2>&1 || true)
@@ -90,6 +99,44 @@ measure() {
 try:
   e=json.load(sys.stdin)["end"]["sum_received"]; print(round(e["bytes"]/64/e["seconds"]))
 except Exception: pass' <<<"$out")
+}
+
+# --profile DIR: in the last round, both SemNet agents are profiled with async-profiler (CPU,
+# kernel frames included, per thread) during the TCP throughput run; collapsed stacks per agent
+# and path go to DIR, with a summary of threads and hottest frames (profile_top.py). The
+# profiler is Maven Central's tools.profiler:async-profiler (linux-x64), or $ASYNC_PROFILER_LIB.
+AP_LIB=""
+profile_lib() {
+  [ -n "$AP_LIB" ] && return 0
+  if [ -n "${ASYNC_PROFILER_LIB:-}" ]; then AP_LIB=$ASYNC_PROFILER_LIB; return 0; fi
+  local v=4.1 jar
+  jar=~/.m2/repository/tools/profiler/async-profiler/$v/async-profiler-$v-linux-x64.jar
+  [ -f "$jar" ] || mvn -B -q dependency:get -Dartifact=tools.profiler:async-profiler:$v:jar:linux-x64 >&2 || true
+  [ -f "$jar" ] || { echo "--profile: no async-profiler (set ASYNC_PROFILER_LIB)" >&2; return 1; }
+  mkdir -p "$WORK/ap" && (cd "$WORK/ap" && unzip -q -o "$jar" 'linux-x64/*')
+  AP_LIB="$WORK/ap/linux-x64/libasyncProfiler.so"
+}
+PROFILING=""
+profile_start() {
+  PROFILING=""
+  [ -n "$PROFILE" ] && [ -n "$NODE_PIDS" ] && [ "$round" = "$ROUNDS" ] && profile_lib || return 0
+  local p
+  for p in ${NODE_PIDS//,/ }; do
+    # jcmd parses key=value pairs itself: the agent's option string goes in quotes.
+    jcmd "$p" JVMTI.agent_load "$AP_LIB" "\"start,event=cpu,interval=1000000,threads\"" >/dev/null && PROFILING+="$p "
+  done
+}
+profile_stop() {
+  [ -n "$PROFILING" ] || return 0
+  local p files=""
+  mkdir -p "$PROFILE"
+  for p in $PROFILING; do
+    jcmd "$p" JVMTI.agent_load "$AP_LIB" "\"stop,file=$PROFILE/$PATH_NAME-agent-$p.collapsed,collapsed,threads\"" >/dev/null || true
+    files+=" $PROFILE/$PATH_NAME-agent-$p.collapsed"
+  done
+  python3 semnet-bench/e2e/profile_top.py $files >"$PROFILE/$PATH_NAME-top.txt" 2>&1 || true
+  echo "    profile: $PROFILE/$PATH_NAME-top.txt" >&2
+  PROFILING=""
 }
 
 # breakdown CLIENT_NS SERVER_NS DST: where one request's time goes inside SemNet. A UDP ping-pong
@@ -190,11 +237,13 @@ run_semnet() {
   [[ "$line" == READY* ]] || { echo "SemNet launcher did not come up; see /tmp/${P}-semnet.log" >&2; exit 1; }
   read -r _ cns sns dst NODE_PIDS <<<"$line"
   echo "SemNet ($mode tunnel): the two nodes run as two agent processes (pids $NODE_PIDS) beside a controller process and mosquitto with TLS" >&2
+  PATH_NAME=semnet_$mode
   measure "$cns" "$sns" "$dst"
   if ((BREAKDOWN)) && [ "$mode" = aead ] && [ "$round" = "$ROUNDS" ]; then
     breakdown "$cns" "$sns" "$dst"
   fi
   kill "$SEMNET_PID" 2>/dev/null || true; wait "$SEMNET_PID" 2>/dev/null || true; SEMNET_PID=""
+  NODE_PIDS=""
   exec 9<&-
 }
 
