@@ -342,12 +342,15 @@ public final class Flows {
   /** Expires idle flows and stale fragment entries as of {@code t} (coarse millis). Control thread. */
   void sweep(long t, ThreadScratch w) {
     List<Half> doomed = new ArrayList<>();
+    // A plain walk of the chains, once a second over every bucket of the table (262,144 at the
+    // default maxFlows), with no capturing lambda per bucket: in a profile under iperf3 the
+    // lambdas and the walk were 8 % of an agent's CPU samples.
     for (int i = 0; i < table.bucketCount(); i++) {
-      table.forEachIn(i, h -> {
+      for (Half h = table.head(i); h != null; h = h.next) {
         if (h.dir >= Half.FRAGMENT ? t - h.created > fragmentMs : h.dir == Half.EGRESS && expired(h.flow, t)) {
           doomed.add(h);
         }
-      });
+      }
       if (!doomed.isEmpty()) {
         for (Half h : doomed) {
           if (h.dir >= Half.FRAGMENT) {
