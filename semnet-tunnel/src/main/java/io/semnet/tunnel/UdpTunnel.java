@@ -11,19 +11,12 @@ import io.semnet.core.trust.NodeCertificate;
 import io.semnet.core.trust.RevokedCertificate;
 import io.semnet.core.trust.RootTrust;
 import io.semnet.tunnel.internal.Datagram;
-import io.semnet.tunnel.internal.conn.BatchedUdpSocket;
-import io.semnet.tunnel.internal.conn.LoopErrors;
 import io.semnet.tunnel.internal.conn.SocketConfig;
-import io.semnet.tunnel.internal.device.Dispatcher;
+import io.semnet.tunnel.internal.device.Device;
 import io.semnet.tunnel.internal.device.Timers;
-import io.semnet.tunnel.internal.device.Transmitter;
 import io.semnet.tunnel.internal.handshake.Handshake;
 import io.semnet.tunnel.internal.handshake.Revocations;
 import io.semnet.tunnel.internal.link.Drops;
-import io.semnet.tunnel.internal.link.IndexTable;
-import io.semnet.tunnel.internal.link.Link;
-import io.semnet.tunnel.internal.link.LinkTable;
-import io.semnet.tunnel.internal.link.Session;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -55,7 +48,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>This class is a façade over the parts in {@code io.semnet.tunnel.internal.*}: the batched
  * socket ({@code conn}), the link table ({@code link}), the handshake ({@code handshake}) and the
- * send path, receive dispatch and timers ({@code device}); see the module README.
+ * send path, receive dispatch and timers ({@code device}, wired together as a started {@code Device}); see the module README.
  */
 public final class UdpTunnel implements Tunnel, StatsSource {
   private static final Logger log = LoggerFactory.getLogger(UdpTunnel.class);
@@ -70,48 +63,32 @@ public final class UdpTunnel implements Tunnel, StatsSource {
   private final String nodeId;
   private final InetSocketAddress advertisedAddress;
   private final NodeKeys keys;
-  private final int maxLinks;
   private final boolean plaintext;
-  private final CipherSuite suite;
-  private final int maxDatagramBytes;
   private final int maxInnerBytes;
-  private final int waitingPerLink;
-  private final SocketConfig socketConfig;
-  private final long rejectAfterNanos;
-  private final Handshake.Settings handshakeSettings;
-  private final Timers.Settings timerSettings;
+  private final Device.Config config;
   private final Drops drops = new Drops();
-
+  /** Kept across restarts of the device: revocations are the node's, not the socket's. */
   private final Revocations revocations = new Revocations();
   private volatile boolean running;
   private volatile boolean closed;
-  private BatchedUdpSocket<Link> socket;
-  private LinkTable links;
-  private IndexTable indexes;
-  private Transmitter tx;
-  private Handshake handshake;
-  private Dispatcher dispatcher;
-  private Timers timers;
+  private volatile Device device;
   private WorkerEndpoint local;
 
   private UdpTunnel(Builder b) {
     this.nodeId = b.nodeId;
     this.advertisedAddress = b.advertised;
     this.keys = b.keys;
-    this.maxLinks = b.maxLinks;
     this.plaintext = b.plaintext;
-    this.suite = b.suite;
-    this.maxDatagramBytes = b.maxDatagramBytes;
     this.maxInnerBytes = b.maxDatagramBytes - Datagram.size(0, plaintext);
-    this.waitingPerLink = b.waitingPerLink;
-    this.socketConfig = new SocketConfig(b.nodeId, b.bind, b.receiveBufferBytes, b.sendBufferBytes, b.batching, b.udpGro,
-        b.udpGso, b.maxDatagramBytes);
-    this.rejectAfterNanos = b.rejectAfter.toNanos();
-    this.handshakeSettings = new Handshake.Settings(b.nodeId, b.keys == null ? null : b.keys.privateKeyBytes(), b.certificate, b.rootTrust,
-        b.suite, b.plaintext, b.firstContactsPerSecond, b.perSourcePerSecond, b.perSourceBurst, b.perKeyPerSecond, b.underLoadPerSecond,
-        b.clock, b.timestamps != null ? b.timestamps : TimestampPersistence.inMemory());
-    this.timerSettings = new Timers.Settings(b.idleTimeout.toNanos(), b.keepaliveInterval.toNanos(), b.handshakeRetry.toNanos(),
-        b.rekeyAfter.toNanos(), b.keyGrace.toNanos(), b.probesBeforeDown, rejectAfterNanos);
+    long rejectAfterNanos = b.rejectAfter.toNanos();
+    this.config = new Device.Config(b.nodeId,
+        new SocketConfig(b.nodeId, b.bind, b.receiveBufferBytes, b.sendBufferBytes, b.batching, b.udpGro, b.udpGso, b.maxDatagramBytes),
+        b.maxLinks, b.plaintext, b.suite, b.waitingPerLink, b.maxDatagramBytes, rejectAfterNanos,
+        new Handshake.Settings(b.nodeId, b.keys == null ? null : b.keys.privateKeyBytes(), b.certificate, b.rootTrust,
+            b.suite, b.plaintext, b.firstContactsPerSecond, b.perSourcePerSecond, b.perSourceBurst, b.perKeyPerSecond, b.underLoadPerSecond,
+            b.clock, b.timestamps != null ? b.timestamps : TimestampPersistence.inMemory()),
+        new Timers.Settings(b.idleTimeout.toNanos(), b.keepaliveInterval.toNanos(), b.handshakeRetry.toNanos(),
+            b.rekeyAfter.toNanos(), b.keyGrace.toNanos(), b.probesBeforeDown, rejectAfterNanos));
   }
 
   /** A builder; nodeId, bind and (unless plaintext) identity and rootTrust are required. */
@@ -130,32 +107,19 @@ public final class UdpTunnel implements Tunnel, StatsSource {
     }
     Objects.requireNonNull(context, "context");
     TunnelReceiver receiver = context.tunnelReceiver() != null ? context.tunnelReceiver() : NO_RECEIVER;
-    LocalNodeView view = context.view();
-    BatchedUdpSocket<Link> s = new BatchedUdpSocket<>(socketConfig);
-    socket = s;
-    indexes = new IndexTable(4 * maxLinks + 64);
-    tx = new Transmitter(suite, plaintext, waitingPerLink, s.out(), drops);
-    LinkTable.Factory[] factory = new LinkTable.Factory[1];
-    links = new LinkTable(maxLinks, plaintext, view, (peer, pub) -> factory[0].newLink(peer, pub),
-        fresh -> s.eventLoop().execute(() -> startHandshake(fresh)));
-    handshake = new Handshake(handshakeSettings, revocations, indexes, links, s.out(), drops, tx);
-    factory[0] = handshake;
-    LoopErrors errors = new LoopErrors(nodeId, () -> drops.drop(DropReason.INTERNAL_ERROR), t -> context.fail(this, t));
-    dispatcher = new Dispatcher(nodeId, suite, plaintext, maxDatagramBytes, links, indexes, rejectAfterNanos, handshake, tx, drops, receiver, view,
-        errors);
-    timers = new Timers(nodeId, timerSettings, links, indexes, handshake, this::startHandshake, tx, s.out(), view, () -> running, errors);
+    Device d = new Device(config, drops, revocations, receiver, context.view(), t -> context.fail(this, t));
+    device = d;
     try {
-      s.open(dispatcher);
-      InetSocketAddress bound = s.localAddress();
-      local = WorkerEndpoint.of(nodeId, advertisedAddress != null ? advertisedAddress : bound,
-          plaintext ? new byte[0] : keys.publicKeyRef());
-      running = true;
-      timers.start(s.eventLoop());
-      log.debug("tunnel {} bound to {} ({})", nodeId, bound, s.bufferSizes());
+      d.start();
     } catch (Exception e) {
       close();
       throw e;
     }
+    InetSocketAddress bound = d.socket().localAddress();
+    local = WorkerEndpoint.of(nodeId, advertisedAddress != null ? advertisedAddress : bound,
+        plaintext ? new byte[0] : keys.publicKeyRef());
+    running = true;
+    log.debug("tunnel {} bound to {} ({})", nodeId, bound, d.socket().bufferSizes());
   }
 
   @Override
@@ -169,8 +133,8 @@ public final class UdpTunnel implements Tunnel, StatsSource {
 
   /** The address the socket is bound to (useful with port 0). */
   public InetSocketAddress boundAddress() {
-    BatchedUdpSocket<Link> s = socket;
-    return s == null ? null : s.localAddress();
+    Device d = device;
+    return d == null ? null : d.socket().localAddress();
   }
 
   @Override
@@ -189,8 +153,7 @@ public final class UdpTunnel implements Tunnel, StatsSource {
       drops.drop(DropReason.CLOSED);
       return;
     }
-    int n = packet.remaining();
-    if (n > maxInnerBytes) {
+    if (packet.remaining() > maxInnerBytes) {
       drops.drop(DropReason.TOO_LARGE);
       return;
     }
@@ -199,35 +162,12 @@ public final class UdpTunnel implements Tunnel, StatsSource {
       drops.drop(DropReason.SEND_FAILED);
       return;
     }
-    Link link = links.forPeer(peer);
-    if (link == null) {
-      drops.drop(DropReason.SEND_FAILED);
-      return;
-    }
-    link.lastUsedNanos = System.nanoTime();
-    Session s = link.sendSession();
-    if (s == null || link.waitingCount != 0) {
-      // No session yet, or packets still wait for the one just made: queue behind them (order is kept).
-      if (tx.hold(link, packet) && s == null) {
-        // The link's session expired (or never came): make sure a handshake runs.
-        socket.eventLoop().execute(() -> {
-          if (!link.handshakePending() && link.current == null) {
-            startHandshake(link);
-          }
-        });
-      }
-      return;
-    }
-    tx.transmit(link, s, Datagram.TYPE_DATA, packet, false);
+    device.send(peer, packet);
   }
 
   @Override
   public boolean isReady(WorkerEndpoint peer) {
-    if (!running || peer.nodeId().equals(nodeId)) {
-      return false;
-    }
-    Link link = links.forPeer(peer);
-    return link != null && link.sendSession() != null && link.waitingCount == 0;
+    return running && !peer.nodeId().equals(nodeId) && device.isReady(peer);
   }
 
   @Override
@@ -236,14 +176,7 @@ public final class UdpTunnel implements Tunnel, StatsSource {
       drops.drop(DropReason.CLOSED);
       return;
     }
-    Link link = links.forPeer(peer);
-    Session s = link == null ? null : link.sendSession();
-    if (s == null) {
-      // Notices answer data that arrived over an established link; without one there is nobody to tell.
-      drops.drop(DropReason.QUEUE_FULL);
-      return;
-    }
-    tx.transmit(link, s, Datagram.TYPE_ROUTE_NOT_FOUND, ByteBuffer.wrap(namespaceIp.getAddress()), true);
+    device.sendRouteNotFound(peer, namespaceIp);
   }
 
   /**
@@ -252,15 +185,15 @@ public final class UdpTunnel implements Tunnel, StatsSource {
    */
   @Override
   public void flush() {
-    if (!running) {
-      return;
+    if (running) {
+      device.flush();
     }
-    socket.out().flush();
   }
 
   /** A snapshot of the counters; reads the kernel's receive-buffer drops for this socket. */
   public TunnelStats stats() {
-    return TunnelStats.of(drops, links, socket);
+    Device d = device;
+    return TunnelStats.of(drops, d == null ? null : d.links(), d == null ? null : d.socket());
   }
 
   /** Reports {@link #stats()}: {@code semnet.tunnel.*} and, per peer, {@code semnet.peer.*} (see {@link TunnelStats}). */
@@ -271,8 +204,8 @@ public final class UdpTunnel implements Tunnel, StatsSource {
 
   /** Datagrams the kernel dropped for want of receive-buffer space, or -1 if unknown. */
   public long receiveBufferDrops() {
-    BatchedUdpSocket<Link> s = socket;
-    return s == null ? -1 : s.receiveBufferDrops();
+    Device d = device;
+    return d == null ? -1 : d.socket().receiveBufferDrops();
   }
 
   /**
@@ -284,22 +217,18 @@ public final class UdpTunnel implements Tunnel, StatsSource {
    * @throws IllegalStateException if the tunnel is plaintext or not started
    */
   public synchronized void updateCertificate(NodeCertificate renewed) {
-    java.util.Objects.requireNonNull(renewed, "renewed");
-    Handshake h = handshake;
-    if (h == null) {
+    Objects.requireNonNull(renewed, "renewed");
+    Device d = device;
+    if (d == null) {
       throw new IllegalStateException("the tunnel is not started");
     }
-    h.certificate(renewed);
+    d.handshake().certificate(renewed);
   }
 
   /** Forces a new handshake (new key id and session keys) with an established peer; for key rotation on demand. */
   public void rekey(String peerNodeId) {
-    if (!running) {
-      return;
-    }
-    Link l = links.get(peerNodeId);
-    if (l != null) {
-      socket.eventLoop().execute(() -> startHandshake(l));
+    if (running) {
+      device.rekey(peerNodeId);
     }
   }
 
@@ -320,7 +249,9 @@ public final class UdpTunnel implements Tunnel, StatsSource {
   }
 
   private void closeRevokedLinks() {
-    if (running) socket.eventLoop().execute(handshake::closeRevokedLinks);
+    if (running) {
+      device.closeRevokedLinks();
+    }
   }
 
   @Override
@@ -332,33 +263,22 @@ public final class UdpTunnel implements Tunnel, StatsSource {
       closed = true;
       running = false;
     }
-    if (timers != null) {
-      timers.stop();
+    Device d = device;
+    if (d != null) {
+      d.close();
     }
-    if (socket != null) {
-      socket.close();
-    }
-    if (links != null) {
-      links.clear();
-    }
-  }
-
-  private void startHandshake(Link link) {
-    if (link.closed || !running) {
-      return;
-    }
-    handshake.start(link);
   }
 
   /** Ed25519 certificate verifications run so far (tests). */
   long certificateVerifications() {
-    return handshake == null ? 0 : handshake.verifications();
+    Device d = device;
+    return d == null ? 0 : d.handshake().verifications();
   }
 
   /** Runs {@code r} on the tunnel's event loop and waits (tests drive the decoder this way); rethrows what it throws. */
   void runOnLoop(Runnable r) throws Exception {
     try {
-      socket.eventLoop().submit(r).get(10, TimeUnit.SECONDS);
+      device.socket().eventLoop().submit(r).get(10, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException) {
         throw (RuntimeException) e.getCause();
@@ -369,7 +289,7 @@ public final class UdpTunnel implements Tunnel, StatsSource {
 
   /** Handles one received datagram (position to limit), as if read from the socket. Package-private for the fuzz test. */
   void onDatagram(ByteBuffer d, InetSocketAddress from) {
-    dispatcher.onDatagram(d, from);
+    device.onDatagram(d, from);
   }
 
   /** Assembles a {@link UdpTunnel}; every setting but the required ones has a working default. */
