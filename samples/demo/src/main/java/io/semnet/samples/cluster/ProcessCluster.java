@@ -278,7 +278,7 @@ public final class ProcessCluster implements AutoCloseable {
 
   /** The agent's {@code /metrics} answer (Prometheus text). */
   public String metrics(String worker) throws IOException {
-    return httpGet("http://127.0.0.1:" + adminPorts.get(worker) + "/metrics");
+    return httpGet("http://127.0.0.1:" + adminPorts.get(worker) + "/metrics", 10_000);
   }
 
   /** Creates an instance namespace and attaches it on {@code worker} with {@code agent attach}. */
@@ -449,9 +449,13 @@ public final class ProcessCluster implements AutoCloseable {
   }
 
   private static String httpGet(String url) throws IOException {
+    return httpGet(url, 3000);
+  }
+
+  private static String httpGet(String url, int readTimeoutMs) throws IOException {
     HttpURLConnection c = (HttpURLConnection) new URL(url).openConnection();
     c.setConnectTimeout(1000);
-    c.setReadTimeout(3000);
+    c.setReadTimeout(readTimeoutMs);
     var in = c.getResponseCode() >= 400 ? c.getErrorStream() : c.getInputStream();
     return in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
   }

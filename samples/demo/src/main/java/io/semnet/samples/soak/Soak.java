@@ -142,7 +142,7 @@ public final class Soak {
           if (wait > 0) {
             TimeUnit.NANOSECONDS.sleep(wait);
           }
-          series.add(since(t0), sample(cluster, workers, probes));
+          sampleOrMiss(series, since(t0), cluster, workers, probes);
         }
         load.waitFor(10, TimeUnit.SECONDS);
         Shell.kill(load);
@@ -168,6 +168,28 @@ public final class Soak {
     } finally {
       try (var s = Files.walk(scripts)) {
         s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  /**
+   * Takes one sample, retried once after 2 s: an agent busy enough not to answer {@code /metrics}
+   * or the probe within its timeout (seen at load 30) costs that sample, recorded as missed, not
+   * the run.
+   */
+  private static void sampleOrMiss(SoakSeries series, double t, ProcessCluster cluster, List<String> workers, List<JvmProbe> probes)
+      throws InterruptedException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        series.add(t, sample(cluster, workers, probes));
+        return;
+      } catch (IOException | RuntimeException e) {
+        if (attempt == 2) {
+          series.missed(t, e.toString());
+          log("sample at " + Math.round(t) + " s missed: " + e);
+          return;
+        }
+        TimeUnit.SECONDS.sleep(2);
       }
     }
   }
