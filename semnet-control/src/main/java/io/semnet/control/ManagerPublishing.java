@@ -111,7 +111,7 @@ final class ManagerPublishing implements RecordPublisher {
         return;
       }
       sm.records.put(old, sr);
-      targets = pushTargets(sid);
+      targets = pushTargets(sid, old);
     }
     for (String c : targets) {
       if (visible(c, sid) || hosted(c, old)) {
@@ -148,7 +148,7 @@ final class ManagerPublishing implements RecordPublisher {
       if (old == null || old.record().version() > removal.version()) {
         return;
       }
-      targets = pushTargets(sid);
+      targets = pushTargets(sid, null);
       sm.records.remove(sid);
       sm.interests.removeService(sid);
       sm.upstreamInterests.remove(sid);
@@ -207,22 +207,33 @@ final class ManagerPublishing implements RecordPublisher {
     }
   }
 
-  /** Clients to push a change of {@code sid} to: live interests, plus (root) clusters hosting it. */
-  private Set<String> pushTargets(ServiceId sid) {
+  /**
+   * The interested clients of {@code sid}, plus the clients behind which an instance of the held
+   * record or of {@code previous} is placed (the root: their clusters; a cluster: those workers).
+   * A node an instance left must learn where it went even when its interest lapsed while it hosted
+   * nothing of the service (a move back to it registers none: it restores from its own record).
+   */
+  private Set<String> pushTargets(ServiceId sid, SignedRecord previous) {
     Set<String> out = new HashSet<>(sm.interestedClients(sid));
-    if (sm.orchestration != null) {
-      SignedRecord sr = sm.records.get(sid);
-      if (sr != null) {
-        for (InstanceRecord i : sr.record().instances()) {
-          if (i.locator() != null) {
-            String cluster = sm.orchestration.clusterOfNode(i.locator().worker().nodeId());
-            if (cluster != null && sm.clients.containsKey(cluster)) {
-              out.add(cluster);
-            }
-          }
-        }
+    addHosts(sm.records.get(sid), out);
+    addHosts(previous, out);
+    return out;
+  }
+
+  private void addHosts(SignedRecord sr, Set<String> out) {
+    if (sr == null) {
+      return;
+    }
+    for (InstanceRecord i : sr.record().instances()) {
+      if (i.locator() == null) {
+        continue;
+      }
+      String node = i.locator().worker().nodeId();
+      String client = sm.orchestration != null ? sm.orchestration.clusterOfNode(node) : node;
+      ServiceManager.ClientInfo c = client == null ? null : sm.clients.get(client);
+      if (c != null && (sm.orchestration != null || c.role == Role.WORKER)) {
+        out.add(client);
       }
     }
-    return out;
   }
 }

@@ -382,8 +382,8 @@ public abstract class ControlPlaneBehaviourTest {
     assertEquals(List.of(moved.version()), seen);
   }
 
-  @Test
-  void theNodeAnInstanceLeftIsToldWhereItWentThoughNothingLeftThereMaySeeIt() throws Exception {
+  /** Cluster c1, worker w1 and node n3; service solo/state whose one instance is placed on w1, which resolved it. */
+  private ServiceRecord lonePlacedOnW1() throws Exception {
     cluster("c1", 0);
     WorkerResolver w = worker("w1", "c1", GeoPoint.of(48.1, 11.6));
     registerNode("n3", "c1", GeoPoint.of(40.4, -3.7));
@@ -392,9 +392,37 @@ public abstract class ControlPlaneBehaviourTest {
     ServiceRecord placed = place(lone, 0, "w1");
     InetAddress iip = placed.instance(0).instanceIpv4().address();
     assertEquals("w1", get(w.resolve(iip)).route().instance().locator().worker().nodeId());
-    root.orchestration().migrate(lone, 0, locatorOn("n3"));
+    return placed;
+  }
+
+  @Test
+  void theNodeAnInstanceLeftIsToldWhereItWentThoughNothingLeftThereMaySeeIt() throws Exception {
+    ServiceRecord placed = lonePlacedOnW1();
+    WorkerResolver w = workers.get("w1");
+    InetAddress iip = placed.instance(0).instanceIpv4().address();
+    root.orchestration().migrate(placed.service(), 0, locatorOn("n3"));
     // w1 forwards the instance's late packets: it must learn the new place (a make-before-break hold).
     await(() -> w.cached(iip).instance().locator().worker().nodeId().equals("n3"), "the former host saw the move");
+  }
+
+  @Test
+  void aThirdMoveReachesTheNodeItLeavesThoughThatNodesInterestWasWithdrawnWhileItHostedNothing() throws Exception {
+    ServiceRecord placed = lonePlacedOnW1();
+    ServiceManager c1 = clusters.get("c1");
+    WorkerResolver w = workers.get("w1");
+    ServiceId lone = placed.service();
+    InetAddress iip = placed.instance(0).instanceIpv4().address();
+    ServiceRecord away = root.orchestration().migrate(lone, 0, locatorOn("n3"));
+    await(() -> w.cached(iip).record().version() == away.version(), "w1 saw the move away");
+    // w1 hosts nothing now: its next renewal withdraws the service there (w1 refuses the unsigned
+    // withdrawal and keeps its cached route) and the cluster forgets w1's interest.
+    time.advance(RENEW);
+    w.runMaintenance();
+    await(() -> !c1.interestedClients(lone).contains("w1"), "the cluster dropped w1's interest");
+    root.orchestration().migrate(lone, 0, locatorOn("w1")); // back home: w1 restores it from its own record
+    ServiceRecord third = root.orchestration().migrate(lone, 0, locatorOn("n3"));
+    // w1 holds the instance's packets until it learns the third move's locator (make-before-break).
+    await(() -> w.cached(iip).record().version() == third.version(), "w1, which the instance left again, saw the third move");
   }
 
   @Test

@@ -45,7 +45,13 @@ import java.util.stream.Stream;
 public final class LocalCluster implements AutoCloseable {
   public static final String CLUSTER = "cluster-1";
 
-  private final String prefix = "sn" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100, 0xfff));
+  /**
+   * Names of this cluster's namespaces and links start with this: the system property
+   * {@code semnet.cluster.prefix} (two letters, so concurrent runs of different people stay apart;
+   * default "sn") and three random hex digits.
+   */
+  private final String prefix = System.getProperty("semnet.cluster.prefix", "sn")
+      + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100, 0xfff));
   private final AddressPlan plan = AddressPlan.defaults();
   private final InProcessControlPlane controlPlane;
   private final Underlay underlay;
