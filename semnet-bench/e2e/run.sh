@@ -13,11 +13,12 @@
 # also needs perf. SemNet's two nodes run as two agent processes (see run_semnet).
 #
 #   semnet-bench/e2e/run.sh [--json FILE] [--rounds N] [--secs N] [--only kernel|semnet]
-#                           [--conn-threads N] [--breakdown] [--profile DIR]
+#                           [--conn-threads N] [--warmup N] [--breakdown] [--profile DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 JSON=""
 SECS=8
+WARMUP=5
 ROUNDS=3
 CONN_THREADS=4
 BREAKDOWN=0
@@ -27,6 +28,7 @@ while (($#)); do
   case "$1" in
     --json) JSON="$2"; shift 2 ;;
     --secs) SECS="$2"; shift 2 ;;
+    --warmup) WARMUP="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
     --conn-threads) CONN_THREADS="$2"; shift 2 ;;
     --breakdown) BREAKDOWN=1; shift ;;
@@ -62,6 +64,15 @@ HZ=$(getconf CLK_TCK)
 #   -> sets TP_GBPS CPU_S_PER_GB LAT_P50 LAT_P99 CONN_PER_S UDP_PPS
 measure() {
   local cns=$1 sns=$2 dst=$3
+  if ((WARMUP > 0)); then
+    # Every path first carries an uncounted TCP stream for --warmup seconds: SemNet's agents are
+    # fresh JVMs each round, and on 2 shared cores their JIT compiles for 10-20 s of traffic (a
+    # node in service is long past that); the kernel paths get the same run so nothing differs.
+    ip netns exec "$sns" iperf3 -s -1 -D >/dev/null 2>&1
+    sleep 0.5
+    ip netns exec "$cns" iperf3 -c "$dst" -t "$WARMUP" >/dev/null 2>&1 || true
+    sleep 0.5
+  fi
   ip netns exec "$sns" iperf3 -s -1 -D >/dev/null 2>&1
   ip netns exec "$sns" sockperf server -i 0.0.0.0 -p 11111 --tcp >/dev/null 2>&1 &
   local sp=$!
