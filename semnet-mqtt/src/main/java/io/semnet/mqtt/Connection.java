@@ -33,8 +33,10 @@ final class Connection {
     if (t.closed || t.connected || t.suspended) {
       return;
     }
+    IMqttToken token;
     try {
-      t.client.connect(t.options).waitForCompletion(t.options.getConnectionTimeout() * 1000L + 1000);
+      token = t.client.connect(t.options);
+      token.waitForCompletion(t.options.getConnectionTimeout() * 1000L + 1000);
     } catch (MqttException e) {
       long delay = t.backoffMillis;
       t.backoffMillis = Math.min(t.maxBackoffMillis, t.backoffMillis * 2);
@@ -42,6 +44,8 @@ final class Connection {
       schedule(this::connectOnce, delay);
       return;
     }
+    // The broker's Receive Maximum (CONNACK) bounds our window, or Paho refuses publishes past it.
+    t.sender.limitTo(token.getResponseProperties() == null ? null : token.getResponseProperties().getReceiveMaximum());
     onConnected();
   }
 

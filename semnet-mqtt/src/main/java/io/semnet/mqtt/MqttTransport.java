@@ -484,7 +484,7 @@ public final class MqttTransport implements ControlTransport, StatsSource {
       return this;
     }
 
-    /** Unacknowledged QoS 1 publishes at a time (default 16; at most the broker's max_inflight_messages). */
+    /** Unacknowledged QoS 1 publishes at a time (default 16; capped at the broker's announced Receive Maximum). */
     public Builder inflight(int inflight) {
       if (inflight < 1 || inflight > 65_535) {
         throw new IllegalArgumentException("inflight must be 1..65535");

@@ -14,15 +14,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one thread that publishes, so messages leave in the order they were handed over, with at
- * most {@code inflight} unacknowledged QoS 1 publishes (the broker's receive maximum must not be
- * exceeded, or Paho refuses the publish).
+ * most {@code inflight} unacknowledged QoS 1 publishes, and never more than the Receive Maximum the
+ * broker announced in its CONNACK ({@link #limitTo}): past it Paho refuses the publish and the
+ * message would be lost (mosquitto announces its {@code max_inflight_messages}, 20 by default).
  */
 final class Sender implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(MqttTransport.class);
 
   private final MqttTransport t;
 
-  final Semaphore window;
+  private final int inflight;
+  /** Replaced on every connect; a publish releases the window it was admitted by. */
+  volatile Semaphore window;
   final LinkedBlockingQueue<Out> queue;
   final Thread thread;
   final AtomicLong dropped = new AtomicLong();
@@ -33,6 +36,7 @@ final class Sender implements Runnable {
 
   Sender(MqttTransport t, int inflight, int maxQueued) {
     this.t = t;
+    this.inflight = inflight;
     this.window = new Semaphore(inflight);
     this.queue = new LinkedBlockingQueue<>(maxQueued);
     this.thread = MqttTransport.daemon(this, "semnet-mqtt-" + t.nodeId + "-send");
@@ -48,6 +52,19 @@ final class Sender implements Runnable {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Caps the window at the broker's Receive Maximum for the connection just made ({@code null}:
+   * none announced, i.e. 65,535). Called before anything is published on that connection.
+   */
+  void limitTo(Integer brokerReceiveMaximum) {
+    int max = brokerReceiveMaximum == null || brokerReceiveMaximum <= 0 ? 65_535 : brokerReceiveMaximum;
+    int w = Math.min(inflight, max);
+    if (w < inflight) {
+      log.debug("{}: broker receives at most {} unacknowledged publishes; window {} instead of {}", t.nodeId, max, w, inflight);
+    }
+    window = new Semaphore(w);
   }
 
   void drain(Duration max) {
@@ -82,16 +99,18 @@ final class Sender implements Runnable {
           dropped.incrementAndGet();
           continue;
         }
-        while (!window.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+        Semaphore w;
+        while (!(w = window).tryAcquire(100, TimeUnit.MILLISECONDS)) {
           if (!running) {
             return;
           }
         }
+        Semaphore admitted = w;
         try {
           t.client.publish(o.topic(), o.payload(), MqttTransport.QOS, o.retained(), null, new MqttActionListener() {
             @Override
             public void onSuccess(IMqttToken token) {
-              window.release();
+              admitted.release();
               int[] codes = token.getReasonCodes();
               if (codes != null && codes.length > 0 && codes[0] >= 0x80) {
                 // The broker took the packet but refused the message (0x87: not authorised by the ACL).
@@ -104,12 +123,12 @@ final class Sender implements Runnable {
 
             @Override
             public void onFailure(IMqttToken token, Throwable e) {
-              window.release();
+              admitted.release();
               dropped.incrementAndGet();
             }
           });
         } catch (MqttException e) {
-          window.release();
+          admitted.release();
           dropped.incrementAndGet();
           log.debug("publish to {} failed: {}", o.topic(), e.getMessage());
         }
