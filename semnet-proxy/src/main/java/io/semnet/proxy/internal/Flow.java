@@ -58,29 +58,75 @@ final class Flow {
    */
   int gen;
 
+  /** A flow object for the pool, to be {@link #init initialised} before use. */
+  Flow() {}
+
+  /** A flow without tally or health cell (tests). */
   Flow(boolean client, int proto, InstanceKey instance, InetAddress virtualDst, long now) {
-    init(client, proto, instance, virtualDst, now);
+    init(client, proto, instance, virtualDst, now, null, null);
   }
 
-  /** (Re)starts this object as a new conversation; the halves are set by the caller. Before publication only. */
-  Flow init(boolean client, int proto, InstanceKey instance, InetAddress virtualDst, long now) {
+  /**
+   * (Re)starts this object as a new conversation ({@code tally} and {@code health} only for a
+   * client flow, else null); the halves are set by the caller. Before publication only.
+   *
+   * <p>A recycled flow has usually lived long enough to be in the old generation, where every
+   * reference store that changes a field dirties a card for the collector to refine: fields that
+   * keep their value (the same instance, address, tally or cell as the conversation before, the
+   * usual case) are therefore not written again.
+   */
+  Flow init(boolean client, int proto, InstanceKey instance, InetAddress virtualDst, long now,
+      ServiceTallies.Tally tally, Health.Cell health) {
+    return init(client, proto, instance, virtualDst, now, tally, health, 0);
+  }
+
+  /**
+   * {@link #init} with the {@link #synNanos} of the SYN that opens the flow. The volatile fields are
+   * written in plain mode: the flow is not published yet, and its publication (a volatile link in
+   * the table) orders these writes before any reader's access, so a fence per field would buy nothing.
+   */
+  Flow init(boolean client, int proto, InstanceKey instance, InetAddress virtualDst, long now,
+      ServiceTallies.Tally tally, Health.Cell health, long synNanos) {
     this.client = client;
     this.proto = proto;
-    this.instance = instance;
-    this.virtualDst = virtualDst;
+    if (this.instance != instance) {
+      this.instance = instance;
+    }
+    if (this.virtualDst != virtualDst) {
+      this.virtualDst = virtualDst;
+    }
+    if (this.tally != tally) {
+      this.tally = tally;
+    }
+    if (this.health != health) {
+      this.health = health;
+    }
     this.lastSeen = now;
     this.created = now;
-    this.flags = 0;
-    this.synNanos = 0;
+    FLAGS.set(this, 0);
+    SYN_NANOS.set(this, synNanos);
     this.fragments = 0;
-    this.health = null;
     this.bytesOut = 0;
     this.bytesIn = 0;
-    this.tally = null;
     this.prevByTarget = null;
     this.nextByTarget = null;
-    this.removed = false;
+    REMOVED.set(this, false);
     return this;
+  }
+
+  private static final java.lang.invoke.VarHandle FLAGS;
+  private static final java.lang.invoke.VarHandle SYN_NANOS;
+  private static final java.lang.invoke.VarHandle REMOVED;
+
+  static {
+    try {
+      java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
+      FLAGS = l.findVarHandle(Flow.class, "flags", int.class);
+      SYN_NANOS = l.findVarHandle(Flow.class, "synNanos", long.class);
+      REMOVED = l.findVarHandle(Flow.class, "removed", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
   }
 
   synchronized void addFlags(int f) {

@@ -75,7 +75,7 @@ final class FlowPool {
   }
 
   private static Flow fresh() {
-    Flow f = new Flow(false, 0, null, null, 0);
+    Flow f = new Flow();
     f.out = new Half(Half.EGRESS, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, f, 0);
     f.in = new Half(Half.INGRESS, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, f, 0);
     return f;

@@ -88,7 +88,14 @@ final class FlowSetup {
       return null;
     }
     InstanceRecord chosen = chooser.choose(route, dst, v6, pv);
-    long fresh = Forwarder.clock(); // the flows' clock may be a sweep interval old; health stamps may not
+    int proto = pv.protocol();
+    // A SYN starts a health stamp and a set-up latency measurement: both need the time now (the
+    // flows' clock may be a sweep interval old after an idle spell). Other first packets make do
+    // with the flows' clock: they only stamp when the instance's cell was last used, and an overdue
+    // SYN they would notice is noticed by the sweep anyway. So only a SYN reads the clock.
+    boolean syn = proto == TCP && (pv.tcpFlags() & 0x12) == 0x02;
+    long synNanos = syn ? System.nanoTime() : 0;
+    long fresh = syn ? synNanos / 1_000_000L : now;
     if (chosen != null && health.failedBeforeUse(w, chosen.key(), fresh)) {
       chosen = chooser.choose(route, dst, v6, pv); // it was just ejected
     }
@@ -99,14 +106,10 @@ final class FlowSetup {
     }
     InetAddress target = chosen.locator().namespaceIp(!v6);
     WorkerEndpoint hop = wiring.nextHop(target, chosen.locator());
-    int proto = pv.protocol();
     long t = now;
-    Flow f = flows.obtain(w).init(true, proto, chosen.key(), dst, t);
-    f.tally = tallies.of(dst, route.target() instanceof ServiceIp sip ? sip.policy() : null);
-    f.health = health.cell(chosen.key(), route.record().instances().size(), fresh);
-    if (proto == TCP && (pv.tcpFlags() & 0x12) == 0x02) {
-      f.synNanos = System.nanoTime();
-    }
+    Flow f = flows.obtain(w).init(true, proto, chosen.key(), dst, t,
+        tallies.of(dst, route.target() instanceof ServiceIp sip ? sip.policy() : null),
+        health.cell(chosen.key(), route.record().instances().size(), fresh), synNanos);
     AddressCache a = w.addresses;
     long siHi = a.hi(senderIp.address());
     long siLo = a.lo(senderIp.address());
@@ -118,11 +121,10 @@ final class FlowSetup {
       w.counts[Counter.DROP_FLOW_COLLISION.ordinal()]++;
       return null;
     }
-    if (f.synNanos != 0) {
+    if (syn) {
       Health.synSent(f.health, fresh);
     }
     view.flowOpened(chosen.key());
-    f.tally.created.increment();
     w.counts[Counter.FLOWS_CREATED.ordinal()]++;
     return f.out;
   }
@@ -164,7 +166,7 @@ final class FlowSetup {
     boolean v6 = pv.isIpv6();
     int proto = pv.protocol();
     long t = now;
-    Flow f = flows.obtain(w).init(false, proto, null, null, t);
+    Flow f = flows.obtain(w).init(false, proto, null, null, t, null, null);
     f.in.init(Half.INGRESS, v6, proto, pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), pv.srcPort(), pv.dstPort(),
         pv.srcHi(), pv.srcLo(), pv.dstHi(), pv.dstLo(), null, f, t);
     f.out.init(Half.EGRESS, v6, proto, pv.dstHi(), pv.dstLo(), pv.srcHi(), pv.srcLo(), pv.dstPort(), pv.srcPort(),

@@ -106,7 +106,7 @@ public final class Flows {
           Flow f = h.flow;
           f.removed = true;
           if (f.tally != null) {
-            f.tally.active.decrementAndGet();
+            f.tally.removed();
           }
           if (f.client) {
             closed.add(f.instance);
@@ -140,7 +140,7 @@ public final class Flows {
       flowCount++;
       byTarget.add(f);
       if (f.tally != null) {
-        f.tally.active.incrementAndGet();
+        f.tally.inserted();
       }
       return true;
     }
@@ -240,7 +240,7 @@ public final class Flows {
       byTarget.remove(f, f.out);
       flowCount--;
       if (f.tally != null) {
-        f.tally.active.decrementAndGet();
+        f.tally.removed();
       }
       closed = f.client ? f.instance : null;
       retire(f);

@@ -266,7 +266,7 @@ public final class Forwarder {
       return;
     }
     rewrite(pv, h, true);
-    touch(pv, h.flow, false);
+    touch(w, pv, h.flow, false);
     w.counts[Counter.TRANSLATED_OUT.ordinal()]++;
     ByteBuffer b = pv.buffer();
     int s = pv.start();
@@ -402,7 +402,7 @@ public final class Forwarder {
     if (h.sLo != h.nSrcLo || h.dLo != h.nDstLo || h.sHi != h.nSrcHi || h.dHi != h.nDstHi) {
       rewrite(pv, h, false);
     }
-    touch(pv, h.flow, true);
+    touch(w, pv, h.flow, true);
     w.counts[Counter.TRANSLATED_IN.ordinal()]++;
     writeLocal(w, pv.buffer(), pv.start(), pv.end());
   }
@@ -460,7 +460,12 @@ public final class Forwarder {
     AddressRewriter.rewrite(pv, h.v6, h.proto, h.nSrcHi, h.nSrcLo, h.nDstHi, h.nDstLo, h.delta, decrementTtl);
   }
 
-  private void touch(PacketView pv, Flow f, boolean inbound) {
+  /**
+   * A packet's accounting on its flow: bytes (the flow's, which only this direction's thread
+   * writes, and its tally's in this thread's slot), last-seen time, TCP flags, UDP health. No
+   * atomic operation and no volatile write unless a TCP flag or a health state changes.
+   */
+  private void touch(ThreadScratch w, PacketView pv, Flow f, boolean inbound) {
     int len = pv.length();
     if (inbound) {
       f.bytesIn += len;
@@ -469,7 +474,7 @@ public final class Forwarder {
     }
     ServiceTallies.Tally tally = f.tally;
     if (tally != null) {
-      tally.bytes.add(len);
+      w.tallyBytes[tally.index] += len;
     }
     long t = now;
     if (f.lastSeen != t) {

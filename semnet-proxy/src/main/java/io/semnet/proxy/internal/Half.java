@@ -76,8 +76,14 @@ final class Half {
     this.nSrcLo = nSrcLo;
     this.nDstHi = nDstHi;
     this.nDstLo = nDstLo;
-    this.nextHop = nextHop;
-    this.flow = flow;
+    // A recycled half keeps its flow, and usually its next hop: rewriting either would dirty a card
+    // of an old-generation object (see Flow#init).
+    if (this.nextHop != nextHop) {
+      this.nextHop = nextHop;
+    }
+    if (this.flow != flow) {
+      this.flow = flow;
+    }
     this.created = created;
     this.delta = addressDelta(v6, sHi, sLo, dHi, dLo, nSrcHi, nSrcLo, nDstHi, nDstLo);
     return this;

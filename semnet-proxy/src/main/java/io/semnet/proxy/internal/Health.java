@@ -79,7 +79,9 @@ final class Health {
     if (cell.serviceSize != serviceSize) {
       cell.serviceSize = serviceSize;
     }
-    cell.lastUsed = now;
+    if (cell.lastUsed != now) {
+      cell.lastUsed = now; // coarse millis: most new flows find it written already
+    }
     return cell;
   }
 

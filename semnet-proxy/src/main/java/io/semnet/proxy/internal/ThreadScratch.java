@@ -15,8 +15,8 @@ import java.nio.ByteBuffer;
  * A scratch belongs to exactly one thread, {@link #thread}: the TUN reader, the tunnel's receive
  * thread, a resolver thread releasing parked packets, or the control thread (sweeps, replaying
  * held packets). It is created the first time that thread enters the translator
- * ({@link ThreadScratches#get}) and only that thread reads or writes its fields. The single
- * exception is {@link #counts}: other threads sum it for {@code SemnetTranslator#counter}, racily
+ * ({@link ThreadScratches#get}) and only that thread reads or writes its fields. The
+ * exceptions are {@link #counts} and {@link #tallyBytes}: other threads sum them for {@code SemnetTranslator#counter}, racily
  * (a reader may see a count a little behind, never a torn or lost one, since only the owner
  * writes).
  *
@@ -61,6 +61,11 @@ final class ThreadScratch {
   final ByteBuffer icmpOut = ByteBuffer.allocateDirect(1400);
   /** This thread's counts, indexed by {@link Counter#ordinal()}. */
   final long[] counts = new long[Counter.values().length];
+  /**
+   * IP bytes of client flows this thread translated, by {@link ServiceTallies.Tally#index}; like
+   * {@link #counts}, written only by the owner and summed racily by readers.
+   */
+  final long[] tallyBytes = new long[ServiceTallies.DEFAULT_CAP + 1];
   /** Addresses of recent new flows, so that setting up a flow allocates no {@code InetAddress}. */
   final AddressCache addresses = new AddressCache();
   /** The flow half {@code Forwarder.lookup} found for the packet being handled. */

@@ -33,7 +33,7 @@ public final class TranslatorParts {
   private final ThreadScratches scratches = new ThreadScratches();
   private final Control control = new Control(scratches);
   private final FlowTable table;
-  private final ServiceTallies tallies = new ServiceTallies(ServiceTallies.DEFAULT_CAP);
+  private final ServiceTallies tallies = new ServiceTallies(ServiceTallies.DEFAULT_CAP, scratches);
   private final Flows flows;
   private final InstanceChooser chooser = new InstanceChooser();
   private final Health health;

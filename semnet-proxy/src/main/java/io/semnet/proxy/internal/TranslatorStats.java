@@ -47,9 +47,9 @@ public final class TranslatorStats {
     v.value(FLOWS, parts.flows().count());
     v.value(PARKED, parts.parking().count());
     for (ServiceTallies.Tally t : parts.tallies().all()) {
-      v.value(NEW_FLOWS, t.serviceIp, t.policy, t.created.sum());
-      v.value(ACTIVE_FLOWS, t.serviceIp, t.policy, t.active.get());
-      v.value(BYTES, t.serviceIp, t.policy, t.bytes.sum());
+      v.value(NEW_FLOWS, t.serviceIp, t.policy, t.created());
+      v.value(ACTIVE_FLOWS, t.serviceIp, t.policy, t.active());
+      v.value(BYTES, t.serviceIp, t.policy, parts.tallies().bytes(t));
     }
   }
 }
