@@ -29,6 +29,8 @@ final class Binding implements ServerBinding {
   /** Each client's requests wait in its own bounded queue and run one at a time on the shared pool. */
   private final Map<String, OrderedExecutor> requestQueues = new ConcurrentHashMap<>();
   volatile boolean open = true;
+  /** The last push encoded (see {@link #encodePush}). */
+  private volatile Encoded lastPush;
 
   Binding(MqttTransport t, String managerId, RequestHandler handler) {
     this.t = t;
@@ -115,8 +117,24 @@ final class Binding implements ServerBinding {
       throw new IllegalArgumentException(message.type() + " is not a push");
     }
     int v = clientVersions.getOrDefault(clientId, t.writeVersion);
-    return t.sender.send(t.topics.inbox(managerId, clientId), t.codec.message(v, Envelope.PUSH, -1, message), false);
+    return t.sender.send(t.topics.inbox(managerId, clientId), encodePush(v, message), false);
   }
+
+  /**
+   * The push's payload; a manager fanning one change out to a thousand clients hands over equal
+   * messages one after the other, so the last encoding is reused (payloads are never modified).
+   */
+  private byte[] encodePush(int version, ControlMessage message) {
+    Encoded last = lastPush;
+    if (last != null && last.version == version && last.message.equals(message)) {
+      return last.bytes;
+    }
+    byte[] bytes = t.codec.message(version, Envelope.PUSH, -1, message);
+    lastPush = new Encoded(version, message, bytes);
+    return bytes;
+  }
+
+  private record Encoded(int version, ControlMessage message, byte[] bytes) {}
 
   @Override
   public void close() {

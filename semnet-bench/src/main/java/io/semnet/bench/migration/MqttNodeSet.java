@@ -35,6 +35,9 @@ import java.util.stream.Stream;
  * {@code /usr/sbin/mosquitto}.
  */
 public final class MqttNodeSet implements ControlTransport {
+  /** Unacknowledged publishes per connection, on both sides (see {@link #start}). */
+  static final int WINDOW = 1024;
+
   private final Path dir;
   private final Process broker;
   private final String uri;
@@ -55,10 +58,13 @@ public final class MqttNodeSet implements ControlTransport {
     Path dir = Files.createTempDirectory("semnet-migration-mosquitto-");
     Path conf = dir.resolve("mosquitto.conf");
     // max_queued_messages: a thousand-odd pushes may be in flight to one slow client.
+    // max_inflight_messages: announced as the Receive Maximum, it caps every node's window (the
+    // cluster manager pushes one change to a thousand workers at once; at mosquitto's default of
+    // 20 the publishes wait for one PUBACK round trip per 20).
     // max_connections -1: no cap but the file descriptors mosquitto inherits from this JVM (which
     // raised its soft limit to the hard one); 1,000 nodes need 1,000-odd.
     Files.writeString(conf, "listener " + port + " 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n"
-        + "set_tcp_nodelay true\nmax_queued_messages 10000\nmax_connections -1\n");
+        + "set_tcp_nodelay true\nmax_queued_messages 10000\nmax_inflight_messages " + WINDOW + "\nmax_connections -1\n");
     Process p = new ProcessBuilder("/usr/sbin/mosquitto", "-c", conf.toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("out.log").toFile()).start();
     MqttNodeSet set = new MqttNodeSet(dir, p, port);
@@ -79,7 +85,7 @@ public final class MqttNodeSet implements ControlTransport {
 
   private MqttTransport node(String id) {
     return nodes.computeIfAbsent(id, k -> {
-      MqttTransport t = MqttTransport.builder().brokerUri(uri).clientId(k).build();
+      MqttTransport t = MqttTransport.builder().brokerUri(uri).clientId(k).inflight(WINDOW).build();
       try {
         if (!t.awaitConnected(Duration.ofSeconds(10))) {
           t.close();
