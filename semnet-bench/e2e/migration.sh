@@ -11,8 +11,8 @@
 #     on) between two workers while a client on a third streams UDP at 1 ms intervals and keeps a
 #     TCP connection busy; --e2e-reps moves (default 20) with make-before-break buffering at the
 #     source node, as many without. Network share of downtime (t_first - t_up, p50/p99) and where it
-#     went (downtime_breakdown_ms: up_to_release, replay_to_first_reply; and, off the critical path since
-#     the destination tells the source in-band, publish, push_apply_source, push_apply_sender), UDP lost
+#     went (downtime_breakdown_ms: up_to_release, replay_to_first_reply; and what up_to_release is made of:
+#     publish, push_apply_source; for reference push_apply_sender and push_apply_destination), UDP lost
 #     and reordered with and without buffering (echoes at the client:
 #     udp_reordered_with_buffer; arrivals at the instance: udp_reordered_at_instance_with_buffer),
 #     TCP survival, what the source held, replayed, forwarded and relayed, and the control transport

@@ -255,8 +255,12 @@ public final class Harness implements AutoCloseable {
     @Override
     public void start(NodeContext context) {}
 
+    /** Peers {@link #isReady} was asked about (asking starts a link's set-up). */
+    public final java.util.Set<WorkerEndpoint> asked = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     @Override
     public boolean isReady(WorkerEndpoint peer) {
+      asked.add(peer);
       return !notReady.contains(peer);
     }
 

@@ -50,6 +50,14 @@ class MigrationHoldTest {
     h.locals.detach(h.server1.key());
   }
 
+  /** Server #1 restored here from n3, as {@code WorkerNode.restore} does (gate opened, local record attached). */
+  private void restoredHereFromN3() {
+    InstanceRecord back = h.server1.withLocator(
+        Locator.of(ip("10.1.0.3"), ip("fd00:1::3"), Harness.N1, 0).movedFrom(N3, System.currentTimeMillis()));
+    h.translator.expectReplay(back, "n3");
+    h.locals.attach(back);
+  }
+
   private static void await(BooleanSupplier c) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
     while (!c.getAsBoolean()) {
@@ -307,6 +315,23 @@ class MigrationHoldTest {
     assertAddresses(p, "172.30.2.2", "10.1.0.3");
     assertArrayEquals(java.util.Arrays.copyOfRange(restored("10.1.0.3"), 20, 28), java.util.Arrays.copyOfRange(p, 20, 28), "SNUP v1");
     assertEquals(1, h.count(Counter.MIGRATION_RESTORED_SENT));
+  }
+
+  /**
+   * A first contact: a flow this node never saw comes forwarded by the previous place of an instance
+   * restored here. Its sender's node (n2) will switch to this node when it applies the move, so the
+   * link to it is set up now, not when it switches (a sender kept its flow on the old path while its
+   * handshake ran, switched after the replay end and overtook what the old path still forwarded).
+   */
+  @Test
+  void aFlowThePreviousPlaceForwardsSetsTheLinkToItsSendersNodeUp() throws Exception {
+    h = new Harness();
+    restoredHereFromN3();
+    h.tunnel.notReady.add(N2);
+    h.fromPeer(N3, req(1, 9)); // from 172.30.8.8, whose signed record places it on n2
+    assertArrayEquals(req(1, 9), h.io.take());
+    assertTrue(h.tunnel.asked.contains(N2), "the link to the sender's node was asked for");
+    assertEquals(0, h.translator.drops(), "no drops");
   }
 
   @Test

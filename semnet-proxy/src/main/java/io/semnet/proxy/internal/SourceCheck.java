@@ -4,6 +4,7 @@ import io.semnet.core.address.InstanceIp;
 import io.semnet.core.address.WorkerEndpoint;
 import io.semnet.core.node.LocalInstances;
 import io.semnet.core.node.RouteResolver;
+import io.semnet.core.node.Tunnel;
 import io.semnet.core.record.InstanceRecord;
 import io.semnet.core.record.Locator;
 import io.semnet.core.route.Route;
@@ -38,6 +39,7 @@ final class SourceCheck {
   private Parking parking;
   private RouteResolver resolver;
   private LocalInstances locals;
+  private Tunnel tunnel;
 
   SourceCheck(TranslatorConfig c) {
     this.lingerMs = c.holdLingerNanos() / 1_000_000L;
@@ -51,6 +53,7 @@ final class SourceCheck {
   void start(Wiring w) {
     this.resolver = w.resolver();
     this.locals = w.locals();
+    this.tunnel = w.tunnel();
   }
 
   /**
@@ -71,13 +74,21 @@ final class SourceCheck {
     InstanceRecord sender = instanceOf(r);
     String node = peer.nodeId();
     long nowMs = System.currentTimeMillis();
-    if (sender == null || !places(sender, node, nowMs) && !forwardsFor(local, node, nowMs)) {
+    boolean placed = sender != null && places(sender, node, nowMs);
+    if (sender == null || !placed && !forwardsFor(local, node, nowMs)) {
       w.counts[Counter.DROP_SOURCE_NOT_OWNED.ordinal()]++;
       return DENIED;
     }
     if (local != null && !resolver.isolationRules().mayReach(sender.service(), local.service())) {
       w.counts[Counter.DROP_NOT_PERMITTED_INGRESS.ordinal()]++;
       return DENIED;
+    }
+    if (!placed && tunnel != null && sender.locator() != null) {
+      // A new flow the previous place of a moved instance forwards: its sender will switch to this
+      // node when it applies the move. Set the link to the sender's node up now, so the switch does
+      // not wait for a handshake (a first contact kept the flow on the old path for the handshake,
+      // then switched after the replay end and overtook what the old path still forwarded).
+      tunnel.isReady(sender.locator().worker());
     }
     return ADMIT;
   }

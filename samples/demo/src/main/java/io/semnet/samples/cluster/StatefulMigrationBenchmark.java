@@ -37,7 +37,8 @@ public final class StatefulMigrationBenchmark {
   /** How long the stream goes on after t_up. */
   public static final long AFTER_UP_NANOS = 3_000_000_000L;
   /** The parts of t_first - t_up, in this order (see {@link #breakdown}). */
-  static final String[] PARTS = {"up_to_release", "replay_to_first_reply", "publish", "push_apply_source", "push_apply_sender"};
+  static final String[] PARTS = {"up_to_release", "replay_to_first_reply", "publish", "push_apply_source", "push_apply_sender",
+      "push_apply_destination"};
   /** What carries the control messages of these moves. */
   static final String CONTROL_TRANSPORT = "in-process (InProcessControlPlane: root and cluster manager in the"
       + " benchmark's JVM; the workers' data path in network namespaces)";
@@ -96,10 +97,10 @@ public final class StatefulMigrationBenchmark {
     out.put("e2e_control_transport", CONTROL_TRANSPORT);
     ObjectNode bd = out.putObject("downtime_breakdown_ms");
     bd.put("what", "network downtime t_first - t_up of the buffered moves = up_to_release (the source node hears the"
-        + " destination's in-band restored signal, or else the root's push, and starts replaying) + replay_to_first_reply"
-        + " (replay to the new place, the instance, its first echo back to the client). Off that path since the in-band"
-        + " signal, for reference: publish (t_pub - t_up: root allocates, signs, stores), push_apply_source and"
-        + " push_apply_sender (t_apply - t_pub at the source node and at the client's node)");
+        + " root's push and starts replaying: publish + push_apply_source + its control thread) + replay_to_first_reply"
+        + " (replay to the new place, the instance, its first echo back to the client). publish = t_pub - t_up (root"
+        + " allocates, signs, stores); push_apply_* = t_apply - t_pub at the source, the client's and the destination's"
+        + " node (the destination's is when an in-band release signal from it could leave causally)");
     for (int i = 0; i < PARTS.length; i++) {
       int k = i;
       long[] v = parts.stream().mapToLong(x -> x[k]).filter(x -> x != MigrationReport.NOT_MEASURED).sorted().toArray();
@@ -127,6 +128,7 @@ public final class StatefulMigrationBenchmark {
     try {
       c.awaitFlowing();
     } catch (IllegalStateException e) {
+      System.out.println("control state: " + cluster.controlState(server.record().service(), server.record().ordinal()));
       printCounters(cluster);
       throw e;
     }
@@ -146,7 +148,7 @@ public final class StatefulMigrationBenchmark {
       }
       MigrationReport report = m.report(r);
       if (parts != null) {
-        breakdown(m, report, from, client.node().nodeId(), parts);
+        breakdown(m, report, from, client.node().nodeId(), to, parts);
         System.out.printf("  downtime parts (ms):");
         for (int i = 0; i < PARTS.length; i++) {
           System.out.printf(" %s %.1f", PARTS[i], parts[i] == MigrationReport.NOT_MEASURED ? Double.NaN : parts[i] / 1e6);
@@ -182,7 +184,7 @@ public final class StatefulMigrationBenchmark {
    * Fills {@code parts} (nanoseconds, {@link MigrationReport#NOT_MEASURED} where a time is missing)
    * with where t_first - t_up went: see {@link #PARTS}.
    */
-  static void breakdown(Migration m, MigrationReport r, String source, String sender, long[] parts) {
+  static void breakdown(Migration m, MigrationReport r, String source, String sender, String destination, long[] parts) {
     java.util.Arrays.fill(parts, MigrationReport.NOT_MEASURED);
     long applied = r.tApply().getOrDefault(source, MigrationReport.NOT_MEASURED);
     long senderApplied = r.tApply().getOrDefault(sender, MigrationReport.NOT_MEASURED);
@@ -200,6 +202,10 @@ public final class StatefulMigrationBenchmark {
     }
     if (senderApplied != MigrationReport.NOT_MEASURED) {
       parts[4] = senderApplied - m.tPub();
+    }
+    long destinationApplied = r.tApply().getOrDefault(destination, MigrationReport.NOT_MEASURED);
+    if (destinationApplied != MigrationReport.NOT_MEASURED) {
+      parts[5] = destinationApplied - m.tPub();
     }
   }
 
