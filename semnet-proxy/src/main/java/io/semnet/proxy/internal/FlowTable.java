@@ -42,8 +42,12 @@ final class FlowTable {
         return e;
       }
     }
-    n.next = buckets.get(i);
-    buckets.set(i, n);
+    // Publication needs release order only (a reader that finds n sees its fields and its next),
+    // so neither store pays a full fence: n is not reachable before the bucket store, and the
+    // bucket store is a release. Removals stay volatile: recycling's grace period relies on an
+    // unlinking being ordered before the epochs are read (see FlowPool).
+    Half.NEXT.set(n, buckets.get(i));
+    buckets.lazySet(i, n);
     size++;
     return null;
   }
