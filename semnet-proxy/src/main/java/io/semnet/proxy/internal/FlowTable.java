@@ -1,5 +1,6 @@
 package io.semnet.proxy.internal;
 
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
 
@@ -107,18 +108,24 @@ final class FlowTable {
     return buckets.get(i & mask);
   }
 
-  /** Empties the table in one pass, visiting every entry it held. Caller holds the monitor. */
+  /**
+   * Empties the table in one pass, visiting every entry it held. Caller holds the monitor. The
+   * buckets are emptied with release stores and one full fence at the end, which orders every
+   * unlinking before whatever the caller reads next, as a volatile store per bucket would (see
+   * {@link #insert} on why removals need that order).
+   */
   void drain(Consumer<Half> c) {
     assert Thread.holdsLock(this);
     for (int i = 0; i <= mask; i++) {
       Half e = buckets.get(i);
       if (e != null) {
-        buckets.set(i, null);
+        buckets.lazySet(i, null);
         for (; e != null; e = e.next) {
           c.accept(e);
         }
       }
     }
+    VarHandle.fullFence();
     size = 0;
   }
 }
