@@ -18,4 +18,5 @@ module io.semnet.bench {
   requires com.fasterxml.jackson.databind;
   requires jmh.core;
   requires java.management;
+  requires jdk.management;
 }

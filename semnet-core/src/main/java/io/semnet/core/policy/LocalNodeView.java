@@ -138,9 +138,14 @@ public final class LocalNodeView implements NodeView {
   }
 
   public void flowClosed(InstanceKey instance) {
+    flowsClosed(instance, 1);
+  }
+
+  /** {@code n} flows to the instance closed at once (one update, e.g. when a table is cleared). */
+  public void flowsClosed(InstanceKey instance, int n) {
     Instance i = instances.get(instance);
-    if (i != null) {
-      i.decrementFlows();
+    if (i != null && n > 0) {
+      i.decrementFlows(n);
     }
   }
 
@@ -229,11 +234,12 @@ public final class LocalNodeView implements NodeView {
     volatile long setupEwma = UNKNOWN;
     volatile boolean ejected;
 
-    void decrementFlows() {
+    /** Takes {@code n} flows off the count, never below zero. */
+    void decrementFlows(int n) {
       int v;
       do {
         v = flows;
-      } while (v > 0 && !FLOWS.compareAndSet(this, v, v - 1));
+      } while (v > 0 && !FLOWS.compareAndSet(this, v, Math.max(0, v - n)));
     }
 
     void foldSetup(long sample) {

@@ -129,6 +129,11 @@ final class Flow {
     }
   }
 
+  /** Marks the flow removed with a release store (a caller that needs more fences after it). */
+  void markRemoved() {
+    REMOVED.setRelease(this, true);
+  }
+
   synchronized void addFlags(int f) {
     flags |= f;
   }

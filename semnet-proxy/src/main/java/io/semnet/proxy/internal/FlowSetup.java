@@ -96,8 +96,11 @@ final class FlowSetup {
     boolean syn = proto == TCP && (pv.tcpFlags() & 0x12) == 0x02;
     long synNanos = syn ? System.nanoTime() : 0;
     long fresh = syn ? synNanos / 1_000_000L : now;
-    if (chosen != null && health.failedBeforeUse(w, chosen.key(), fresh)) {
+    int serviceSize = route.record().instances().size();
+    Health.Cell cell = chosen == null ? null : health.cell(chosen.key(), serviceSize, fresh);
+    if (cell != null && health.failedBeforeUse(w, cell, fresh)) {
       chosen = chooser.choose(route, dst, v6, pv); // it was just ejected
+      cell = chosen == null ? null : health.cell(chosen.key(), serviceSize, fresh);
     }
     InstanceIp chosenIp = chosen == null ? null : chosen.instanceIp(!v6);
     if (chosenIp == null) {
@@ -109,7 +112,7 @@ final class FlowSetup {
     long t = now;
     Flow f = flows.obtain(w).init(true, proto, chosen.key(), dst, t,
         tallies.of(dst, route.target() instanceof ServiceIp sip ? sip.policy() : null),
-        health.cell(chosen.key(), route.record().instances().size(), fresh), synNanos);
+        cell, synNanos);
     AddressCache a = w.addresses;
     long siHi = a.hi(senderIp.address());
     long siLo = a.lo(senderIp.address());

@@ -1,5 +1,6 @@
 package io.semnet.proxy.internal;
 
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
 
@@ -42,8 +43,12 @@ final class FlowTable {
         return e;
       }
     }
-    n.next = buckets.get(i);
-    buckets.set(i, n);
+    // Publication needs release order only (a reader that finds n sees its fields and its next),
+    // so neither store pays a full fence: n is not reachable before the bucket store, and the
+    // bucket store is a release. Removals stay volatile: recycling's grace period relies on an
+    // unlinking being ordered before the epochs are read (see FlowPool).
+    Half.NEXT.set(n, buckets.get(i));
+    buckets.lazySet(i, n);
     size++;
     return null;
   }
@@ -103,18 +108,24 @@ final class FlowTable {
     return buckets.get(i & mask);
   }
 
-  /** Empties the table in one pass, visiting every entry it held. Caller holds the monitor. */
+  /**
+   * Empties the table in one pass, visiting every entry it held. Caller holds the monitor, so the
+   * buckets are read in plain mode (most are empty: the scan is most of a clear's cost). They are emptied with release stores and one full fence at the end, which orders every
+   * unlinking before whatever the caller reads next, as a volatile store per bucket would (see
+   * {@link #insert} on why removals need that order).
+   */
   void drain(Consumer<Half> c) {
     assert Thread.holdsLock(this);
     for (int i = 0; i <= mask; i++) {
-      Half e = buckets.get(i);
+      Half e = buckets.getPlain(i); // the monitor excludes every other writer
       if (e != null) {
-        buckets.set(i, null);
+        buckets.lazySet(i, null);
         for (; e != null; e = e.next) {
           c.accept(e);
         }
       }
     }
+    VarHandle.fullFence();
     size = 0;
   }
 }

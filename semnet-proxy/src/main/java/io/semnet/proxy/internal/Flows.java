@@ -6,7 +6,9 @@ import io.semnet.proxy.FlowInfo;
 import io.semnet.proxy.internal.packet.AddressWords;
 import io.semnet.proxy.internal.packet.PacketView;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The life of flows in the conversion table: inserting a flow's two halves (the newest flow wins
@@ -97,19 +99,22 @@ public final class Flows {
     }
   }
 
-  /** Forgets every flow; client flows are reported closed to the node view. */
+  /**
+   * Forgets every flow; client flows are reported closed to the node view, one update per instance.
+   * The table's drain ends with a full fence, so each flow is only marked removed (release).
+   */
   public void clear() {
-    List<io.semnet.core.record.InstanceKey> closed = new ArrayList<>(count());
+    Map<io.semnet.core.record.InstanceKey, int[]> closed = new IdentityHashMap<>();
     synchronized (table) {
       table.drain(h -> {
         if (h.dir == Half.EGRESS && !h.flow.removed) {
           Flow f = h.flow;
-          f.removed = true;
+          f.markRemoved();
           if (f.tally != null) {
             f.tally.removed();
           }
           if (f.client) {
-            closed.add(f.instance);
+            closed.computeIfAbsent(f.instance, k -> new int[1])[0]++;
           }
           retire(f);
         }
@@ -118,9 +123,7 @@ public final class Flows {
       flowCount = 0;
       fragmentCount = 0;
     }
-    for (io.semnet.core.record.InstanceKey k : closed) {
-      view.flowClosed(k);
-    }
+    closed.forEach((k, n) -> view.flowsClosed(k, n[0]));
   }
 
   /** Inserts both halves of a new flow; false (nothing inserted) if a key stays taken. */

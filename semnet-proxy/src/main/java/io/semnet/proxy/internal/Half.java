@@ -54,6 +54,17 @@ final class Half {
 
   volatile Half next;
 
+  /** {@link #next} in plain mode, for linking a half that is not published yet. */
+  static final java.lang.invoke.VarHandle NEXT;
+
+  static {
+    try {
+      NEXT = java.lang.invoke.MethodHandles.lookup().findVarHandle(Half.class, "next", Half.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   Half(int dir, boolean v6, int proto, long sHi, long sLo, long dHi, long dLo, int sp, int dp,
       long nSrcHi, long nSrcLo, long nDstHi, long nDstLo, WorkerEndpoint nextHop, Flow flow, long created) {
     init(dir, v6, proto, sHi, sLo, dHi, dLo, sp, dp, nSrcHi, nSrcLo, nDstHi, nDstLo, nextHop, flow, created);

@@ -91,9 +91,11 @@ final class Health {
    */
   boolean failedBeforeUse(ThreadScratch w, InstanceKey key, long now) {
     Cell cell = cells.get(key);
-    if (cell == null) {
-      return false;
-    }
+    return cell != null && failedBeforeUse(w, cell, now);
+  }
+
+  /** {@link #failedBeforeUse(ThreadScratch, InstanceKey, long)} for the cell a new flow already took. */
+  boolean failedBeforeUse(ThreadScratch w, Cell cell, long now) {
     long s = cell.synSince;
     if (s != NONE && now - s >= c.synTimeoutMs()) {
       cell.synSince = NONE;
