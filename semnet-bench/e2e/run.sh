@@ -13,7 +13,7 @@
 # also needs perf. SemNet's two nodes run as two agent processes (see run_semnet).
 #
 #   semnet-bench/e2e/run.sh [--json FILE] [--rounds N] [--secs N] [--only kernel|semnet]
-#                           [--conn-threads N] [--warmup N] [--breakdown] [--profile DIR]
+#                           [--conn-threads N] [--warmup N] [--busy-poll US] [--breakdown] [--profile DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 JSON=""
@@ -23,6 +23,7 @@ ROUNDS=3
 CONN_THREADS=4
 BREAKDOWN=0
 PROFILE=""
+BUSY_POLL_US=0
 PATHS="kernel semnet"
 while (($#)); do
   case "$1" in
@@ -33,6 +34,7 @@ while (($#)); do
     --conn-threads) CONN_THREADS="$2"; shift 2 ;;
     --breakdown) BREAKDOWN=1; shift ;;
     --profile) PROFILE="$2"; shift 2 ;;
+    --busy-poll) BUSY_POLL_US="$2"; shift 2 ;;   # adds the path semnet_busypoll (AEAD, agents busy-poll N us)
     --only) PATHS="$2"; shift 2 ;;   # kernel or semnet
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -233,11 +235,11 @@ run_kernel_vxlan_dnat() {
 # "READY <client-ns> <server-ns> <service-ip> <agent-pid>,<agent-pid>". Only the launch differs from
 # the in-JVM nodes of before; the measurement is the same.
 run_semnet() {
-  local mode=$1
+  local mode=$1 busy=${2:-0}
   cleanup
   local cp; cp="samples/demo/target/classes:$(cat samples/demo/target/classpath.txt)"
   local fifo; fifo=$(mktemp -u); mkfifo "$fifo"
-  java -cp "$cp" io.semnet.samples.bench.TwoNodeBenchTopology --tunnel "$mode" >"$fifo" 2>/tmp/${P}-semnet.log &
+  java -cp "$cp" io.semnet.samples.bench.TwoNodeBenchTopology --tunnel "$mode" --busy-poll-us "$busy" >"$fifo" 2>/tmp/${P}-semnet.log &
   SEMNET_PID=$!
   local line=""
   exec 9<"$fifo"
@@ -248,9 +250,9 @@ run_semnet() {
   [[ "$line" == READY* ]] || { echo "SemNet launcher did not come up; see /tmp/${P}-semnet.log" >&2; exit 1; }
   read -r _ cns sns dst NODE_PIDS <<<"$line"
   echo "SemNet ($mode tunnel): the two nodes run as two agent processes (pids $NODE_PIDS) beside a controller process and mosquitto with TLS" >&2
-  PATH_NAME=semnet_$mode
+  PATH_NAME=semnet_$mode; ((busy > 0)) && PATH_NAME+=_busypoll
   measure "$cns" "$sns" "$dst"
-  if ((BREAKDOWN)) && [ "$mode" = aead ] && [ "$round" = "$ROUNDS" ]; then
+  if ((BREAKDOWN)) && [ "$mode" = aead ] && [ "$busy" = 0 ] && [ "$round" = "$ROUNDS" ]; then
     breakdown "$cns" "$sns" "$dst"
   fi
   kill "$SEMNET_PID" 2>/dev/null || true; wait "$SEMNET_PID" 2>/dev/null || true; SEMNET_PID=""
@@ -280,6 +282,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
   if [[ " $PATHS " == *" semnet "* ]]; then
     run_semnet aead;        record semnet "$round"
     run_semnet plaintext;   record semnet_plaintext "$round"
+    if ((BUSY_POLL_US > 0)); then
+      run_semnet aead "$BUSY_POLL_US"; record semnet_busypoll "$round"
+    fi
   fi
 done
 cleanup
@@ -314,6 +319,10 @@ r["ratios"] = {
   "semnet_vs_vxlan_dnat_udp_pps": ratio("semnet", "kernel_vxlan_dnat", "udp_64b_pps"),
   "semnet_vs_direct_udp_pps": ratio("semnet", "kernel_direct", "udp_64b_pps"),
 }
+if "semnet_busypoll" in r:
+  for m, key in (("tcp_gbps", "tcp"), ("latency_p50_us", "latency"), ("latency_p99_us", "latency_p99"),
+                 ("tcp_conn_per_s", "conn"), ("cpu_s_per_gb", "cpu")):
+    r["ratios"]["busypoll_vs_vxlan_dnat_" + key] = ratio("semnet_busypoll", "kernel_vxlan_dnat", m)
 r["per_round"] = per_round
 import os
 bd = os.path.join(os.path.dirname(results), "breakdown.json")

@@ -1,6 +1,7 @@
 package io.semnet.tunnel;
 
 import io.semnet.core.address.WorkerEndpoint;
+import io.semnet.core.node.BusyPoll;
 import io.semnet.core.node.NodeContext;
 import io.semnet.core.node.Tunnel;
 import io.semnet.core.node.TunnelReceiver;
@@ -82,7 +83,8 @@ public final class UdpTunnel implements Tunnel, StatsSource {
     this.maxInnerBytes = b.maxDatagramBytes - Datagram.size(0, plaintext);
     long rejectAfterNanos = b.rejectAfter.toNanos();
     this.config = new Device.Config(b.nodeId,
-        new SocketConfig(b.nodeId, b.bind, b.receiveBufferBytes, b.sendBufferBytes, b.batching, b.udpGro, b.udpGso, b.maxDatagramBytes),
+        new SocketConfig(b.nodeId, b.bind, b.receiveBufferBytes, b.sendBufferBytes, b.batching, b.udpGro, b.udpGso, b.maxDatagramBytes,
+            b.busyPoll),
         b.maxLinks, b.plaintext, b.suite, b.waitingPerLink, b.maxDatagramBytes, rejectAfterNanos,
         new Handshake.Settings(b.nodeId, b.keys == null ? null : b.keys.privateKeyBytes(), b.certificate, b.rootTrust,
             b.suite, b.plaintext, b.firstContactsPerSecond, b.perSourcePerSecond, b.perSourceBurst, b.perKeyPerSecond, b.underLoadPerSecond,
@@ -320,6 +322,7 @@ public final class UdpTunnel implements Tunnel, StatsSource {
     private boolean batching = true;
     private boolean udpGro = true;
     private boolean udpGso = true;
+    private BusyPoll busyPoll = BusyPoll.fromSystemProperty();
     private CipherSuite suite = CipherSuite.AES_256_GCM;
     private int maxDatagramBytes = 2048;
     private int waitingPerLink = 64;
@@ -467,6 +470,15 @@ public final class UdpTunnel implements Tunnel, StatsSource {
      */
     public Builder udpGso(boolean on) {
       this.udpGso = on;
+      return this;
+    }
+
+    /**
+     * How long the tunnel's event loop keeps polling without blocking after it last had work
+     * ({@link BusyPoll}; default {@code -Dsemnet.busyPollMicros}, else off).
+     */
+    public Builder busyPoll(Duration window) {
+      this.busyPoll = BusyPoll.of(window);
       return this;
     }
 

@@ -2,6 +2,7 @@ package io.semnet.proxy.tun;
 
 import com.sun.jna.Memory;
 import io.netty.util.internal.PlatformDependent;
+import io.semnet.core.node.BusyPoll;
 import io.semnet.core.node.NodeContext;
 import io.semnet.core.node.PacketHandler;
 import io.semnet.core.node.PacketIo;
@@ -54,6 +55,7 @@ public final class TunDevice implements PacketIo, StatsSource {
   private final int mtu;
   private final int batchSize;
   private final int pollMillis;
+  private final BusyPoll busyPoll;
   private final int[] fds;
   private final boolean offloads;
   private final List<Thread> readers = new ArrayList<>();
@@ -82,6 +84,7 @@ public final class TunDevice implements PacketIo, StatsSource {
     this.mtu = b.mtu;
     this.batchSize = b.batchSize;
     this.pollMillis = b.pollMillis;
+    this.busyPoll = b.busyPoll;
     this.fds = new int[b.queues];
     this.copyBuffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(Math.max(65536, mtu)));
     String actual = b.name;
@@ -195,11 +198,17 @@ public final class TunDevice implements PacketIo, StatsSource {
     try (Memory pfd = new Memory(8)) {
       pfd.setInt(0, fd);
       pfd.setShort(4, LibC.POLLIN);
+      long lastRead = 0;
       while (running) {
-        pfd.setShort(6, (short) 0);
-        int r = LibC.poll(pfd, 1, pollMillis);
-        if (r <= 0) {
-          continue;
+        // Within the busy-poll window after the last packet, read without parking in poll (the
+        // fd is non-blocking: an empty queue answers EAGAIN at once).
+        boolean spinning = busyPoll.spinning(lastRead, System.nanoTime());
+        if (!spinning) {
+          pfd.setShort(6, (short) 0);
+          int r = LibC.poll(pfd, 1, pollMillis);
+          if (r <= 0) {
+            continue;
+          }
         }
         int reads = 0;
         long packets = 0;
@@ -224,7 +233,13 @@ public final class TunDevice implements PacketIo, StatsSource {
           }
           buf.clear();
         }
+        if (reads == 0 && spinning) {
+          Thread.onSpinWait();
+        }
         if (reads > 0) {
+          if (busyPoll.nanos() > 0) {
+            lastRead = System.nanoTime();
+          }
           read.addAndGet(packets);
           batches.incrementAndGet();
           try {

@@ -1,7 +1,9 @@
 package io.semnet.proxy.tun;
 
 import io.netty.util.internal.PlatformDependent;
+import io.semnet.core.node.BusyPoll;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -16,6 +18,7 @@ public final class TunDeviceBuilder {
   int queues = 1;
   int batchSize = 64;
   int pollMillis = 100;
+  BusyPoll busyPoll = BusyPoll.fromSystemProperty();
   boolean up = true;
   boolean offloads = true;
   String namespace;
@@ -61,6 +64,15 @@ public final class TunDeviceBuilder {
       throw new IllegalArgumentException("pollMillis must be > 0");
     }
     this.pollMillis = ms;
+    return this;
+  }
+
+  /**
+   * How long a reader keeps reading without blocking in {@code poll} after it last read a packet
+   * ({@link BusyPoll}; default {@code -Dsemnet.busyPollMicros}, else off).
+   */
+  public TunDeviceBuilder busyPoll(Duration window) {
+    this.busyPoll = BusyPoll.of(window);
     return this;
   }
 

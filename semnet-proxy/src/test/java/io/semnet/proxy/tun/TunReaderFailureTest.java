@@ -3,16 +3,7 @@ package io.semnet.proxy.tun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.semnet.core.node.LocalInstances;
-import io.semnet.core.node.NodeComponent;
-import io.semnet.core.node.NodeContext;
 import io.semnet.core.node.PacketHandler;
-import io.semnet.core.node.PacketIo;
-import io.semnet.core.node.RouteResolver;
-import io.semnet.core.node.Tunnel;
-import io.semnet.core.node.TunnelReceiver;
-import io.semnet.core.policy.LocalNodeView;
-import io.semnet.core.policy.RoutingPolicyRegistry;
 import io.semnet.testing.Privileged;
 import io.semnet.testing.TestNetwork;
 import java.net.DatagramPacket;
@@ -55,7 +46,7 @@ class TunReaderFailureTest {
       CompletableFuture<Throwable> failed = new CompletableFuture<>();
       try (TunDevice tun = TunDevice.builder().name(dev).mtu(1300).namespace(x).build()) {
         net.exec(x, "ip", "addr", "add", "10.98.0.1/24", "dev", dev);
-        tun.start(new Context(handler, failed));
+        tun.start(new RecordingContext(handler, failed));
         NetworkNamespace.run(x, () -> {
           try (DatagramSocket c = new DatagramSocket()) {
             for (int i = 0; i < 3; i++) {
@@ -72,59 +63,6 @@ class TunReaderFailureTest {
         assertEquals(3, tun.handlerErrors());
         assertTrue(tun.failure() instanceof InternalError);
       }
-    }
-  }
-
-  /** A node context that records {@link #fail}. */
-  private record Context(PacketHandler handler, CompletableFuture<Throwable> failed) implements NodeContext {
-    @Override
-    public String nodeId() {
-      return "t";
-    }
-
-    @Override
-    public LocalNodeView view() {
-      return null;
-    }
-
-    @Override
-    public RoutingPolicyRegistry policies() {
-      return null;
-    }
-
-    @Override
-    public LocalInstances localInstances() {
-      return null;
-    }
-
-    @Override
-    public PacketIo packetIo() {
-      return null;
-    }
-
-    @Override
-    public PacketHandler packetHandler() {
-      return handler;
-    }
-
-    @Override
-    public Tunnel tunnel() {
-      return null;
-    }
-
-    @Override
-    public TunnelReceiver tunnelReceiver() {
-      return null;
-    }
-
-    @Override
-    public RouteResolver resolver() {
-      return null;
-    }
-
-    @Override
-    public void fail(NodeComponent component, Throwable cause) {
-      failed.complete(cause);
     }
   }
 }

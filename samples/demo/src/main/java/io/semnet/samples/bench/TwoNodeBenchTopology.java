@@ -17,20 +17,27 @@ import java.util.stream.Collectors;
  * <client-ns> <server-ns> <service-ip> <agent-pid>,<agent-pid>} and keeps running until killed
  * (the shutdown hook stops the agents with SIGTERM and tears everything down).
  *
- * <pre>--tunnel aead|plaintext</pre>
+ * <pre>--tunnel aead|plaintext [--busy-poll-us N]</pre>
  */
 public final class TwoNodeBenchTopology {
   private TwoNodeBenchTopology() {}
 
   public static void main(String[] args) throws Exception {
     boolean plaintext = false;
+    long busyPollMicros = 0;
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--tunnel")) {
         plaintext = args[++i].equals("plaintext");
+      } else if (args[i].equals("--busy-poll-us")) {
+        busyPollMicros = Long.parseLong(args[++i]);
       }
     }
     ProcessCluster cluster = new ProcessCluster(ProcessCluster.jar("agent"), ProcessCluster.jar("controller"), "")
         .plaintextTunnels(plaintext);
+    if (busyPollMicros > 0) {
+      // Both data-path threads of each agent (TUN reader and tunnel event loop), see BusyPoll.
+      cluster.jvmOptions("-Dsemnet.busyPollMicros=" + busyPollMicros);
+    }
     cluster.startControlPlane();
     cluster.addWorker("w1", ProcessCluster.Link.DIRECT, GeoPoint.of(48.14, 11.58));
     cluster.addWorker("w2", ProcessCluster.Link.DIRECT, GeoPoint.of(48.14, 11.58));

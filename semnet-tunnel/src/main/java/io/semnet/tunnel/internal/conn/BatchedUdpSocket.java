@@ -7,7 +7,9 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.DefaultSelectStrategyFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SelectStrategyFactory;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -59,7 +61,10 @@ public final class BatchedUdpSocket<P extends Peer> {
    * caller closes this socket.
    */
   public void open(SocketEvents<P> events) throws Exception {
-    group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("semnet-tunnel-" + config.name(), true), EpollIoHandler.newFactory());
+    SelectStrategyFactory select = config.busyPoll().nanos() > 0 ? () -> new SpinningSelect(config.busyPoll())
+        : DefaultSelectStrategyFactory.INSTANCE;
+    group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("semnet-tunnel-" + config.name(), true),
+        EpollIoHandler.newFactory(0, select));
     boolean v6 = config.bind().getAddress() instanceof Inet6Address;
     EpollDatagramChannel ch = new EpollDatagramChannel(v6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET);
     ch.config().setReceiveBufferSize(config.receiveBufferBytes());

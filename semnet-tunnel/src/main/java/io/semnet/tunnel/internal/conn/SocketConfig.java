@@ -1,5 +1,6 @@
 package io.semnet.tunnel.internal.conn;
 
+import io.semnet.core.node.BusyPoll;
 import java.net.InetSocketAddress;
 
 /**
@@ -13,6 +14,7 @@ import java.net.InetSocketAddress;
  * @param udpGro UDP GRO on the socket
  * @param udpGso UDP GSO runs for coalescable datagrams (effective only with batching and kernel support)
  * @param maxDatagramBytes largest datagram without GRO
+ * @param busyPoll how long the event loop polls without blocking after it last had work
  */
 public record SocketConfig(
     String name,
@@ -22,4 +24,5 @@ public record SocketConfig(
     boolean batching,
     boolean udpGro,
     boolean udpGso,
-    int maxDatagramBytes) {}
+    int maxDatagramBytes,
+    BusyPoll busyPoll) {}
