@@ -56,6 +56,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <pre>
  * java -jar semnet-bench/target/benchmarks.jar TranslatorBenchmark -prof gc -f 1 -wi 3 -i 5
  * </pre>
+ *
+ * <p>On a loaded machine, {@link TranslatorCpuTime} times the same operations by CPU time.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
