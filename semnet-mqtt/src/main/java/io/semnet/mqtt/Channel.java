@@ -72,12 +72,18 @@ final class Channel implements ClientChannel {
       t.pending.remove(id);
       return CompletableFuture.failedFuture(new TransportException("transport closed"));
     }
-    // The reply can only be heard once the inbox subscription is active.
-    t.connection.subscriptionReady(inbox).thenRun(() -> {
-      if (t.pending.containsKey(id) && !t.sender.send(t.topics.request(managerId, clientId), bytes, false)) {
-        if (t.pending.remove(id, p)) {
-          t.inFlight.failOnPool(p, "send queue full or broker unreachable");
-        }
+    // The reply can only be heard once the inbox subscription is active, and the manager hears the
+    // request only once its own subscription is: wait for its state (at most the presence grace).
+    t.connection.subscriptionReady(inbox).thenCombine(t.presence.settled(managerId), (a, b) -> b).thenRun(() -> {
+      if (!t.pending.containsKey(id)) {
+        return;
+      }
+      String why = t.presence.unreachableReason(managerId);
+      if (why == null && t.sender.send(t.topics.request(managerId, clientId), bytes, false)) {
+        return;
+      }
+      if (t.pending.remove(id, p)) {
+        t.inFlight.failOnPool(p, why != null ? why : "send queue full or broker unreachable");
       }
     });
     return p.reply;

@@ -52,13 +52,7 @@ final class Connection {
   void onConnected() {
     t.backoffMillis = t.minBackoffMillis;
     // Retained state seen before the gap may be stale (a broker restart forgets it): re-learn it.
-    for (Presence.ManagerWatch w : t.managers.values()) {
-      synchronized (w) {
-        w.known = false;
-        w.up = false;
-        // w.host stays: it is only a key for the alive subscription, replaced by the next state.
-      }
-    }
+    t.presence.forgetAll();
     t.hostAlive.clear();
     List<String> filters;
     synchronized (t.subscriptions) {

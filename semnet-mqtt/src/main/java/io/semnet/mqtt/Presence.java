@@ -3,6 +3,7 @@ package io.semnet.mqtt;
 import io.semnet.mqtt.internal.Envelope;
 import io.semnet.mqtt.internal.Topics;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +23,8 @@ final class Presence {
   /**
    * A broker sends retained state right after the subscription is acknowledged; if none came within
    * the grace period, nobody ever bound the manager (or the broker forgot it) and requests can fail
-   * fast. Until then requests are sent and bounded by their timeout.
+   * fast. Until then requests wait for the state ({@link #settled}), so none is published before the
+   * manager's request subscription is active (a manager announces "up" only once it is).
    */
   void armPresenceGrace(String managerId) {
     ManagerWatch w = t.managers.get(managerId);
@@ -36,6 +38,7 @@ final class Presence {
             if (!w.known) {
               w.known = true;
               w.up = false;
+              w.settled.complete(null);
             }
           }
         }, t.absentAfterNanos, TimeUnit.NANOSECONDS);
@@ -49,6 +52,35 @@ final class Presence {
         // closing
       }
     });
+  }
+
+  /**
+   * Completes once what this node knows of the manager is settled: its retained state arrived, or
+   * the presence grace ran out without one (then it counts as not bound). At once for a manager
+   * this node has no channel to.
+   */
+  CompletableFuture<Void> settled(String managerId) {
+    ManagerWatch w = t.managers.get(managerId);
+    if (w == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    synchronized (w) {
+      return w.settled;
+    }
+  }
+
+  /** Forgets what was known of every manager (after a reconnect: a broker restart forgets retained state). */
+  void forgetAll() {
+    for (ManagerWatch w : t.managers.values()) {
+      synchronized (w) {
+        w.known = false;
+        w.up = false;
+        if (w.settled.isDone()) {
+          w.settled = new CompletableFuture<>();
+        }
+        // w.host stays: it is only a key for the alive subscription, replaced by the next state.
+      }
+    }
   }
 
   /** Null if the manager may be reachable, else why it is not. */
@@ -86,6 +118,7 @@ final class Presence {
       w.known = true;
       w.up = in.up();
       w.host = newHost;
+      w.settled.complete(null);
     }
     if (!Objects.equals(oldHost, newHost)) {
       if (newHost != null && Topics.isValidId(newHost)) {
@@ -139,6 +172,8 @@ final class Presence {
     boolean up;
     String host;
     ScheduledFuture<?> grace;
+    /** Completed when {@link #known} becomes true; replaced when it is reset. */
+    CompletableFuture<Void> settled = new CompletableFuture<>();
 
     ManagerWatch(String managerId) {
       this.managerId = managerId;

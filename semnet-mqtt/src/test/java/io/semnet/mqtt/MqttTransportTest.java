@@ -207,6 +207,26 @@ class MqttTransportTest {
     }
   }
 
+  /**
+   * A request made before the manager is up (its request subscription not yet active) waits for the
+   * manager's state, at most the presence grace, instead of being published into the void and
+   * timing out (before: lost, "no reply within 5 s").
+   */
+  @Test
+  void requestBeforeManagerIsUpWaitsWithinPresenceGrace() throws Exception {
+    String mid = id("cluster");
+    Manager h = new Manager();
+    try (MqttTransport server = started(transport(broker, mid));
+        MqttTransport client = started(transport(broker, id("worker")).presenceGrace(Duration.ofSeconds(8)))) {
+      ClientChannel ch = client.connect(mid, "w9", p -> {});
+      CompletableFuture<ControlMessage> r = ch.request(query(), T).toCompletableFuture();
+      Thread.sleep(500); // the request is made; the manager binds only now
+      server.bind(mid, h);
+      assertEquals(QueryReply.notFound("asked by w9"), r.get(20, TimeUnit.SECONDS));
+      assertEquals(1, h.calls.get());
+    }
+  }
+
   @Test
   void unboundManagerFailsFastAndBindingRulesHold() throws Exception {
     try (MqttTransport client = started(transport(broker, id("worker")))) {
