@@ -104,12 +104,19 @@ public final class MigrationConvergenceBenchmark {
   private static Row measure(String what, int n, int reps, int warmup, TransportFactory f) throws Exception {
     Duration setUp = Duration.ofSeconds(60 + n / 5);
     ControlTransport base = f.create();
-    if (base instanceof MqttNodeSet m) {
-      long t0 = System.nanoTime();
-      m.connectAhead(MigrationScenario.identities(n), 32);
-      System.out.printf("%s N=%d: %d broker connections opened in %.1f s%n", what, n, m.connections(), (System.nanoTime() - t0) / 1e9);
+    MigrationScenario scenario;
+    try {
+      if (base instanceof MqttNodeSet m) {
+        long t0 = System.nanoTime();
+        m.connectAhead(MigrationScenario.identities(n), 32);
+        System.out.printf("%s N=%d: %d broker connections opened in %.1f s%n", what, n, m.connections(), (System.nanoTime() - t0) / 1e9);
+      }
+      scenario = new MigrationScenario(base, n, setUp);
+    } catch (Exception | Error e) {
+      base.close(); // a failed set-up must not leave the broker process behind
+      throw e;
     }
-    try (MigrationScenario s = new MigrationScenario(base, n, setUp)) {
+    try (MigrationScenario s = scenario) {
       if (base instanceof MqttNodeSet m) {
         System.out.printf("%s N=%d: %d broker connections from this one JVM to one mosquitto%n", what, n, m.connections());
       }
