@@ -111,7 +111,7 @@ final class ManagerPublishing implements RecordPublisher {
         return;
       }
       sm.records.put(old, sr);
-      targets = pushTargets(sid, old);
+      targets = pushTargets(sid);
     }
     for (String c : targets) {
       if (visible(c, sid) || hosted(c, old)) {
@@ -148,7 +148,7 @@ final class ManagerPublishing implements RecordPublisher {
       if (old == null || old.record().version() > removal.version()) {
         return;
       }
-      targets = pushTargets(sid, null);
+      targets = pushTargets(sid);
       sm.records.remove(sid);
       sm.interests.removeService(sid);
       sm.upstreamInterests.remove(sid);
@@ -207,33 +207,22 @@ final class ManagerPublishing implements RecordPublisher {
     }
   }
 
-  /**
-   * The interested clients of {@code sid}, plus the clients behind which an instance of the held
-   * record or of {@code previous} is placed (the root: their clusters; a cluster: those workers).
-   * A node an instance left must learn where it went even when its interest lapsed while it hosted
-   * nothing of the service (a move back to it registers none: it restores from its own record).
-   */
-  private Set<String> pushTargets(ServiceId sid, SignedRecord previous) {
+  /** Clients to push a change of {@code sid} to: live interests, plus (root) clusters hosting it. */
+  private Set<String> pushTargets(ServiceId sid) {
     Set<String> out = new HashSet<>(sm.interestedClients(sid));
-    addHosts(sm.records.get(sid), out);
-    addHosts(previous, out);
+    if (sm.orchestration != null) {
+      SignedRecord sr = sm.records.get(sid);
+      if (sr != null) {
+        for (InstanceRecord i : sr.record().instances()) {
+          if (i.locator() != null) {
+            String cluster = sm.orchestration.clusterOfNode(i.locator().worker().nodeId());
+            if (cluster != null && sm.clients.containsKey(cluster)) {
+              out.add(cluster);
+            }
+          }
+        }
+      }
+    }
     return out;
-  }
-
-  private void addHosts(SignedRecord sr, Set<String> out) {
-    if (sr == null) {
-      return;
-    }
-    for (InstanceRecord i : sr.record().instances()) {
-      if (i.locator() == null) {
-        continue;
-      }
-      String node = i.locator().worker().nodeId();
-      String client = sm.orchestration != null ? sm.orchestration.clusterOfNode(node) : node;
-      ServiceManager.ClientInfo c = client == null ? null : sm.clients.get(client);
-      if (c != null && (sm.orchestration != null || c.role == Role.WORKER)) {
-        out.add(client);
-      }
-    }
   }
 }
