@@ -202,7 +202,7 @@ public final class TunDevice implements PacketIo, StatsSource {
       while (running) {
         // Within the busy-poll window after the last packet, read without parking in poll (the
         // fd is non-blocking: an empty queue answers EAGAIN at once).
-        boolean spinning = busyPoll.spinning(lastRead, System.nanoTime());
+        boolean spinning = busyPoll.nanos() > 0 && busyPoll.spinning(lastRead, System.nanoTime());
         if (!spinning) {
           pfd.setShort(6, (short) 0);
           int r = LibC.poll(pfd, 1, pollMillis);
